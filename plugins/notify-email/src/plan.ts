@@ -1,0 +1,271 @@
+import {
+  errorMessage,
+  formatDuration,
+  type MatchedFile,
+  matchFiles,
+  type PlanContext,
+  type SettingProblem,
+  type SettingsOf,
+} from "@hangar/kit";
+import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
+import { dedupeRecipients, isAddress, readRecipientsFile } from "./recipients.ts";
+import { compileTemplate, htmlToText, type Render } from "./render.ts";
+import type { NotifyEmailSchema } from "./settings.ts";
+import { looksLikePem, looksLikeTemplate, textOrFile } from "./sources.ts";
+import { templateData } from "./template-data.ts";
+import { decideSending, type SendDecision } from "./when.ts";
+
+type Settings = SettingsOf<NotifyEmailSchema>;
+type Context = PlanContext<NotifyEmailSchema>;
+
+export interface MailPlan {
+  decision: SendDecision;
+  server: {
+    host: string;
+    port: number;
+    tls: "starttls" | "tls" | "none";
+    skipVerify: boolean;
+    ca?: string | undefined;
+    clientHostname?: string | undefined;
+    timeoutMs: number;
+    auth?: { user: string; pass: string } | undefined;
+  };
+  from: { name?: string | undefined; address: string };
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  /** Why the commit author is not among the recipients, when they are not. */
+  authorNote?: string | undefined;
+  subject: string;
+  html: string;
+  text: string;
+  attachments: MatchedFile[];
+}
+
+const MIB = 1024 * 1024;
+
+/** Everything that can be wrong with the settings, found before any connection is made. */
+export async function checkSettings(
+  settings: Partial<Settings>,
+  context: Context,
+): Promise<SettingProblem[]> {
+  const problems: SettingProblem[] = [];
+  const { problem } = context;
+  const workspace = context.build.workspace;
+
+  if (settings.from === undefined && settings["from.address"] === undefined) {
+    problems.push(
+      problem("from", "E_SETTING_REQUIRED", "is required: set `from` (`Name <address>`) or `from.address`"),
+    );
+  } else if (
+    settings.from !== undefined &&
+    settings["from.address"] === undefined &&
+    !parseFrom(settings.from)
+  ) {
+    problems.push(
+      problem("from", "E_SETTING_INVALID", "must be an address or `Name <address>`", settings.from),
+    );
+  }
+  if (settings.password !== undefined && settings.username === undefined) {
+    problems.push(problem("username", "E_SETTING_REQUIRED", "is required when `password` is set"));
+  }
+  if (settings.username !== undefined && settings.password === undefined) {
+    problems.push(problem("password", "E_SETTING_REQUIRED", "is required when `username` is set"));
+  }
+
+  let listed = (settings.recipients?.length ?? 0) + (settings.cc?.length ?? 0) + (settings.bcc?.length ?? 0);
+  if (settings.recipients_file !== undefined) {
+    try {
+      const file = await readRecipientsFile(workspace, settings.recipients_file);
+      listed += file.addresses.length;
+      if (file.invalid.length > 0) {
+        problems.push(
+          problem(
+            "recipients_file",
+            "E_SETTING_LIST_ITEM",
+            `has lines that are not e-mail addresses: ${file.invalid.map((entry) => `"${entry}"`).join(", ")}`,
+            settings.recipients_file,
+          ),
+        );
+      }
+    } catch (error) {
+      problems.push(
+        problem(
+          "recipients_file",
+          "E_SETTING_FILE",
+          `cannot be read: ${errorMessage(error)}`,
+          settings.recipients_file,
+        ),
+      );
+    }
+  }
+  const author = context.build.commit.author.email;
+  if (listed === 0 && (settings.recipients_only || !author || !isAddress(author))) {
+    problems.push(
+      problem(
+        "recipients",
+        "E_SETTING_REQUIRED",
+        settings.recipients_only
+          ? "is required with `recipients_only: true`"
+          : "is required: the build has no commit author address to mail",
+      ),
+    );
+  }
+
+  for (const [name, source, html] of [
+    ["subject", settings.subject, false],
+    ["body", settings.body, true],
+  ] as const) {
+    if (source === undefined) continue;
+    try {
+      const loaded =
+        name === "body"
+          ? await textOrFile(workspace, source, { inline: looksLikeTemplate })
+          : { text: source };
+      compileTemplate(loaded.text, { html });
+    } catch (error) {
+      problems.push(
+        problem(name, "E_SETTING_TEMPLATE", `is not a usable template: ${errorMessage(error)}`, source),
+      );
+    }
+  }
+
+  if (settings.ca_cert !== undefined) {
+    try {
+      const ca = await textOrFile(workspace, settings.ca_cert, { inline: looksLikePem });
+      if (!looksLikePem(ca.text))
+        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
+    } catch (error) {
+      problems.push(
+        problem("ca_cert", "E_SETTING_FILE", `cannot be read: ${errorMessage(error)}`, settings.ca_cert),
+      );
+    }
+  }
+
+  if (settings.attachments?.length && settings.attachments_max_size !== undefined) {
+    try {
+      const { files } = await matchFiles(workspace, settings.attachments);
+      const total = files.reduce((sum, file) => sum + file.size, 0);
+      if (total > settings.attachments_max_size * MIB) {
+        problems.push(
+          problem(
+            "attachments",
+            "E_ATTACHMENTS_TOO_LARGE",
+            `match ${(total / MIB).toFixed(1)} MiB, over \`attachments_max_size\` (${settings.attachments_max_size} MiB): attach fewer files or raise the limit`,
+            settings.attachments.join(", "),
+          ),
+        );
+      }
+    } catch (error) {
+      problems.push(
+        problem("attachments", "E_SETTING_FILE", errorMessage(error), settings.attachments.join(", ")),
+      );
+    }
+  }
+  return problems;
+}
+
+/** The mail to send, fully rendered; settings were checked by `checkSettings`. */
+export async function planMail(settings: Settings, context: Context): Promise<MailPlan> {
+  const { build, log } = context;
+  const workspace = build.workspace;
+  const data = templateData(build);
+
+  const recipients = [...(settings.recipients ?? [])];
+  if (settings.recipients_file)
+    recipients.push(...(await readRecipientsFile(workspace, settings.recipients_file)).addresses);
+  let authorNote: string | undefined;
+  const author = build.commit.author.email;
+  if (settings.recipients_only) authorNote = "the commit author is not mailed (`recipients_only`)";
+  else if (!author) authorNote = "the build names no commit author address";
+  else if (!isAddress(author))
+    authorNote = `the commit author address "${author}" is not valid and is left out`;
+  else recipients.push(author);
+  const lists = dedupeRecipients({ to: recipients, cc: settings.cc ?? [], bcc: settings.bcc ?? [] });
+
+  let html: Render;
+  let text: Render;
+  if (settings.body === undefined) {
+    html = compileTemplate(DEFAULT_HTML, { html: true });
+    text = compileTemplate(DEFAULT_TEXT, { html: false });
+  } else {
+    const body = await textOrFile(workspace, settings.body, { inline: looksLikeTemplate });
+    if (body.file) log.info(`body template: ${body.file}`);
+    const render = compileTemplate(body.text, { html: true });
+    html = render;
+    text = (values) => htmlToText(render(values));
+  }
+
+  const attachments = settings.attachments?.length
+    ? await matchFiles(workspace, settings.attachments)
+    : undefined;
+  for (const pattern of attachments?.unmatched ?? [])
+    log.warn(`attachment pattern "${pattern}" matches no file`);
+
+  const tls = settings.no_starttls && settings.tls === "starttls" ? "none" : settings.tls;
+  if (settings.skip_verify && tls !== "none")
+    log.warn(
+      "skip_verify is on: the SMTP server's certificate is not checked, so the password could go to an impostor",
+    );
+  if (tls === "none" && settings.password)
+    log.warn("tls is none: the password and the mail cross the network unencrypted");
+
+  const from = settings["from.address"]
+    ? { name: settings["from.name"], address: settings["from.address"] }
+    : (parseFrom(settings.from ?? "") as { name?: string; address: string });
+
+  return {
+    decision: decideSending(settings.on, build.build.status, build.build.previousStatus),
+    server: {
+      host: settings.host,
+      port: settings.port ?? (tls === "tls" ? 465 : 587),
+      tls,
+      skipVerify: settings.skip_verify,
+      ca: settings.ca_cert
+        ? (await textOrFile(workspace, settings.ca_cert, { inline: looksLikePem })).text
+        : undefined,
+      clientHostname: settings.client_hostname,
+      timeoutMs: settings.timeout,
+      auth:
+        settings.username && settings.password
+          ? { user: settings.username, pass: settings.password }
+          : undefined,
+    },
+    from,
+    ...lists,
+    authorNote,
+    subject: compileTemplate(settings.subject, { html: false })(data).replace(/\s+/g, " ").trim(),
+    html: html(data),
+    text: text(data),
+    attachments: attachments?.files ?? [],
+  };
+}
+
+/** `CalChat CI <ci@example.com>` or `ci@example.com`. */
+export function parseFrom(value: string): { name?: string; address: string } | undefined {
+  const match = /^\s*"?([^"<]*?)"?\s*<([^>]+)>\s*$/.exec(value);
+  if (match) {
+    const [, name = "", address = ""] = match;
+    return isAddress(address.trim())
+      ? { name: name.trim() || undefined, address: address.trim() }
+      : undefined;
+  }
+  return isAddress(value.trim()) ? { address: value.trim() } : undefined;
+}
+
+export function describePlan(plan: MailPlan): string {
+  const { server } = plan;
+  const lines = [
+    plan.decision.send ? `would send: ${plan.decision.reason}` : `would not send: ${plan.decision.reason}`,
+    `server:  ${server.host}:${server.port} (${server.tls}${server.skipVerify ? ", certificate not verified" : ""}), ${server.auth ? `AUTH as ${server.auth.user}` : "no AUTH"}, timeout ${formatDuration(server.timeoutMs)}`,
+    `from:    ${plan.from.name ? `${plan.from.name} <${plan.from.address}>` : plan.from.address}`,
+    `to:      ${plan.to.join(", ") || "-"}`,
+  ];
+  if (plan.cc.length) lines.push(`cc:      ${plan.cc.join(", ")}`);
+  if (plan.bcc.length) lines.push(`bcc:     ${plan.bcc.join(", ")}`);
+  if (plan.authorNote) lines.push(`note:    ${plan.authorNote}`);
+  lines.push(`subject: ${plan.subject}`);
+  for (const file of plan.attachments) lines.push(`attach:  ${file.relative} (${file.size} bytes)`);
+  lines.push("", plan.text);
+  return lines.join("\n");
+}

@@ -1,0 +1,108 @@
+import { settings as s } from "@hangar/kit";
+import { z } from "zod";
+
+/**
+ * Every setting of notify-email. Names follow drillster/drone-email where the two overlap,
+ * so an existing step keeps working when only its image changes.
+ */
+
+const address = z.email({ error: "is not an e-mail address" });
+
+export const STATUSES = ["success", "failure", "changed", "fixed"] as const;
+export const TLS_MODES = ["starttls", "tls", "none"] as const;
+
+export const notifyEmailSettings = {
+  host: s.string()({
+    description: "SMTP server host name.",
+    required: true,
+    env: ["EMAIL_HOST", "SMTP_HOST"],
+    example: "smtp.example.com",
+  }),
+  port: s.integer({ min: 1, max: 65535 })({
+    description: "SMTP server port.",
+    defaultText: "`587`, or `465` with `tls: tls`",
+    env: ["EMAIL_PORT", "SMTP_PORT"],
+  }),
+  username: s.string()({
+    description: "User name for SMTP AUTH; without it the mail is sent unauthenticated.",
+    env: ["EMAIL_USERNAME", "SMTP_USERNAME"],
+  }),
+  password: s.secret({
+    description: "Password for SMTP AUTH. Use `from_secret`.",
+    env: ["EMAIL_PASSWORD", "SMTP_PASSWORD"],
+  }),
+  from: s.string()({
+    description: "Sender, as `Name <address>` or an address. Either this or `from.address` is needed.",
+    env: ["EMAIL_FROM"],
+    example: "CalChat CI <ci@example.com>",
+  }),
+  "from.address": s.string(address)({ description: "Sender address, when given apart from its name." }),
+  "from.name": s.string()({ description: "Sender display name, with `from.address`." }),
+  recipients: s.list(address)({
+    description: "Addresses that get every mail.",
+    env: ["EMAIL_RECIPIENTS"],
+    example: "[team@example.com, lead@example.com]",
+  }),
+  recipients_file: s.string()({
+    description: "Workspace file with more recipients, one address a line (`#` starts a comment).",
+  }),
+  recipients_only: s.boolean({
+    description: "Mail only the listed recipients; when false the commit author is mailed too.",
+    default: false,
+  }),
+  cc: s.list(address)({ description: "Addresses in Cc." }),
+  bcc: s.list(address)({ description: "Addresses in Bcc (not visible to the others)." }),
+  subject: s.string()({
+    description:
+      "Subject line, a Handlebars template with drone-email's variables (`build.status`, `repo.name`, `commit.branch` …).",
+    default:
+      "[{{ build.status }}] {{ repo.owner }}/{{ repo.name }} ({{ commit.branch }} - {{ truncate commit.sha 8 }})",
+    expand: false,
+  }),
+  body: s.string()({
+    description:
+      "HTML body, a Handlebars template: inline text, a workspace path, or a `file://` URL. The default is a status mail readable on phones and in dark mode.",
+    defaultText: "built-in status mail",
+    expand: false,
+  }),
+  attachments: s.list()({
+    description:
+      "Workspace files to attach, as globs (`reports/*.html`). A glob that matches nothing is a warning.",
+    aliases: ["attachment"],
+  }),
+  attachments_max_size: s.integer({ min: 1, max: 100 })({
+    description: "Largest total size of the attachments, in MiB; more is a settings error.",
+    default: 10,
+  }),
+  tls: s.enum(TLS_MODES)({
+    description:
+      "`starttls`: upgrade the connection and refuse to send without TLS; `tls`: implicit TLS (port 465); `none`: plain text, for a relay on the same host.",
+    default: "starttls",
+  }),
+  no_starttls: s.boolean({
+    description: "drone-email's switch; `true` means `tls: none`. Prefer `tls`.",
+    default: false,
+  }),
+  skip_verify: s.boolean({
+    description: "Accept any TLS certificate. Prints a warning; prefer `ca_cert`.",
+    default: false,
+  }),
+  ca_cert: s.string()({
+    description: "PEM certificate(s) to trust for the SMTP server, inline or a workspace path.",
+  }),
+  client_hostname: s.string()({
+    description: "Name this client gives in EHLO.",
+    defaultText: "the container's host name",
+  }),
+  on: s.list({ choices: STATUSES })({
+    description:
+      "Send only when the build is `success` or `failure`, `changed` from the previous build's status, or `fixed` after a failure. The previous status is known on Woodpecker; on Drone `changed` and `fixed` cannot match.",
+    default: [...STATUSES],
+  }),
+  timeout: s.duration({ min: 1000, max: 600_000 })({
+    description: "How long to wait for the server to connect and answer each step.",
+    default: 30_000,
+  }),
+};
+
+export type NotifyEmailSchema = typeof notifyEmailSettings;

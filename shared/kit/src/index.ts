@@ -1,0 +1,24 @@
+export { type Card, writeCard } from "./card.ts";
+export { type BuildContext, type BuildStatus, readContext } from "./context.ts";
+export { docsLink, settingAnchor } from "./docs-link.ts";
+export { errorMessage, HangarError, type SettingProblem, SettingsError, StepFailed } from "./errors.ts";
+export { CommandFailed, createExec, type Exec, type ExecOptions, type ExecResult } from "./exec.ts";
+export { type MatchedFile, matchFiles, workspacePath } from "./files.ts";
+export { Logger, type Streams } from "./log.ts";
+export {
+  commonSettings,
+  type Dependencies,
+  EXIT_BAD_SETTINGS,
+  EXIT_FAILED,
+  main,
+  runPlugin,
+  withCommon,
+} from "./main.ts";
+export { Masker } from "./mask.ts";
+export { outputKey, readOutputs, writeOutputs } from "./outputs.ts";
+export type { PlanContext, PluginDefinition, RunResult, Runtime } from "./plugin.ts";
+export { pollUntil, retry, TimeoutError, withTimeout } from "./retry.ts";
+export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./settings/define.ts";
+export { formatDuration, helpText, settingsTable } from "./settings/describe.ts";
+export { readSettings } from "./settings/read.ts";
+export { contextVars, expandVariables, renderTemplate, slug } from "./template.ts";

@@ -1,0 +1,166 @@
+import { writeCard } from "./card.ts";
+import { readContext } from "./context.ts";
+import { docsLink } from "./docs-link.ts";
+import { HangarError, type SettingProblem, SettingsError } from "./errors.ts";
+import { createExec, type Exec } from "./exec.ts";
+import { Logger, type Streams } from "./log.ts";
+import { outputKey, readOutputs, writeOutputs } from "./outputs.ts";
+import type { PlanContext, PluginDefinition, Runtime } from "./plugin.ts";
+import { type SettingsOf, type SettingsSchema, settings as s } from "./settings/define.ts";
+import { helpText } from "./settings/describe.ts";
+import { readSettings } from "./settings/read.ts";
+
+/** Settings every plugin has. */
+export const commonSettings = {
+  dry_run: s.boolean({
+    description: "Print what would be done and stop, touching nothing.",
+    default: false,
+    env: ["HANGAR_DRY_RUN"],
+  }),
+  debug: s.boolean({ description: "Print debug lines.", default: false, env: ["HANGAR_DEBUG"] }),
+};
+
+export type WithCommon<S extends SettingsSchema> = S & typeof commonSettings;
+
+export function withCommon<S extends SettingsSchema>(schema: S): WithCommon<S> {
+  return { ...schema, ...commonSettings };
+}
+
+/** What `runPlugin` needs from the outside world; tests pass their own, `main` the process's. */
+export interface Dependencies extends Streams {
+  env: Readonly<Record<string, string | undefined>>;
+  argv: readonly string[];
+  cwd: string;
+  fetch?: typeof fetch;
+  exec?: Exec;
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_SETTINGS = 2;
+
+/**
+ * parse → validate → plan → (dry run: print and stop) → run → outputs and card → exit code.
+ * Nothing with a side effect happens before every setting is known to be good.
+ */
+export async function runPlugin<S extends SettingsSchema, P>(
+  plugin: PluginDefinition<S, P>,
+  deps: Dependencies,
+): Promise<number> {
+  const schema = withCommon(plugin.settings);
+  const log = new Logger(deps);
+  if (deps.argv.includes("--help") || deps.argv.includes("-h")) {
+    deps.stdout.write(helpText(plugin.name, plugin.description, schema, docsLink(plugin.name)));
+    return 0;
+  }
+
+  try {
+    const build = readContext(deps.env, deps.cwd);
+    const outputs = await readOutputs(build.workspace);
+    const parsed = readSettings({
+      plugin: plugin.name,
+      schema,
+      env: deps.env,
+      context: build,
+      outputs,
+      masker: log.mask,
+    });
+    log.debugEnabled = parsed.values.debug === true;
+    for (const warning of parsed.warnings) log.warn(warning);
+
+    const planContext: PlanContext<S> = {
+      build,
+      env: deps.env,
+      log,
+      problem: (setting, code, message, value) => ({
+        code,
+        setting,
+        message,
+        value: value === undefined ? undefined : schema[setting]?.secret ? "[secret, redacted]" : value,
+        docs: docsLink(plugin.name, setting),
+      }),
+    };
+    const problems: SettingProblem[] = [...parsed.problems];
+    if (plugin.check) {
+      // A setting that did not parse is reported once, for what is wrong with its value.
+      const unparsed = new Set(problems.map((problem) => problem.setting));
+      const checked = await plugin.check(parsed.values, planContext);
+      problems.push(...checked.filter((problem) => !unparsed.has(problem.setting)));
+    }
+    if (problems.length > 0) throw new SettingsError(problems);
+
+    const settings = parsed.values as SettingsOf<WithCommon<S>>;
+    const plan = await plugin.plan(settings, planContext);
+    if (settings.dry_run) {
+      log.section(`${plugin.name}: dry run, nothing is changed`);
+      log.info(plugin.describe(plan));
+      return 0;
+    }
+
+    const controller = new AbortController();
+    const signal = deps.signal ? AbortSignal.any([deps.signal, controller.signal]) : controller.signal;
+    const runtime: Runtime = {
+      build,
+      env: deps.env,
+      log,
+      exec: deps.exec ?? createExec(log),
+      fetch: deps.fetch ?? globalThis.fetch,
+      signal,
+      now: deps.now ?? (() => new Date()),
+    };
+    const result = await plugin.run(plan, runtime);
+    if (result.outputs && Object.keys(result.outputs).length > 0) {
+      const prefixed = Object.fromEntries(
+        Object.entries(result.outputs).map(([key, value]) => [outputKey(plugin.name, key), value]),
+      );
+      await writeOutputs(build.workspace, prefixed, log.mask);
+      log.debug(() => `outputs: ${Object.keys(prefixed).join(", ")}`);
+    }
+    if (result.card) await writeCard(build.cardPath, result.card, log.mask, deps.stdout);
+    if (result.ok === false) {
+      log.error(result.summary ?? `${plugin.name} failed`);
+      return EXIT_FAILED;
+    }
+    if (result.summary) log.success(result.summary);
+    return 0;
+  } catch (error) {
+    return report(error, log);
+  }
+}
+
+function report(error: unknown, log: Logger): number {
+  if (error instanceof SettingsError) {
+    const lines = error.problems.map((problem) => {
+      const value = problem.value === undefined ? "" : `; got "${problem.value}"`;
+      return `  - ${problem.setting}: ${problem.message}${value} [${problem.code}]${problem.docs ? `\n      ${problem.docs}` : ""}`;
+    });
+    log.error(`${error.message}:\n${lines.join("\n")}`);
+    return EXIT_BAD_SETTINGS;
+  }
+  if (error instanceof HangarError) {
+    const details = [error.hint, error.docs].filter(Boolean).map((line) => `\n  ${line}`);
+    log.error(`${error.message} [${error.code}]${details.join("")}`);
+    return EXIT_FAILED;
+  }
+  log.error(
+    `unexpected error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  return EXIT_FAILED;
+}
+
+/** The entry point of a plugin's bundle: the process's environment and streams, and its exit code. */
+export async function main<S extends SettingsSchema, P>(plugin: PluginDefinition<S, P>): Promise<void> {
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort(new HangarError("E_CANCELLED", "the step was cancelled"));
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  process.exitCode = await runPlugin(plugin, {
+    env: process.env,
+    argv: process.argv.slice(2),
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: cancel.signal,
+  });
+}

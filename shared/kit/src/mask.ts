@@ -1,0 +1,79 @@
+/**
+ * Masks secret values in everything the plugin prints. Drone masks a secret only when it is
+ * printed verbatim; a plugin also handles derived forms (base64 inside an auth header,
+ * URL-encoded inside a URL, escaped inside JSON), so each secret is registered with those.
+ */
+
+const REPLACEMENT = "****";
+/** Shorter values would mask ordinary words; such a secret is weak anyway. */
+const MIN_LENGTH = 3;
+/** A base64 run shorter than this carries too little of the secret to be worth masking. */
+const MIN_BASE64_RUN = 6;
+
+export class Masker {
+  readonly #variants = new Set<string>();
+  #pattern: RegExp | undefined;
+
+  /** Registers a secret value; its encoded forms and, for multi-line values, each long line, too. */
+  add(secret: string | undefined): void {
+    if (!secret || secret.length < MIN_LENGTH) return;
+    const before = this.#variants.size;
+    for (const variant of encodings(secret)) this.#variants.add(variant);
+    const lines = secret.split(/\r?\n/).map((line) => line.trim());
+    if (lines.length > 1) for (const line of lines) if (line.length >= 8) this.add(line);
+    if (this.#variants.size !== before) this.#pattern = undefined;
+  }
+
+  get size(): number {
+    return this.#variants.size;
+  }
+
+  apply(text: string): string {
+    if (this.#variants.size === 0) return text;
+    this.#pattern ??= new RegExp(
+      [...this.#variants]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join("|"),
+      "g",
+    );
+    return text.replace(this.#pattern, REPLACEMENT);
+  }
+}
+
+function encodings(secret: string): string[] {
+  const uri = encodeURIComponent(secret);
+  const forms = [
+    secret,
+    uri,
+    uri.replace(/%20/g, "+"),
+    uri.replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase()),
+    JSON.stringify(secret).slice(1, -1),
+    ...base64Runs(secret, "base64"),
+    ...base64Runs(secret, "base64url"),
+  ];
+  return forms.filter((form) => form.length >= MIN_LENGTH);
+}
+
+/**
+ * The base64 characters that depend only on the secret's bytes, at each of the three byte
+ * alignments it can have inside a larger encoded value (`user:secret` in a Basic header).
+ */
+function base64Runs(secret: string, encoding: "base64" | "base64url"): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const runs: string[] = [];
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString(encoding)
+      .replace(/=+$/, "");
+    const first = Math.ceil((8 * offset) / 6);
+    const last = Math.floor((8 * (offset + bytes.length) - 6) / 6);
+    const run = encoded.slice(first, last + 1);
+    if (run.length >= MIN_BASE64_RUN || (offset === 0 && run.length >= MIN_LENGTH)) runs.push(run);
+  }
+  return runs;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

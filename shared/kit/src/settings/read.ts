@@ -1,0 +1,146 @@
+import type { BuildContext } from "../context.ts";
+import { docsLink } from "../docs-link.ts";
+import type { SettingProblem } from "../errors.ts";
+import type { Masker } from "../mask.ts";
+import type { Outputs } from "../outputs.ts";
+import { contextVars, expandVariables, renderTemplate, TemplateError } from "../template.ts";
+import type { Setting, SettingsOf, SettingsSchema } from "./define.ts";
+import { closestName, envNameOf, normaliseName, PLUGIN_PREFIX } from "./names.ts";
+
+export interface ReadSettingsInput<S extends SettingsSchema> {
+  plugin: string;
+  schema: S;
+  env: Readonly<Record<string, string | undefined>>;
+  context: BuildContext;
+  /** Earlier steps' outputs, for `${VAR}` expansion. */
+  outputs: Outputs;
+  masker: Masker;
+}
+
+export interface ReadSettingsResult<S extends SettingsSchema> {
+  /** Every setting that parsed; those with a problem are left out. */
+  values: Partial<SettingsOf<S>>;
+  problems: SettingProblem[];
+  warnings: string[];
+}
+
+const MAX_ECHO = 80;
+
+/**
+ * Reads every setting, collecting every problem instead of stopping at the first, so the user
+ * fixes the step once. Secret values are registered with the masker before anything else.
+ */
+export function readSettings<S extends SettingsSchema>(input: ReadSettingsInput<S>): ReadSettingsResult<S> {
+  const { plugin, schema, env, masker } = input;
+  const given = pluginEnv(env);
+  const values: Record<string, unknown> = {};
+  const problems: SettingProblem[] = [];
+  const vars: Record<string, string | number | undefined> = contextVars(input.context);
+  const lookup = (name: string) => env[name] ?? input.outputs[name];
+
+  for (const [name, spec] of Object.entries(schema) as [string, Setting][]) {
+    const found = findRaw(name, spec, given, env);
+    if (spec.secret) masker.add(found?.raw);
+    if (found === undefined) {
+      if (spec.default !== undefined) values[name] = spec.default;
+      else if (spec.required)
+        problems.push(problem(plugin, name, spec, "E_SETTING_REQUIRED", requiredMessage(name, spec)));
+      continue;
+    }
+    let text = found.raw;
+    try {
+      if (spec.expand ?? !spec.secret) text = expandVariables(text, lookup);
+      if (spec.template) text = renderTemplate(text, vars, spec.template);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      problems.push(problem(plugin, name, spec, "E_SETTING_TEMPLATE", error.message, found));
+      continue;
+    }
+    const parsed = spec.parse(text);
+    if (!parsed.ok) {
+      problems.push(problem(plugin, name, spec, parsed.code, parsed.message, found));
+      continue;
+    }
+    values[name] = parsed.value;
+    // A rendered name can be used by later settings' templates (`url: https://{{ namespace }}.example.com`).
+    if (spec.template === "name" && typeof parsed.value === "string") vars[name] = parsed.value;
+  }
+
+  return { values: values as Partial<SettingsOf<S>>, problems, warnings: unknownKeyWarnings(schema, given) };
+}
+
+interface Found {
+  raw: string;
+  /** The variable it came from, for messages. */
+  source: string;
+}
+
+function pluginEnv(env: Readonly<Record<string, string | undefined>>): Map<string, Found> {
+  const given = new Map<string, Found>();
+  for (const [key, raw] of Object.entries(env)) {
+    if (!key.toUpperCase().startsWith(PLUGIN_PREFIX) || raw === undefined) continue;
+    const name = normaliseName(key.slice(PLUGIN_PREFIX.length));
+    // Drone passes an unset `from_secret` as an empty string: treat it as not given.
+    if (raw.trim() === "" || given.has(name)) continue;
+    given.set(name, { raw, source: key });
+  }
+  return given;
+}
+
+function findRaw(
+  name: string,
+  spec: Setting,
+  given: Map<string, Found>,
+  env: Readonly<Record<string, string | undefined>>,
+): Found | undefined {
+  for (const candidate of [name, ...(spec.aliases ?? [])]) {
+    const found = given.get(normaliseName(candidate));
+    if (found) return found;
+  }
+  for (const variable of spec.env ?? []) {
+    const raw = env[variable];
+    if (raw !== undefined && raw.trim() !== "") return { raw, source: variable };
+  }
+  return undefined;
+}
+
+function requiredMessage(name: string, spec: Setting): string {
+  const ways = [envNameOf(name), ...(spec.aliases ?? []).map(envNameOf), ...(spec.env ?? [])];
+  return `is required: set \`${name}\` under the step's settings (read from ${ways.join(", ")})`;
+}
+
+function problem(
+  plugin: string,
+  name: string,
+  spec: Setting,
+  code: string,
+  message: string,
+  found?: Found,
+): SettingProblem {
+  let value: string | undefined;
+  if (found) {
+    value = spec.secret
+      ? "[secret, redacted]"
+      : found.raw.length > MAX_ECHO
+        ? `${found.raw.slice(0, MAX_ECHO)}…`
+        : found.raw;
+  }
+  return { code, setting: name, message, value, docs: docsLink(plugin, name) };
+}
+
+function unknownKeyWarnings(schema: SettingsSchema, given: Map<string, Found>): string[] {
+  const known = new Map<string, string>();
+  for (const [name, spec] of Object.entries(schema)) {
+    for (const candidate of [name, ...(spec.aliases ?? [])]) known.set(normaliseName(candidate), name);
+  }
+  const warnings: string[] = [];
+  for (const [normalised, found] of given) {
+    if (known.has(normalised)) continue;
+    const written = found.source.slice(PLUGIN_PREFIX.length).toLowerCase();
+    const suggestion = closestName(written, [...known.values()]);
+    warnings.push(
+      `unknown setting "${written}" (${found.source}) is ignored${suggestion ? `: did you mean "${suggestion}"?` : ""}`,
+    );
+  }
+  return warnings;
+}
