@@ -30,8 +30,16 @@ const ATTEMPTS = 3;
 /** 4xx replies and broken connections may pass on another try; 5xx replies will not. */
 export function isTransient(error: unknown): boolean {
   const { code, responseCode } = error as SmtpError;
+  if (isTlsFailure(error as SmtpError)) return false;
   if (responseCode !== undefined) return responseCode >= 400 && responseCode < 500;
   return code !== undefined && NETWORK_CODES.has(code);
+}
+
+/** A certificate the client does not trust fails the same way on every attempt. */
+function isTlsFailure(error: SmtpError): boolean {
+  return (
+    error.code === "ETLS" || /certificate|self[- ]signed|SSL routines|STARTTLS/i.test(error.message ?? "")
+  );
 }
 
 class TransientRecipients extends Error {
@@ -169,6 +177,12 @@ function describeFailure(error: SmtpError, plan: MailPlan): HangarError {
       },
     );
   }
+  if (isTlsFailure(error)) {
+    return new HangarError("E_SMTP_TLS", `TLS with ${where} failed${reply}`, {
+      hint: "Trust the server's CA with `ca_cert`, or pick `tls: tls` for port 465 and `tls: starttls` for 587.",
+      cause: error,
+    });
+  }
   if (error.code === "ETIMEDOUT" || /timeout/i.test(error.message)) {
     return new HangarError(
       "E_SMTP_TIMEOUT",
@@ -188,12 +202,6 @@ function describeFailure(error: SmtpError, plan: MailPlan): HangarError {
         cause: error,
       },
     );
-  }
-  if (error.code === "ETLS" || /certificate|self[- ]signed|TLS/i.test(error.message)) {
-    return new HangarError("E_SMTP_TLS", `TLS with ${where} failed${reply}`, {
-      hint: "Trust the server's CA with `ca_cert`, or pick `tls: tls` for port 465 and `tls: starttls` for 587.",
-      cause: error,
-    });
   }
   return new HangarError("E_SMTP", `${where} did not take the mail${reply}`, { cause: error });
 }
