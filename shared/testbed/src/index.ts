@@ -1,0 +1,36 @@
+export {
+  requireServer,
+  SETUP_COMMAND,
+  type ServerFixture,
+  type SkipContext,
+  serverFixture,
+  type TestbedPolicy,
+  TestbedUnavailableError,
+  testbedPolicy,
+  warnSkipped,
+} from "./availability.ts";
+export { findBinary } from "./binaries.ts";
+export { createTlsCertificate, type TlsCertificate } from "./certificate.ts";
+export {
+  DOCKERD_FLAGS,
+  type DockerEngine,
+  type DockerEngineOptions,
+  ensureDockerEngine,
+  type IsolatedDockerd,
+} from "./docker-engine.ts";
+export { freePort, LOOPBACK } from "./ports.ts";
+export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
+export { RunError, type RunOptions, type RunResult, run } from "./run.ts";
+export type { SmtpFailure, SmtpStage } from "./smtp-faults.ts";
+export {
+  type CapturedMessage,
+  type SmtpServer,
+  type SmtpServerOptions,
+  type SmtpStats,
+  type SmtpTlsMode,
+  startSmtpServer,
+} from "./smtp-server.ts";
+export { type Sshd, type SshdOptions, sshFingerprint, startSshd } from "./sshd.ts";
+export { makeTempDir, type TempDir } from "./temp-dir.ts";
+export { testbed } from "./testbed.ts";
+export { type WaitOptions, waitUntil } from "./wait.ts";

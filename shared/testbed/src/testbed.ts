@@ -1,0 +1,21 @@
+import { requireServer } from "./availability.ts";
+import { type DockerEngineOptions, ensureDockerEngine } from "./docker-engine.ts";
+import { type RegistryOptions, startRegistry } from "./registry.ts";
+import { type SmtpServerOptions, startSmtpServer } from "./smtp-server.ts";
+import { type SshdOptions, startSshd } from "./sshd.ts";
+
+/**
+ * Each real server under the availability policy: resolves with the server, or with undefined
+ * (after a loud warning) when it is unavailable on a developer's machine; rejects under CI.
+ *
+ *   const sshd = await testbed.sshd();
+ *   describe.skipIf(!sshd)("deploys over SSH", () => { afterAll(() => sshd?.stop()); … });
+ */
+export const testbed = {
+  smtp: (options?: SmtpServerOptions) => requireServer("an SMTP server", () => startSmtpServer(options)),
+  sshd: (options?: SshdOptions) => requireServer("OpenSSH sshd", () => startSshd(options)),
+  docker: (options?: DockerEngineOptions) =>
+    requireServer("the Docker Engine", () => ensureDockerEngine(options)),
+  registry: (options?: RegistryOptions) =>
+    requireServer("a container registry", () => startRegistry(options)),
+};
