@@ -60,6 +60,7 @@ Author:  {{ commit.author.name }}{{#if commit.author.email}} <{{ commit.author.e
 {{#if build.failedSteps.length}}Failed:  {{#each build.failedSteps}}{{this}}{{#unless @last}}, {{/unless}}{{/each}}
 {{/if}}{{#if build.finished}}Took:    {{ duration build.started build.finished }}
 {{/if}}
+
 {{ commit.message }}
 {{#if build.link}}
 Build: {{ build.link }}

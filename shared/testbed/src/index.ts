@@ -18,6 +18,13 @@ export {
   ensureDockerEngine,
   type IsolatedDockerd,
 } from "./docker-engine.ts";
+export {
+  DRONE_WORKSPACE,
+  type DroneStepOptions,
+  type DroneStepResult,
+  imageExists,
+  runDroneStep,
+} from "./drone-step.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";

@@ -1,0 +1,69 @@
+import { chmod, readFile } from "node:fs/promises";
+import path from "node:path";
+import { imageExists, requireServer, runDroneStep, type SmtpServer, testbed } from "@hangar/testbed";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { droneEnv, tempWorkspace } from "./helpers.ts";
+
+const IMAGE = "hangar/notify-email:dev";
+const PASSWORD = "image-secret-Pa55word";
+
+const docker = await testbed.docker();
+const image = docker
+  ? await requireServer(`the image ${IMAGE} (built by \`pnpm images\`)`, async () => {
+      if (!(await imageExists(IMAGE))) throw new Error(`${IMAGE} does not exist; run \`pnpm images\` first`);
+      return IMAGE;
+    })
+  : undefined;
+const smtp = image
+  ? await testbed.smtp({ mode: "starttls", auth: { username: "ci", password: PASSWORD } })
+  : undefined;
+afterAll(() => smtp?.stop());
+
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeEach(async () => {
+  workspace = await tempWorkspace();
+  // The image runs as uid 1000, as it would on a runner whose workspace it may write to.
+  await chmod(workspace.dir, 0o777);
+});
+afterEach(() => workspace.remove());
+
+describe.skipIf(!image || !smtp)("the notify-email image, run the Drone way", () => {
+  it("delivers the build mail to the test bed's SMTP server", async () => {
+    const server = smtp as SmtpServer;
+    const result = await runDroneStep({
+      image: IMAGE,
+      workspace: workspace.dir,
+      env: droneEnv({
+        PLUGIN_HOST: server.host,
+        PLUGIN_PORT: String(server.port),
+        PLUGIN_USERNAME: "ci",
+        PLUGIN_PASSWORD: PASSWORD,
+        PLUGIN_FROM: "Hangar CI <ci@example.com>",
+        PLUGIN_RECIPIENTS: "team@example.com",
+        PLUGIN_CA_CERT: server.caPem,
+        DRONE_CARD_PATH: "/dev/stdout",
+      }),
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const [message] = await server.waitForMessages(1);
+    expect(message?.secure).toBe(true);
+    expect(message?.parsed.subject).toBe("[failure] acme/app (main - 3f2a9c1d)");
+    expect(message?.envelope.rcptTo.sort()).toEqual(["jane@example.com", "team@example.com"]);
+    expect(result.stdout).toContain("✔ team@example.com: accepted");
+    // The card goes to the log as Drone's escape sequence when its path is stdout.
+    expect(result.stdout).toMatch(/\u001B\]1338;[A-Za-z0-9+/=]+\u001B\]0m/);
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    const outputs = JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));
+    expect(outputs.NOTIFY_EMAIL_SENT).toBe("true");
+  });
+
+  it("fails before connecting on bad settings, exit code 2", async () => {
+    const result = await runDroneStep({
+      image: IMAGE,
+      workspace: workspace.dir,
+      env: droneEnv({ PLUGIN_HOST: "127.0.0.1", PLUGIN_PORT: "0", PLUGIN_FROM: "ci@example.com" }),
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("port: must be a whole number from 1 to 65535");
+  });
+});
