@@ -1,4 +1,4 @@
-import { glob, stat } from "node:fs/promises";
+import { glob, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { HangarError } from "./errors.ts";
 
@@ -9,7 +9,7 @@ import { HangarError } from "./errors.ts";
 export function workspacePath(workspace: string, relative: string): string {
   const resolved = path.resolve(workspace, relative.replace(/^file:\/\//, ""));
   const inside = path.relative(workspace, resolved);
-  if (inside.startsWith("..") || path.isAbsolute(inside)) {
+  if (inside === ".." || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
     throw new HangarError("E_PATH_OUTSIDE_WORKSPACE", `${relative} is outside the workspace ${workspace}`, {
       hint: "Give a path relative to the repository root.",
     });
@@ -35,13 +35,17 @@ export async function matchFiles(
 ): Promise<{ files: MatchedFile[]; unmatched: string[] }> {
   const byPath = new Map<string, MatchedFile>();
   const unmatched: string[] = [];
+  const root = await realpath(workspace);
   for (const pattern of patterns) {
     workspacePath(workspace, pattern.replace(/[*?[{].*$/, "") || ".");
     let count = 0;
     for await (const match of glob(pattern, { cwd: workspace })) {
-      const absolute = path.resolve(workspace, match);
+      // `dist/../../x` and `**/../x` climb out after the static prefix checked above.
+      const absolute = workspacePath(workspace, match);
       const info = await stat(absolute);
       if (!info.isFile()) continue;
+      // A symlink in the repository must not lead to the runner's files (`dist/env -> /proc/self/environ`).
+      workspacePath(root, await realpath(absolute));
       count++;
       const relative = path.relative(workspace, absolute).split(path.sep).join("/");
       byPath.set(relative, { relative, absolute, size: info.size });

@@ -43,11 +43,16 @@ export class Masker {
 
 function encodings(secret: string): string[] {
   const uri = encodeURIComponent(secret);
+  // The URL API encodes less than encodeURIComponent: `+` stays in user info, `!` is escaped in a query.
+  const url = new URL("http://host");
+  url.password = secret;
   const forms = [
     secret,
     uri,
     uri.replace(/%20/g, "+"),
     uri.replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase()),
+    url.password,
+    new URLSearchParams({ v: secret }).toString().slice(2),
     JSON.stringify(secret).slice(1, -1),
     ...base64Runs(secret, "base64"),
     ...base64Runs(secret, "base64url"),

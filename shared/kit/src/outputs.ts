@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Masker } from "./mask.ts";
@@ -55,7 +56,8 @@ function shellQuote(value: string): string {
 }
 
 async function atomicWrite(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
+  // Not the pid alone: parallel steps run in separate containers, where every plugin is pid 1.
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(temporary, text, { mode: 0o644 });
   await rename(temporary, file);
 }

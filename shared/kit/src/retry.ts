@@ -36,12 +36,12 @@ export async function retry<T>(action: (attempt: number) => Promise<T>, options:
       factor: 2,
       randomize: true,
       ...(options.signal ? { signal: options.signal } : {}),
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft, retryDelay }) => {
-        if (retriesLeft > 0) {
-          options.onRetry?.(
-            `${options.what} failed (attempt ${attemptNumber} of ${attempts}): ${error.message}; retrying in ${formatDuration(Math.round(retryDelay))}`,
-          );
-        }
+      // Called only when another attempt follows (p-retry never retries a non-network TypeError).
+      shouldRetry: ({ error, attemptNumber, retryDelay }) => {
+        options.onRetry?.(
+          `${options.what} failed (attempt ${attemptNumber} of ${attempts}): ${error.message}; retrying in ${formatDuration(Math.round(retryDelay))}`,
+        );
+        return true;
       },
     },
   );

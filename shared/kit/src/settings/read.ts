@@ -4,7 +4,7 @@ import type { SettingProblem } from "../errors.ts";
 import type { Masker } from "../mask.ts";
 import type { Outputs } from "../outputs.ts";
 import { contextVars, expandVariables, renderTemplate, TemplateError } from "../template.ts";
-import type { Setting, SettingsOf, SettingsSchema } from "./define.ts";
+import { parseList, type Setting, type SettingsOf, type SettingsSchema } from "./define.ts";
 import { closestName, envNameOf, normaliseName, PLUGIN_PREFIX } from "./names.ts";
 
 export interface ReadSettingsInput<S extends SettingsSchema> {
@@ -39,8 +39,16 @@ export function readSettings<S extends SettingsSchema>(input: ReadSettingsInput<
   const lookup = (name: string) => env[name] ?? input.outputs[name];
 
   for (const [name, spec] of Object.entries(schema) as [string, Setting][]) {
-    const found = findRaw(name, spec, given, env);
-    if (spec.secret) masker.add(found?.raw);
+    let found = findRaw(name, spec, given, env);
+    if (spec.secret) {
+      masker.add(found?.raw);
+      // A list's problems quote its bad items one by one: mask each of them, too.
+      if (found && spec.type.startsWith("list")) for (const item of splitItems(found.raw)) masker.add(item);
+    }
+    // A template's default (`preview-{{ branch }}`) is rendered like a given value.
+    if (found === undefined && spec.template && typeof spec.default === "string") {
+      found = { raw: spec.default, source: "default" };
+    }
     if (found === undefined) {
       if (spec.default !== undefined) values[name] = spec.default;
       else if (spec.required)
@@ -53,12 +61,12 @@ export function readSettings<S extends SettingsSchema>(input: ReadSettingsInput<
       if (spec.template) text = renderTemplate(text, vars, spec.template);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      problems.push(problem(plugin, name, spec, "E_SETTING_TEMPLATE", error.message, found));
+      problems.push(problem(plugin, name, spec, "E_SETTING_TEMPLATE", error.message, found, masker));
       continue;
     }
     const parsed = spec.parse(text);
     if (!parsed.ok) {
-      problems.push(problem(plugin, name, spec, parsed.code, parsed.message, found));
+      problems.push(problem(plugin, name, spec, parsed.code, parsed.message, found, masker));
       continue;
     }
     values[name] = parsed.value;
@@ -116,6 +124,7 @@ function problem(
   code: string,
   message: string,
   found?: Found,
+  masker?: Masker,
 ): SettingProblem {
   let value: string | undefined;
   if (found) {
@@ -125,7 +134,8 @@ function problem(
         ? `${found.raw.slice(0, MAX_ECHO)}…`
         : found.raw;
   }
-  return { code, setting: name, message, value, docs: docsLink(plugin, name) };
+  const text = spec.secret && masker ? masker.apply(message) : message;
+  return { code, setting: name, message: text, value, docs: docsLink(plugin, name) };
 }
 
 function unknownKeyWarnings(schema: SettingsSchema, given: Map<string, Found>): string[] {
@@ -143,4 +153,9 @@ function unknownKeyWarnings(schema: SettingsSchema, given: Map<string, Found>): 
     );
   }
   return warnings;
+}
+
+function splitItems(raw: string): string[] {
+  const parsed = parseList(raw);
+  return parsed.ok ? parsed.value : [];
 }
