@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { HangarError } from "./errors.ts";
 import type { Masker } from "./mask.ts";
 
 /**
@@ -16,15 +17,30 @@ const JSON_FILE = "outputs.json";
 export type Outputs = Record<string, string>;
 
 export async function readOutputs(workspace: string): Promise<Outputs> {
+  const file = path.join(workspace, OUTPUTS_DIR, JSON_FILE);
+  let text: string;
   try {
-    const parsed: unknown = JSON.parse(await readFile(path.join(workspace, OUTPUTS_DIR, JSON_FILE), "utf8"));
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-      return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
-    }
+    text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw error;
   }
-  return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new HangarError(
+      "E_OUTPUTS_CORRUPT",
+      `${path.join(OUTPUTS_DIR, JSON_FILE)} in the workspace is not a JSON object`,
+      {
+        hint: 'An earlier step wrote it half or by hand; remove it or write it as {"KEY": "value"}.',
+      },
+    );
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
 }
 
 /** `notify-email` + `message id` → `NOTIFY_EMAIL_MESSAGE_ID`. */

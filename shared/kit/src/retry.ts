@@ -115,8 +115,15 @@ export async function withTimeout<T>(
 ): Promise<T> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = parent ? AbortSignal.any([parent, deadline]) : deadline;
+  // Raced as well as passed on, so an action that ignores the signal still cannot outlive it.
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(signal.reason);
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
+  aborted.catch(() => {});
   try {
-    return await action(signal);
+    return await Promise.race([action(signal), aborted]);
   } catch (error) {
     if (deadline.aborted && !parent?.aborted) throw new TimeoutError(what, timeoutMs);
     throw error;

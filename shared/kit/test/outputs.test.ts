@@ -99,14 +99,18 @@ describe("outputs", () => {
     }
   });
 
-  it("reads nothing when no step wrote outputs, and text for non-text JSON values", async () => {
+  it("reads nothing when no step wrote outputs, text for non-text JSON values, and refuses a damaged file", async () => {
     const workspace = await tempDir();
     expect(await readOutputs(workspace)).toEqual({});
     await mkdir(path.join(workspace, ".hangar"));
     await writeFile(path.join(workspace, ".hangar/outputs.json"), '{"A":1,"B":true}');
     expect(await readOutputs(workspace)).toEqual({ A: "1", B: "true" });
     await writeFile(path.join(workspace, ".hangar/outputs.json"), '["not", "a", "map"]');
-    expect(await readOutputs(workspace)).toEqual({});
+    await expect(readOutputs(workspace)).rejects.toMatchObject({ code: "E_OUTPUTS_CORRUPT" });
+    await writeFile(path.join(workspace, ".hangar/outputs.json"), "{ half");
+    await expect(readOutputs(workspace)).rejects.toThrow(
+      ".hangar/outputs.json in the workspace is not a JSON object",
+    );
   });
 
   it("names keys after the plugin", () => {

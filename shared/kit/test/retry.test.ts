@@ -237,6 +237,13 @@ describe("withTimeout", () => {
     const wait = withTimeout("x", 5000, (signal) => sleep(10_000, undefined, { signal }), controller.signal);
     const error = await wait.catch((caught: unknown) => caught);
     expect(error).not.toBeInstanceOf(TimeoutError);
-    expect((error as Error).name).toBe("AbortError");
+    expect((error as Error).message).toBe("cancelled");
+  });
+
+  it("ends at the deadline even when the action ignores its signal", async () => {
+    const never = () => new Promise<never>(() => {});
+    await expect(withTimeout("a stuck call", 50, never)).rejects.toThrow(
+      "timed out after 50ms waiting for a stuck call",
+    );
   });
 });
