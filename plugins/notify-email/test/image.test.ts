@@ -57,6 +57,26 @@ describe.skipIf(!image || !smtp)("the notify-email image, run the Drone way", ()
     expect(outputs.NOTIFY_EMAIL_SENT).toBe("true");
   });
 
+  it("still succeeds in a workspace only root may write to, and says how to keep the outputs", async () => {
+    const server = smtp as SmtpServer;
+    await chmod(workspace.dir, 0o755);
+    const result = await runDroneStep({
+      image: IMAGE,
+      workspace: workspace.dir,
+      env: droneEnv({
+        PLUGIN_HOST: server.host,
+        PLUGIN_PORT: String(server.port),
+        PLUGIN_USERNAME: "ci",
+        PLUGIN_PASSWORD: PASSWORD,
+        PLUGIN_FROM: "ci@example.com",
+        PLUGIN_CA_CERT: server.caPem,
+      }),
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toContain("cannot write .hangar/outputs.env in the workspace (EACCES)");
+    expect(result.stderr).toContain("add `user: root` to this step");
+  });
+
   it("fails before connecting on bad settings, exit code 2", async () => {
     const result = await runDroneStep({
       image: IMAGE,

@@ -114,8 +114,7 @@ export async function runPlugin<S extends SettingsSchema, P>(
       const prefixed = Object.fromEntries(
         Object.entries(result.outputs).map(([key, value]) => [outputKey(plugin.name, key), value]),
       );
-      await writeOutputs(build.workspace, prefixed, log.mask);
-      log.debug(() => `outputs: ${Object.keys(prefixed).join(", ")}`);
+      await publishOutputs(build.workspace, prefixed, log);
     }
     if (result.card) await writeCard(build.cardPath, result.card, log.mask, deps.stdout);
     if (result.ok === false) {
@@ -126,6 +125,24 @@ export async function runPlugin<S extends SettingsSchema, P>(
     return 0;
   } catch (error) {
     return report(error, log);
+  }
+}
+
+/**
+ * A workspace the image's user may not write to (Drone's clone step leaves it to root) must
+ * not fail a step that did its job; the warning says how to let the outputs through.
+ */
+async function publishOutputs(workspace: string, outputs: Record<string, string>, log: Logger): Promise<void> {
+  try {
+    await writeOutputs(workspace, outputs, log.mask);
+    log.debug(() => `outputs: ${Object.keys(outputs).join(", ")}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw error;
+    log.warn(
+      `cannot write .hangar/outputs.env in the workspace (${code}), so later steps cannot read ${Object.keys(outputs).join(", ")}. ` +
+        "The image runs as uid 1000 and the workspace belongs to root: add `user: root` to this step (Drone), or make the workspace writable in an earlier step.",
+    );
   }
 }
 
