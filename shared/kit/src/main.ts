@@ -132,7 +132,11 @@ export async function runPlugin<S extends SettingsSchema, P>(
  * A workspace the image's user may not write to (Drone's clone step leaves it to root) must
  * not fail a step that did its job; the warning says how to let the outputs through.
  */
-async function publishOutputs(workspace: string, outputs: Record<string, string>, log: Logger): Promise<void> {
+async function publishOutputs(
+  workspace: string,
+  outputs: Record<string, string>,
+  log: Logger,
+): Promise<void> {
   try {
     await writeOutputs(workspace, outputs, log.mask);
     log.debug(() => `outputs: ${Object.keys(outputs).join(", ")}`);

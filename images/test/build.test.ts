@@ -1,0 +1,178 @@
+/**
+ * The image rules: checked on the Dockerfile's text always, and on the built hangar/<plugin>:dev
+ * images when the Docker Engine is there (skipped loudly on a developer's machine without it; a
+ * failure under CI, where `pnpm images` runs before the tests).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { imageExists, requireServer, run, testbed } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { bundleablePlugins, ROOT } from "../../scripts/build.ts";
+
+const ENTRYPOINT = ["node", "--enable-source-maps", "/opt/hangar/index.mjs"];
+const OCI_LABELS = ["title", "description", "source", "version", "revision", "licenses", "base.name"].map(
+  (key) => `org.opencontainers.image.${key}`,
+);
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** Dockerfile instructions with comments dropped and continuation lines joined. */
+function instructions(text: string): Instruction[] {
+  const logical: string[] = [];
+  let pending = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (pending === "" && (line === "" || line.startsWith("#"))) continue;
+    if (line.endsWith("\\")) {
+      pending += `${line.slice(0, -1)} `;
+      continue;
+    }
+    logical.push(pending + line);
+    pending = "";
+  }
+  return logical.map((l) => {
+    const [keyword = "", ...rest] = l.split(/\s+/);
+    return { keyword: keyword.toUpperCase(), args: rest.join(" ") };
+  });
+}
+
+const dockerfile = instructions(readFileSync(join(ROOT, "images", "Dockerfile"), "utf8"));
+
+describe("images/Dockerfile", () => {
+  it("takes the base image as a build argument, default the official Node 24 image", () => {
+    expect(dockerfile[0]).toEqual({ keyword: "ARG", args: "BASE_IMAGE=node:24-bookworm-slim" });
+    expect(dockerfile[1]).toEqual({ keyword: "FROM", args: "$" + "{BASE_IMAGE}" });
+    expect(dockerfile.filter((i) => i.keyword === "FROM")).toHaveLength(1);
+  });
+
+  it("has no RUN step and assumes no WORKDIR", () => {
+    const keywords = dockerfile.map((i) => i.keyword);
+    expect(keywords).not.toContain("RUN");
+    expect(keywords).not.toContain("WORKDIR");
+  });
+
+  it("copies the build context (the plugin's dist/) to /opt/hangar", () => {
+    expect(dockerfile.filter((i) => i.keyword === "COPY")).toEqual([
+      { keyword: "COPY", args: ". /opt/hangar/" },
+    ]);
+  });
+
+  it("runs as a numeric non-root user, the bundle with source maps as entrypoint", () => {
+    const users = dockerfile.filter((i) => i.keyword === "USER").map((i) => i.args);
+    expect(users).toHaveLength(1);
+    expect(users[0]).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/);
+    const entrypoint = dockerfile.find((i) => i.keyword === "ENTRYPOINT");
+    expect(JSON.parse(entrypoint?.args ?? "null")).toEqual(ENTRYPOINT);
+  });
+
+  it("sets the OCI labels", () => {
+    const labels = dockerfile
+      .filter((i) => i.keyword === "LABEL")
+      .map((i) => i.args)
+      .join(" ");
+    for (const label of OCI_LABELS) expect(labels).toContain(`${label}=`);
+  });
+});
+
+describe("the image scripts", () => {
+  it.each(["images/build.sh", "images/base/build.sh", "images/publish.sh"])(
+    "%s is valid bash",
+    async (script) => {
+      await run("bash", ["-n", join(ROOT, script)]);
+    },
+  );
+});
+
+// --- built images -----------------------------------------------------------------------------------
+
+interface ImageInfo {
+  Size: number;
+  RootFS: { Layers: string[] };
+  Config: {
+    User: string;
+    Entrypoint: string[] | null;
+    WorkingDir: string;
+    Labels: Record<string, string> | null;
+  };
+}
+
+async function inspect(image: string): Promise<ImageInfo> {
+  const { stdout } = await run("docker", ["image", "inspect", image]);
+  const [info] = JSON.parse(stdout) as ImageInfo[];
+  if (!info) throw new Error(`docker image inspect ${image} printed nothing`);
+  return info;
+}
+
+const plugins = bundleablePlugins();
+const docker = await testbed.docker();
+const images = docker
+  ? await requireServer(`the images hangar/<plugin>:dev (built by \`pnpm images\`)`, async () => {
+      const missing = [];
+      for (const p of plugins) if (!(await imageExists(`hangar/${p}:dev`))) missing.push(`hangar/${p}:dev`);
+      if (missing.length > 0) throw new Error(`${missing.join(", ")} missing; run \`pnpm images\` first`);
+      return plugins.map((p) => ({ plugin: p, image: `hangar/${p}:dev` }));
+    })
+  : undefined;
+
+describe.skipIf(!images || images.length === 0)("the built plugin images", () => {
+  it.each(images ?? [])(
+    "$image: user, entrypoint, labels, no working directory",
+    async ({ plugin, image }) => {
+      const { Config: config } = await inspect(image);
+      expect(config.User).toBe("1000:1000");
+      expect(config.Entrypoint).toEqual(ENTRYPOINT);
+      expect(config.WorkingDir).toBe("");
+      const labels = config.Labels ?? {};
+      for (const label of OCI_LABELS) expect(labels[label], label).toBeTruthy();
+      expect(labels["org.opencontainers.image.title"]).toBe(`hangar/${plugin}`);
+      expect(labels["io.hangar.plugin"]).toBe(plugin);
+    },
+  );
+
+  it.each(images ?? [])("$image: exactly one layer (the COPY) on top of its base", async ({ image }) => {
+    const info = await inspect(image);
+    const baseName = info.Config.Labels?.["org.opencontainers.image.base.name"] ?? "";
+    const base = await inspect(baseName);
+    expect(info.RootFS.Layers.slice(0, base.RootFS.Layers.length)).toEqual(base.RootFS.Layers);
+    expect(info.RootFS.Layers).toHaveLength(base.RootFS.Layers.length + 1);
+  });
+
+  it.each(images ?? [])(
+    "$image: runs as uid 1000 with the bundle and its map, read-only",
+    async ({ image }) => {
+      const script = [
+        "const fs = require('node:fs');",
+        "const files = fs.readdirSync('/opt/hangar').sort();",
+        "let writable = true; try { fs.accessSync('/opt/hangar/index.mjs', fs.constants.W_OK) } catch { writable = false }",
+        "const linked = fs.readFileSync('/opt/hangar/index.mjs', 'utf8').includes('//# sourceMappingURL=index.mjs.map');",
+        "console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), files, writable, linked }));",
+      ].join("\n");
+      const { stdout } = await run("docker", [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--entrypoint",
+        "node",
+        image,
+        "-e",
+        script,
+      ]);
+      expect(JSON.parse(stdout)).toEqual({
+        uid: 1000,
+        gid: 1000,
+        files: ["index.mjs", "index.mjs.map"],
+        writable: false,
+        linked: true,
+      });
+    },
+  );
+
+  it.each(images ?? [])("$image: --help exits 0", async ({ image }) => {
+    const { stdout } = await run("docker", ["run", "--rm", "--network", "host", image, "--help"]);
+    expect(stdout.trim()).not.toBe("");
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * scripts/build.ts on a throw-away repository: one file out, CommonJS dependencies that require
+ * Node built-ins work, stack traces map to the TypeScript source, failures name the plugin.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { RunError, run } from "@hangar/testbed";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundlePlugin, bundlePlugins } from "../../scripts/build.ts";
+
+const root = mkdtempSync(join(tmpdir(), "hangar-bundle-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+}
+
+const INDEX = `import greet from "legacy-greeter";
+import { shout } from "./shout.ts";
+
+function explode(): never {
+  throw new Error("exploded on purpose");
+}
+
+if (process.argv.includes("--crash")) explode();
+try {
+  await import("optional-native");
+} catch {
+  // optional
+}
+console.log(shout(greet("hangar")));
+`;
+
+beforeAll(() => {
+  write(
+    "plugins/demo/package.json",
+    JSON.stringify({ name: "@hangar/demo", hangar: { external: ["optional-native"] } }),
+  );
+  write("plugins/demo/src/index.ts", INDEX);
+  write("plugins/demo/src/shout.ts", 'export const shout = (s: string): string => s.toUpperCase() + "!";\n');
+  // A CommonJS dependency that requires a Node built-in at run time, like nodemailer.
+  write(
+    "node_modules/legacy-greeter/package.json",
+    JSON.stringify({ name: "legacy-greeter", main: "index.js" }),
+  );
+  write(
+    "node_modules/legacy-greeter/index.js",
+    'const os = require("node:os");\nmodule.exports = (name) => "hello " + name + " from " + typeof os.hostname();\n',
+  );
+  write("plugins/broken/src/index.ts", 'import "does-not-exist";\n');
+  write("plugins/demo/dist/stale.js", "old");
+});
+
+describe("scripts/build.ts", () => {
+  it("writes one ESM bundle and its linked source map, nothing else", async () => {
+    const result = await bundlePlugin("demo", root);
+    expect(readdirSync(join(root, "plugins/demo/dist")).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+    expect(result.bytes).toBeGreaterThan(0);
+    const code = readFileSync(result.outfile, "utf8");
+    expect(code).toContain("//# sourceMappingURL=index.mjs.map");
+    expect(code).toContain('import("optional-native")');
+    expect(Math.max(...code.split("\n").map((l) => l.length))).toBeLessThan(2_000);
+  });
+
+  it("runs under plain node, with require() for bundled CommonJS", async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ["--enable-source-maps", join(root, "plugins/demo/dist/index.mjs")],
+      {
+        cwd: tmpdir(),
+      },
+    );
+    expect(stdout.trim()).toBe("HELLO HANGAR FROM STRING!");
+  });
+
+  it("maps stack traces to the TypeScript source, with our source text but not node_modules'", async () => {
+    const map = JSON.parse(readFileSync(join(root, "plugins/demo/dist/index.mjs.map"), "utf8")) as {
+      sources: string[];
+      sourcesContent: (string | null)[];
+    };
+    expect(map.sources).toContain("plugins/demo/src/index.ts");
+    expect(map.sources).toContain("node_modules/legacy-greeter/index.js");
+    expect(map.sourcesContent[map.sources.indexOf("plugins/demo/src/index.ts")]).toBe(INDEX);
+    expect(map.sourcesContent[map.sources.indexOf("node_modules/legacy-greeter/index.js")]).toBeNull();
+
+    const bundle = join(root, "plugins/demo/dist/index.mjs");
+    const failure = await run(process.execPath, ["--enable-source-maps", bundle, "--crash"]).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(RunError);
+    const stderr = (failure as RunError).stderr;
+    expect(stderr).toContain("Error: exploded on purpose");
+    expect(stderr).toMatch(/at explode \(.*plugins\/demo\/src\/index\.ts:5:9\)/);
+    expect(stderr).toContain('throw new Error("exploded on purpose");');
+  });
+
+  it("fails naming the plugin and the unresolved import, after trying every plugin", async () => {
+    const error = await bundlePlugins(["demo", "broken"], root).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/bundling broken failed:[\s\S]*does-not-exist/);
+    expect(readdirSync(join(root, "plugins/demo/dist"))).toContain("index.mjs");
+  });
+
+  it("rejects a plugin without src/index.ts", async () => {
+    await expect(bundlePlugin("nope", root)).rejects.toThrow("plugins/nope/src/index.ts does not exist");
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * Bundles each plugin into one ESM file for its image:
+ *   plugins/<name>/src/index.ts -> plugins/<name>/dist/index.mjs + index.mjs.map
+ *
+ *   node scripts/build.ts [plugin...] [--analyze]
+ *
+ * Without names it bundles every plugin that has a src/index.ts. The bundle inlines the workspace
+ * packages and all dependencies, so the image needs nothing but Node. `.mjs` makes it ESM without a
+ * package.json next to it. Bundled CommonJS dependencies get a real `require` (createRequire) for
+ * Node built-ins, and `__dirname`/`__filename` point at the bundle's folder.
+ *
+ * Minified for size (syntax + whitespace) but with names kept and lines capped at LINE_LIMIT
+ * characters, so a crash never dumps a 300 kB line into the build log. Source maps are linked
+ * (`//# sourceMappingURL=index.mjs.map`) and used with `--enable-source-maps` in the image; their
+ * source paths are rewritten relative to the repository root, so a stack frame reads
+ * `/opt/hangar/plugins/<name>/src/send.ts:12:5`. The map keeps the source text of our own code
+ * (plugins/, shared/: Node shows the original line of an uncaught error) but not of node_modules
+ * (keeps the plugin's layer small; positions are all a stack trace needs).
+ *
+ * A plugin may list imports to leave out of the bundle in its package.json
+ * (`"hangar": { "external": ["cpu-features"] }`), e.g. optional native add-ons.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { analyzeMetafile, type BuildOptions, build, type Metafile } from "esbuild";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+const LINE_LIMIT = 400;
+
+const BANNER = [
+  'import { createRequire as __hangarCreateRequire } from "node:module";',
+  "const require = __hangarCreateRequire(import.meta.url);",
+  "const __hangarFilename = import.meta.filename, __hangarDirname = import.meta.dirname;",
+].join("\n");
+
+export interface BundleResult {
+  plugin: string;
+  outfile: string;
+  bytes: number;
+  mapBytes: number;
+  millis: number;
+  metafile: Metafile;
+}
+
+/** Plugin folder names that have a src/index.ts, sorted. */
+export function bundleablePlugins(root = ROOT): string[] {
+  const dir = join(root, "plugins");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "src", "index.ts")))
+    .map((d) => d.name)
+    .sort();
+}
+
+function pluginExternals(pluginDir: string): string[] {
+  const pkgPath = join(pluginDir, "package.json");
+  if (!existsSync(pkgPath)) return [];
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { hangar?: { external?: unknown } };
+  const external = pkg.hangar?.external;
+  if (external === undefined) return [];
+  if (!Array.isArray(external) || !external.every((e) => typeof e === "string")) {
+    throw new Error(`${pkgPath}: "hangar.external" must be an array of strings`);
+  }
+  return external;
+}
+
+/**
+ * Source paths relative to the repository root (Node resolves them next to the map: /opt/hangar/...);
+ * source text kept for our own code only.
+ */
+function rewriteSourceMap(mapText: string, distDir: string, root: string): string {
+  const map = JSON.parse(mapText) as {
+    sources: string[];
+    sourcesContent?: (string | null)[];
+    sourceRoot?: string;
+  };
+  map.sources = map.sources.map((source) => relative(root, resolve(distDir, source)).split(sep).join("/"));
+  map.sourcesContent = map.sources.map((source, i) =>
+    source.includes("node_modules/") ? null : (map.sourcesContent?.[i] ?? null),
+  );
+  map.sourceRoot = "";
+  return JSON.stringify(map);
+}
+
+export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleResult> {
+  const pluginDir = join(root, "plugins", plugin);
+  const entry = join(pluginDir, "src", "index.ts");
+  if (!existsSync(entry)) throw new Error(`plugins/${plugin}/src/index.ts does not exist`);
+  const distDir = join(pluginDir, "dist");
+  const outfile = join(distDir, "index.mjs");
+
+  const options = {
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node24",
+    minifySyntax: true,
+    minifyWhitespace: true,
+    keepNames: true,
+    lineLimit: LINE_LIMIT,
+    charset: "utf8",
+    legalComments: "none",
+    sourcemap: "linked",
+    sourcesContent: true,
+    banner: { js: BANNER },
+    define: { __filename: "__hangarFilename", __dirname: "__hangarDirname" },
+    external: pluginExternals(pluginDir),
+    metafile: true,
+    write: false,
+    logLevel: "silent",
+  } as const satisfies BuildOptions;
+
+  const started = performance.now();
+  const result = await build(options).catch((error: unknown) => {
+    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } }[] })
+      .errors;
+    const detail = messages?.length
+      ? messages.map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}: ` : ""}${m.text}`)
+      : [`  ${String(error)}`];
+    throw new Error(`bundling ${plugin} failed:\n${detail.join("\n")}`);
+  });
+  for (const w of result.warnings) {
+    const where = w.location ? `${w.location.file}:${w.location.line}: ` : "";
+    console.warn(`warning: ${plugin}: ${where}${w.text}`);
+  }
+
+  rmSync(distDir, { recursive: true, force: true });
+  mkdirSync(distDir, { recursive: true });
+  let bytes = 0;
+  let mapBytes = 0;
+  for (const file of result.outputFiles) {
+    if (file.path.endsWith(".map")) {
+      const text = rewriteSourceMap(file.text, distDir, root);
+      writeFileSync(file.path, text);
+      mapBytes += Buffer.byteLength(text);
+    } else {
+      writeFileSync(file.path, file.contents);
+      bytes += file.contents.byteLength;
+    }
+  }
+  return { plugin, outfile, bytes, mapBytes, millis: performance.now() - started, metafile: result.metafile };
+}
+
+/** Bundles the named plugins (all bundleable ones when empty); rejects after trying every one. */
+export async function bundlePlugins(names: string[] = [], root = ROOT): Promise<BundleResult[]> {
+  const plugins = names.length > 0 ? names : bundleablePlugins(root);
+  if (plugins.length === 0) throw new Error("no plugin has a src/index.ts: nothing to bundle");
+  const settled = await Promise.allSettled(plugins.map((p) => bundlePlugin(p, root)));
+  const failures = settled.flatMap((s) =>
+    s.status === "rejected" ? [String(s.reason?.message ?? s.reason)] : [],
+  );
+  if (failures.length > 0) throw new Error(failures.join("\n"));
+  return settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(2)} MB`;
+  return `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const analyze = argv.includes("--analyze");
+  const unknown = argv.filter((a) => a.startsWith("-") && a !== "--analyze");
+  if (unknown.length > 0)
+    throw new Error(`unknown option ${unknown.join(" ")} (usage: build.ts [plugin...] [--analyze])`);
+  const names = argv.filter((a) => !a.startsWith("-"));
+  const skipped = names.length === 0 ? skippedPlugins() : [];
+  for (const s of skipped) console.warn(`note: plugins/${s} has no src/index.ts yet; not bundled`);
+
+  const results = await bundlePlugins(names);
+  const width = Math.max(...results.map((r) => r.plugin.length));
+  for (const r of results) {
+    const out = relative(ROOT, r.outfile);
+    console.log(
+      `${r.plugin.padEnd(width)}  ${out}  ${formatBytes(r.bytes)}  (+ map ${formatBytes(r.mapBytes)})  ${Math.round(r.millis)} ms`,
+    );
+    if (analyze) console.log(await analyzeMetafile(r.metafile, { color: process.stdout.isTTY }));
+  }
+}
+
+function skippedPlugins(): string[] {
+  const dir = join(ROOT, "plugins");
+  if (!existsSync(dir)) return [];
+  const withEntry = new Set(bundleablePlugins());
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !withEntry.has(d.name))
+    .map((d) => d.name);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  });
+}
