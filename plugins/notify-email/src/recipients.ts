@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { workspacePath } from "@hangar/kit";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 const isAddress = (value: string) => z.email().safeParse(value).success;
 

@@ -1,5 +1,4 @@
 import { HangarError, type Logger, retry } from "@hangar/kit";
-import nodemailer from "nodemailer";
 import type { MailPlan } from "./plan.ts";
 
 export interface RecipientResult {
@@ -57,6 +56,8 @@ export async function sendMail(plan: MailPlan, log: Logger, signal?: AbortSignal
   const results = new Map<string, RecipientResult>();
   let pending = everyone;
   let messageId = "";
+  // Loaded when a mail is really sent, so a dry run or a skipped status starts fast.
+  const { default: nodemailer } = await import("nodemailer");
 
   await retry(
     async (attempt) => {

@@ -1,5 +1,5 @@
 import { settings as s } from "@hangar/kit";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * Every setting of notify-email. Names follow drillster/drone-email where the two overlap,

@@ -51,8 +51,8 @@ describe.skipIf(!image || !smtp)("the notify-email image, run the Drone way", ()
     expect(message?.envelope.rcptTo.sort()).toEqual(["jane@example.com", "team@example.com"]);
     expect(result.stdout).toContain("✔ team@example.com: accepted");
     // The card goes to the log as Drone's escape sequence when its path is stdout.
-    const escape = String.fromCharCode(27);
-    const card = new RegExp(`${escape}\\]1338;([A-Za-z0-9+/=]+)${escape}\\]0m`).exec(result.stdout);
+    const esc = String.fromCharCode(27);
+    const card = new RegExp(`${esc}\\]1338;([A-Za-z0-9+/=]+)${esc}\\]0m`).exec(result.stdout);
     expect(JSON.parse(Buffer.from(card?.[1] ?? "", "base64").toString()).data.status).toBe("success");
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     const outputs = JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));

@@ -1,4 +1,3 @@
-import { execa } from "execa";
 import { HangarError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
@@ -44,6 +43,8 @@ export function createExec(log: Logger): Exec {
   return async (file, args, options = {}) => {
     const display = [file, ...args].map(quoteForDisplay).join(" ");
     if (!options.quiet) log.info(`+ ${display}`);
+    // Loaded on first use: a plugin's dry run or `--help` should not pay for it.
+    const { execa } = await import("execa");
     const result = await execa(file, args, {
       cwd: options.cwd,
       env: options.env,

@@ -105,7 +105,8 @@ export async function runPlugin<S extends SettingsSchema, P>(
       env: deps.env,
       log,
       exec: deps.exec ?? createExec(log),
-      fetch: deps.fetch ?? globalThis.fetch,
+      // Resolved on first call: touching globalThis.fetch loads undici, which a dry run does not need.
+      fetch: deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       signal,
       now: deps.now ?? (() => new Date()),
     };

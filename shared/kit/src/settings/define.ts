@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { type $ZodType, safeParse } from "zod/v4/core";
 
 /**
  * A plugin declares its settings once; parsing, validation, `--help` and the docs page's
@@ -128,16 +128,16 @@ export function parseMap(raw: string): ParseResult<Record<string, string>> {
   return ok(Object.fromEntries(entries.map(([key, value]) => [key, value === null ? "" : String(value)])));
 }
 
-function zodCheck<T>(schema: z.ZodType<T> | undefined, value: T, code: string): ParseResult<T> {
+function zodCheck<T>(schema: $ZodType<T> | undefined, value: T, code: string): ParseResult<T> {
   if (!schema) return ok(value);
-  const result = schema.safeParse(value);
+  const result = safeParse(schema, value);
   if (result.success) return ok(result.data);
   return fail(code, result.error.issues.map((issue) => issue.message).join("; "));
 }
 
 export const settings = {
-  /** Text, optionally checked by a zod schema (`z.url()`, `z.email()`). */
-  string: (schema?: z.ZodType<string>) =>
+  /** Text, optionally checked by a zod schema (`z.url()`, `z.email()`; zod/mini keeps bundles small). */
+  string: (schema?: $ZodType<string>) =>
     setting<string>("string", (raw) => zodCheck(schema, raw.trim(), "E_SETTING_INVALID")),
 
   /** A secret: masked in every log line from the moment it is read, redacted in errors. */
@@ -192,7 +192,7 @@ export const settings = {
     }),
 
   /** A list; each item optionally checked by a zod schema, or restricted to fixed choices. */
-  list: <I extends string = string>(item?: z.ZodType<I> | { choices: readonly I[] }) =>
+  list: <I extends string = string>(item?: $ZodType<I> | { choices: readonly I[] }) =>
     setting<I[]>(item && "choices" in item ? `list of ${item.choices.join(", ")}` : "list", (raw) => {
       const parsed = parseList(raw);
       if (!parsed.ok) return parsed;
@@ -205,7 +205,7 @@ export const settings = {
           if ((item.choices as readonly string[]).includes(value)) values.push(value as I);
           else bad.push(`"${entry}"`);
         } else {
-          const result = item.safeParse(entry);
+          const result = safeParse(item, entry);
           if (result.success) values.push(result.data);
           else bad.push(`"${entry}" (${result.error.issues[0]?.message ?? "invalid"})`);
         }
