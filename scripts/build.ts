@@ -20,14 +20,37 @@
  * A plugin may list imports to leave out of the bundle in its package.json
  * (`"hangar": { "external": ["cpu-features"] }`), e.g. optional native add-ons.
  */
+
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { analyzeMetafile, type BuildOptions, build, type Metafile } from "esbuild";
+import { analyzeMetafile, type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 const LINE_LIMIT = 400;
+
+/**
+ * Bundled ES modules import Node's own modules at the top of the output, so all of them load
+ * before anything runs (node:http alone pulls in undici), even those only reached through a
+ * dynamic `import()` that a dry run never takes. Served as CommonJS shims instead, each one is
+ * required when the first module that imports it runs.
+ */
+const builtinsOnFirstUse: Plugin = {
+  name: "builtins-on-first-use",
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, "");
+      if (args.namespace === "builtin-shim" || !builtinModules.includes(name)) return undefined;
+      return { path: name, namespace: "builtin-shim" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "builtin-shim" }, (args) => ({
+      contents: `module.exports = require("node:${args.path}");`,
+      loader: "js",
+    }));
+  },
+};
 
 const BANNER = [
   'import { createRequire as __hangarCreateRequire } from "node:module";',
@@ -111,6 +134,7 @@ export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleR
     define: { __filename: "__hangarFilename", __dirname: "__hangarDirname" },
     external: pluginExternals(pluginDir),
     metafile: true,
+    plugins: [builtinsOnFirstUse],
     write: false,
     logLevel: "silent",
   } as const satisfies BuildOptions;

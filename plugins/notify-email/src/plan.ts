@@ -10,7 +10,7 @@ import {
 import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
 import { dedupeRecipients, isAddress, readRecipientsFile } from "./recipients.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
-import type { NotifyEmailSchema } from "./settings.ts";
+import { type NotifyEmailSchema, notifyEmailSettings } from "./settings.ts";
 import { looksLikePem, looksLikeTemplate, textOrFile } from "./sources.ts";
 import { templateData } from "./template-data.ts";
 import { decideSending, type SendDecision } from "./when.ts";
@@ -116,7 +116,8 @@ export async function checkSettings(
     ["subject", settings.subject, false],
     ["body", settings.body, true],
   ] as const) {
-    if (source === undefined) continue;
+    // The built-in subject is known to compile.
+    if (source === undefined || source === notifyEmailSettings.subject.default) continue;
     try {
       const loaded =
         name === "body"
@@ -184,10 +185,11 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
   const lists = dedupeRecipients({ to: recipients, cc: settings.cc ?? [], bcc: settings.bcc ?? [] });
 
   let html: Render;
+  let renderedHtml: string | undefined;
   let text: Render;
   if (settings.body === undefined) {
-    html = compileTemplate(DEFAULT_HTML, { html: true });
-    text = compileTemplate(DEFAULT_TEXT, { html: false });
+    html = compileTemplate(DEFAULT_HTML, { html: true, check: false });
+    text = compileTemplate(DEFAULT_TEXT, { html: false, check: false });
   } else {
     const body = await textOrFile(workspace, settings.body, { inline: looksLikeTemplate });
     if (body.file) log.info(`body template: ${body.file}`);
@@ -235,7 +237,11 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
     ...lists,
     authorNote,
     subject: compileTemplate(settings.subject, { html: false })(data).replace(/\s+/g, " ").trim(),
-    html: html(data),
+    // Rendered when first read (by the sender), not for a dry run or a status that mails nobody.
+    get html() {
+      renderedHtml ??= html(data);
+      return renderedHtml;
+    },
     text: text(data),
     attachments: attachments?.files ?? [],
   };

@@ -55,10 +55,14 @@ export function formatSeconds(total: number): string {
 
 export type Render = (data: unknown) => string;
 
-/** Compiles now, so a broken template is a settings problem and not a failure after connecting. */
-export function compileTemplate(source: string, options: { html: boolean }): Render {
+/**
+ * Compiles a user's template now (`check`), so a broken one is a settings problem and not a
+ * failure after connecting; the built-in templates are compiled when first rendered, so a dry
+ * run or a skipped status does not pay for the HTML mail.
+ */
+export function compileTemplate(source: string, options: { html: boolean; check?: boolean }): Render {
   const template = handlebars.compile(source, { noEscape: !options.html, strict: false });
-  template({});
+  if (options.check ?? true) template({});
   return (data) => template(data);
 }
 
