@@ -11,7 +11,7 @@
  *
  * Minified for size (syntax + whitespace) but with names kept and lines capped at LINE_LIMIT
  * characters, so a crash never dumps a 300 kB line into the build log. Source maps are linked
- * (`//# sourceMappingURL=index.mjs.map`) and used with `--enable-source-maps` in the image; their
+ * (`//# sourceMappingURL=index.mjs.map`) and read by the kit when it prints an unexpected error; their
  * source paths are rewritten relative to the repository root, so a stack frame reads
  * `/opt/hangar/plugins/<name>/src/send.ts:12:5`. The map keeps the source text of our own code
  * (plugins/, shared/: Node shows the original line of an uncaught error) but not of node_modules

@@ -9,7 +9,7 @@ import { imageExists, requireServer, run, testbed } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { bundleablePlugins, ROOT } from "../../scripts/build.ts";
 
-const ENTRYPOINT = ["node", "--enable-source-maps", "/opt/hangar/index.mjs"];
+const ENTRYPOINT = ["node", "/opt/hangar/index.mjs"];
 const OCI_LABELS = ["title", "description", "source", "version", "revision", "licenses", "base.name"].map(
   (key) => `org.opencontainers.image.${key}`,
 );

@@ -9,6 +9,7 @@ import type { PlanContext, PluginDefinition, Runtime } from "./plugin.ts";
 import { type SettingsOf, type SettingsSchema, settings as s } from "./settings/define.ts";
 import { helpText } from "./settings/describe.ts";
 import { readSettings } from "./settings/read.ts";
+import { sourceMappedStack } from "./stack.ts";
 
 /** Settings every plugin has. */
 export const commonSettings = {
@@ -165,9 +166,8 @@ function report(error: unknown, log: Logger): number {
     log.error(`${error.message} [${error.code}]${details.join("")}`);
     return EXIT_FAILED;
   }
-  log.error(
-    `unexpected error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
+  const detail = error instanceof Error ? sourceMappedStack(error.stack ?? error.message) : String(error);
+  log.error(`unexpected error, please report it: ${detail}`);
   return EXIT_FAILED;
 }
 
