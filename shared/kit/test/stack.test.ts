@@ -16,7 +16,7 @@ describe("sourceMappedStack", () => {
       [
         "type Reason = string;",
         "export function explode(reason: Reason): never {",
-        "  throw new Error(\"exploded: \" + reason);",
+        '  throw new Error("exploded: " + reason);',
         "}",
         "try { explode('on purpose'); } catch (error) { console.log((error as Error).stack); }",
         "",
