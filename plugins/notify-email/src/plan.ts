@@ -1,17 +1,19 @@
 import {
   errorMessage,
   formatDuration,
+  looksLikePem,
+  looksLikeTemplate,
   type MatchedFile,
   matchFiles,
   type PlanContext,
   type SettingProblem,
   type SettingsOf,
+  textOrFile,
 } from "@hangar/kit";
 import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
 import { dedupeRecipients, isAddress, readRecipientsFile } from "./recipients.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
 import { type NotifyEmailSchema, notifyEmailSettings } from "./settings.ts";
-import { looksLikePem, looksLikeTemplate, textOrFile } from "./sources.ts";
 import { templateData } from "./template-data.ts";
 import { decideSending, type SendDecision } from "./when.ts";
 

@@ -16,9 +16,12 @@ export {
 } from "./main.ts";
 export { Masker } from "./mask.ts";
 export { outputKey, readOutputs, writeOutputs } from "./outputs.ts";
+export { mapWithLimit } from "./parallel.ts";
 export type { PlanContext, PluginDefinition, RunResult, Runtime } from "./plugin.ts";
 export { pollUntil, retry, TimeoutError, withTimeout } from "./retry.ts";
 export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./settings/define.ts";
 export { formatDuration, helpText, settingsTable } from "./settings/describe.ts";
 export { readSettings } from "./settings/read.ts";
 export { contextVars, expandVariables, renderTemplate, slug } from "./template.ts";
+export { looksLikePem, looksLikeTemplate, textOrFile } from "./text-or-file.ts";
+export { acceptAnyCertificate, trustCertificates } from "./tls.ts";

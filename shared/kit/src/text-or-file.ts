@@ -1,5 +1,5 @@
 import { access, readFile } from "node:fs/promises";
-import { workspacePath } from "@hangar/kit";
+import { workspacePath } from "./files.ts";
 
 const TEMPLATE_FILE = /\.(html?|hbs|handlebars|tpl|tmpl|txt|md)$/i;
 

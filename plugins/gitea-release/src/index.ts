@@ -1,0 +1,4 @@
+import { main } from "@hangar/kit";
+import { giteaRelease } from "./plugin.ts";
+
+await main(giteaRelease);

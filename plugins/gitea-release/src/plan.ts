@@ -1,0 +1,245 @@
+import path from "node:path";
+import {
+  errorMessage,
+  looksLikePem,
+  matchFiles,
+  type PlanContext,
+  type SettingProblem,
+  type SettingsOf,
+  textOrFile,
+} from "@hangar/kit";
+import { type Algorithm, checksumFileName } from "./checksums.ts";
+import { isPrereleaseTag } from "./notes.ts";
+import type { GiteaReleaseSchema } from "./settings.ts";
+
+type Settings = SettingsOf<GiteaReleaseSchema>;
+type Context = PlanContext<GiteaReleaseSchema>;
+
+export interface PlannedAsset {
+  /** The name in the release: the file's base name. */
+  name: string;
+  /** Workspace-relative path, for the log. */
+  relative: string;
+  absolute: string;
+  size: number;
+}
+
+export interface ReleasePlan {
+  baseUrl: string;
+  owner: string;
+  repo: string;
+  token: string;
+  tls: { ca?: string | undefined; insecure: boolean };
+  tag: string;
+  /** Commitish a new tag is created on. */
+  target: string;
+  title: string;
+  note?: string | undefined;
+  generateNotes: boolean;
+  draft: boolean;
+  prerelease: boolean;
+  prereleaseReason: string;
+  overwrite: boolean;
+  fileExists: Settings["file_exists"];
+  assets: PlannedAsset[];
+  checksums: { algorithm: Algorithm; name: string }[];
+  parallel: number;
+  timeoutMs: number;
+}
+
+/** Everything wrong with the settings, found before any API call. */
+export async function checkSettings(
+  settings: Partial<Settings>,
+  context: Context,
+): Promise<SettingProblem[]> {
+  const { problem, build } = context;
+  const problems: SettingProblem[] = [];
+
+  if (settings.base_url === undefined && !build.forgeUrl) {
+    problems.push(
+      problem(
+        "base_url",
+        "E_SETTING_REQUIRED",
+        "is required: the build names no repository link to derive it from",
+      ),
+    );
+  }
+  if (settings.owner === undefined && !build.repo.owner) {
+    problems.push(problem("owner", "E_SETTING_REQUIRED", "is required: the build names no repository"));
+  }
+  if (settings.repo === undefined && !build.repo.name) {
+    problems.push(problem("repo", "E_SETTING_REQUIRED", "is required: the build names no repository"));
+  }
+  if (settings.tag === undefined && !build.commit.tag) {
+    problems.push(
+      problem(
+        "tag",
+        "E_SETTING_REQUIRED",
+        `is required: this build is a ${build.build.event || "build"} event, not a tag (set \`tag\`, e.g. "nightly-{{ build.number }}", or run the step on tag events)`,
+      ),
+    );
+  }
+
+  const algorithms = settings.checksum ?? [];
+  const template = settings.checksum_file ?? "checksums.txt";
+  if (algorithms.length > 1 && !/\{\{\s*algorithm\s*\}\}/.test(template)) {
+    problems.push(
+      problem(
+        "checksum_file",
+        "E_SETTING_INVALID",
+        `must contain {{ algorithm }} when \`checksum\` lists ${algorithms.length} algorithms, e.g. "{{ algorithm }}sums.txt"`,
+        template,
+      ),
+    );
+  }
+
+  if (settings.files?.length) {
+    try {
+      const { files, unmatched } = await matchFiles(build.workspace, settings.files);
+      if (unmatched.length > 0 && !settings.allow_empty) {
+        problems.push(
+          problem(
+            "files",
+            "E_FILES_EMPTY",
+            `${unmatched.map((pattern) => `"${pattern}"`).join(", ")} matched no file in the workspace (set \`allow_empty: true\` if that is expected)`,
+            settings.files.join(", "),
+          ),
+        );
+      }
+      const byName = new Map<string, string[]>();
+      for (const file of files)
+        byName.set(path.basename(file.relative), [
+          ...(byName.get(path.basename(file.relative)) ?? []),
+          file.relative,
+        ]);
+      for (const [name, paths] of byName) {
+        if (paths.length > 1) {
+          problems.push(
+            problem("files", "E_ASSET_NAME_CLASH", `match several files named ${name}: ${paths.join(", ")}`),
+          );
+        }
+      }
+      for (const algorithm of algorithms) {
+        const name = checksumFileName(template, algorithm);
+        if (byName.has(name)) {
+          problems.push(
+            problem(
+              "checksum_file",
+              "E_ASSET_NAME_CLASH",
+              `names ${name}, which is also one of the files`,
+              template,
+            ),
+          );
+        }
+      }
+    } catch (error) {
+      problems.push(problem("files", "E_SETTING_FILE", errorMessage(error), settings.files.join(", ")));
+    }
+  }
+
+  if (settings.note !== undefined) {
+    try {
+      await textOrFile(build.workspace, settings.note, {
+        inline: (value) => value.includes(" ") || value.includes("#"),
+      });
+    } catch (error) {
+      problems.push(
+        problem("note", "E_SETTING_FILE", `cannot be read: ${errorMessage(error)}`, settings.note),
+      );
+    }
+  }
+  if (settings.ca_cert !== undefined) {
+    try {
+      const ca = await textOrFile(build.workspace, settings.ca_cert, { inline: looksLikePem });
+      if (!looksLikePem(ca.text))
+        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
+    } catch (error) {
+      problems.push(
+        problem("ca_cert", "E_SETTING_FILE", `cannot be read: ${errorMessage(error)}`, settings.ca_cert),
+      );
+    }
+  }
+  return problems;
+}
+
+/** The release to converge to; settings were checked by `checkSettings`. */
+export async function planRelease(settings: Settings, context: Context): Promise<ReleasePlan> {
+  const { build, log } = context;
+  const tag = settings.tag ?? build.commit.tag ?? "";
+  const matched = settings.files?.length
+    ? await matchFiles(build.workspace, settings.files)
+    : { files: [], unmatched: [] };
+  for (const pattern of matched.unmatched)
+    log.warn(`files pattern "${pattern}" matches no file (allow_empty)`);
+  const note = settings.note
+    ? (
+        await textOrFile(build.workspace, settings.note, {
+          inline: (value) => value.includes(" ") || value.includes("#"),
+        })
+      ).text
+    : undefined;
+  const prerelease = settings.prerelease === "auto" ? isPrereleaseTag(tag) : settings.prerelease === "true";
+  if (settings.insecure)
+    log.warn("insecure is on: Gitea's certificate is not checked, so the token could go to an impostor");
+
+  return {
+    baseUrl: (settings.base_url ?? build.forgeUrl ?? "").replace(/\/+$/, ""),
+    owner: settings.owner ?? build.repo.owner,
+    repo: settings.repo ?? build.repo.name,
+    token: settings.api_key,
+    tls: {
+      ca: settings.ca_cert
+        ? (await textOrFile(build.workspace, settings.ca_cert, { inline: looksLikePem })).text
+        : undefined,
+      insecure: settings.insecure,
+    },
+    tag,
+    target: settings.target ?? (build.commit.sha || build.commit.branch),
+    title: settings.title ?? tag,
+    note,
+    generateNotes: settings.generate_notes,
+    draft: settings.draft,
+    prerelease,
+    prereleaseReason:
+      settings.prerelease === "auto"
+        ? `auto: ${prerelease ? "the tag names a pre-release" : "a release tag"}`
+        : "set",
+    overwrite: settings.overwrite,
+    fileExists: settings.file_exists,
+    assets: matched.files.map((file) => ({
+      name: path.basename(file.relative),
+      relative: file.relative,
+      absolute: file.absolute,
+      size: file.size,
+    })),
+    checksums: settings.checksum.map((algorithm) => ({
+      algorithm,
+      name: checksumFileName(settings.checksum_file, algorithm),
+    })),
+    parallel: settings.parallel,
+    timeoutMs: settings.timeout,
+  };
+}
+
+export function describePlan(plan: ReleasePlan): string {
+  const flags = [
+    plan.draft ? "stays a draft" : "published after the last asset",
+    plan.prerelease ? `pre-release (${plan.prereleaseReason})` : "release",
+  ];
+  const lines = [
+    `release ${plan.tag} in ${plan.owner}/${plan.repo} on ${plan.baseUrl}`,
+    `title:    ${plan.title}`,
+    `state:    ${flags.join(", ")}`,
+    `tag:      created on ${plan.target || "the default branch"} if it does not exist`,
+    `existing: ${plan.overwrite ? "title and notes updated" : "title and notes kept"}; assets of the same name: ${plan.fileExists}`,
+    `notes:    ${[plan.note ? "from `note`" : "", plan.generateNotes ? "generated from the commits since the previous tag" : ""].filter(Boolean).join(" + ") || "none"}`,
+  ];
+  for (const asset of plan.assets)
+    lines.push(`asset:    ${asset.name} (${asset.relative}, ${asset.size} bytes)`);
+  for (const checksum of plan.checksums)
+    lines.push(`asset:    ${checksum.name} (${checksum.algorithm} of the files above)`);
+  if (plan.assets.length === 0) lines.push("assets:   none");
+  if (plan.tls.insecure) lines.push("tls:      certificate NOT verified (insecure)");
+  else if (plan.tls.ca) lines.push("tls:      verified against ca_cert");
+  return lines.join("\n");
+}

@@ -1,0 +1,61 @@
+import { acceptAnyCertificate, type PluginDefinition, type RunResult, trustCertificates } from "@hangar/kit";
+import { GiteaReleases } from "./gitea.ts";
+import { checkSettings, describePlan, planRelease, type ReleasePlan } from "./plan.ts";
+import { formatSize, publishRelease } from "./publish.ts";
+import { type GiteaReleaseSchema, giteaReleaseSettings } from "./settings.ts";
+
+export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
+  name: "gitea-release",
+  description: "Publish a Gitea release with its assets, checksums and notes: atomically, idempotently.",
+  settings: giteaReleaseSettings,
+  check: checkSettings,
+  plan: planRelease,
+  describe: describePlan,
+
+  async run(plan, { log, fetch, signal }): Promise<RunResult> {
+    if (plan.tls.ca) trustCertificates(plan.tls.ca);
+    if (plan.tls.insecure) acceptAnyCertificate();
+    const gitea = new GiteaReleases(
+      {
+        baseUrl: plan.baseUrl,
+        owner: plan.owner,
+        repo: plan.repo,
+        token: plan.token,
+        timeoutMs: plan.timeoutMs,
+      },
+      log,
+      fetch,
+      signal,
+    );
+    const result = await publishRelease(plan, gitea, log);
+    const { release } = result;
+    const assets = release.assets ?? [];
+    const assetOutputs = Object.fromEntries(
+      assets.map((asset) => [`asset ${asset.name} url`, asset.browser_download_url ?? ""]),
+    );
+
+    return {
+      summary: `${release.draft ? "draft " : ""}release ${plan.tag}: ${result.uploaded.length} uploaded, ${result.replaced.length} replaced, ${result.skipped.length} kept — ${release.html_url}`,
+      outputs: {
+        url: release.html_url ?? "",
+        id: String(release.id ?? ""),
+        tag: plan.tag,
+        draft: String(release.draft === true),
+        ...assetOutputs,
+      },
+      card: {
+        title: `${release.draft ? "Draft release" : "Release"} ${release.name || plan.tag}`,
+        status: "success",
+        facts: [
+          { name: "Tag", value: plan.tag },
+          { name: "Pre-release", value: release.prerelease ? "yes" : "no" },
+          ...assets.map((asset) => ({ name: asset.name ?? "", value: formatSize(asset.size ?? 0) })),
+        ],
+        links: [
+          ...(release.html_url ? [{ title: "Release", url: release.html_url }] : []),
+          ...assets.map((asset) => ({ title: asset.name ?? "", url: asset.browser_download_url ?? "" })),
+        ],
+      },
+    };
+  },
+};
