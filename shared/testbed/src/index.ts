@@ -25,6 +25,20 @@ export {
   imageExists,
   runDroneStep,
 } from "./drone-step.ts";
+export type { GiteaFailure, GiteaLatency, RequestMatcher } from "./gitea/faults.ts";
+export type {
+  AssetSnapshot,
+  GiteaSeedRelease,
+  GiteaStandIn,
+  GiteaStandInOptions,
+  ReleaseSnapshot,
+  RequestRecord,
+} from "./gitea/options.ts";
+export type { GiteaEvent, GiteaEventType } from "./gitea/releases.ts";
+export type { GiteaSeedCommit, GiteaSeedTag } from "./gitea/repository.ts";
+export { checkResponse } from "./gitea/schema.ts";
+export { startGiteaStandIn } from "./gitea/server.ts";
+export { GiteaSpec, loadGiteaSpec, specsDir } from "./gitea/spec.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";
