@@ -192,6 +192,14 @@ export class GiteaReleases {
     }
   }
 
+  /** The branch Gitea creates a new tag on when no target is given. */
+  async defaultBranch(): Promise<string> {
+    const repository = await this.#call(`reading ${this.#target.owner}/${this.#target.repo}`, (signal) =>
+      this.#api.repos.repoGet(this.#target.owner, this.#target.repo, { signal }),
+    );
+    return repository?.default_branch || "main";
+  }
+
   /** The commits in `base...head`, oldest first. */
   async compare(base: string, head: string): Promise<{ sha: string; message: string }[]> {
     const compared = await this.#call(`comparing ${base}...${head}`, (signal) =>

@@ -154,7 +154,8 @@ async function releaseNote(plan: ReleasePlan, gitea: GiteaReleases, log: Logger)
     const tags = (await gitea.tags()).map((tag) => tag.name);
     const at = tags.indexOf(plan.tag);
     const previous = at === -1 ? tags[0] : tags[at + 1];
-    const head = at === -1 ? plan.target : plan.tag;
+    // A tag that does not exist yet will be created on the target (Gitea: the default branch).
+    const head = at === -1 ? plan.target || (await gitea.defaultBranch()) : plan.tag;
     const commits = previous ? await gitea.compare(previous, head) : [];
     log.info(
       previous
