@@ -10,10 +10,11 @@
 import { parseArgs } from "node:util";
 import { bundlePlugins } from "../scripts/build.ts";
 import { coldStart } from "./cold-start.ts";
+import { giteaUpload } from "./gitea-upload.ts";
 import { imageSize } from "./image-size.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
 
-const BENCHES: Bench[] = [coldStart, imageSize];
+const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload];
 
 function table(rows: Row[]): string {
   const header = ["", "subject", "measured", "baseline", "ratio", "target", "note"];

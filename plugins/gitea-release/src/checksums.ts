@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { open, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { CHECKSUMS } from "./settings.ts";
 
 export type Algorithm = (typeof CHECKSUMS)[number];
@@ -13,15 +11,26 @@ export interface ChecksumInput {
   absolute: string;
 }
 
-/** Every algorithm's hex digest of a file, from one streamed read (no file is held in memory). */
+/**
+ * Every algorithm's hex digest of a file, from one read through one reused buffer: memory stays
+ * flat whatever the file's size (a stream's fresh buffer per chunk piles up garbage instead).
+ */
 export async function digestFile(
   file: string,
   algorithms: readonly Algorithm[],
 ): Promise<Record<Algorithm, string>> {
   const hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)] as const);
-  await pipeline(createReadStream(file), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) for (const [, hash] of hashes) hash.update(chunk);
-  });
+  const buffer = Buffer.allocUnsafe(256 * 1024);
+  const handle = await open(file);
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      for (const [, hash] of hashes) hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return Object.fromEntries(hashes.map(([algorithm, hash]) => [algorithm, hash.digest("hex")])) as Record<
     Algorithm,
     string

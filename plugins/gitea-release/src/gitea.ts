@@ -1,6 +1,6 @@
-import { openAsBlob } from "node:fs";
 import { HangarError, type Logger, retry } from "@hangar/kit";
 import { type Attachment, giteaApi, type Release } from "gitea-js";
+import { streamAttachment } from "./upload.ts";
 
 /** The Gitea calls gitea-release makes, each retried on transient failures and explained on the rest. */
 export interface GiteaTarget {
@@ -140,15 +140,14 @@ export class GiteaReleases {
             await this.remove(id, stray.id ?? -1, name);
           }
         }
-        const attachment = new File([await openAsBlob(file)], name);
-        return this.#api.repos.repoCreateReleaseAttachment(
-          this.#target.owner,
-          this.#target.repo,
-          id,
-          { attachment },
-          { name },
-          { signal },
-        );
+        const { baseUrl, owner, repo, token } = this.#target;
+        return streamAttachment({
+          url: `${baseUrl}/api/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/releases/${id}/assets`,
+          token,
+          file,
+          name,
+          signal,
+        });
       },
       { streaming: true },
     );
@@ -248,8 +247,9 @@ export class GiteaReleases {
     if (error instanceof GiteaCallFailed) return error;
     if (error instanceof Response) {
       const body = (error as Response & { error?: unknown }).error;
+      // gitea-js leaves the JSON parser's error there when the answer was a proxy's HTML page.
       const message =
-        body && typeof body === "object" && "message" in body
+        body && typeof body === "object" && !(body instanceof Error) && "message" in body
           ? String((body as { message: unknown }).message)
           : error.statusText;
       return new GiteaCallFailed(what, error.status, message, hintFor(error.status, message, this.#target));

@@ -331,6 +331,28 @@ describe("gitea-release against the Gitea stand-in", () => {
     expect(run.output).toContain("MAX_SIZE");
   });
 
+  it("reports a reverse proxy's body limit (nginx's HTML 413) with what to raise", async () => {
+    const g = await start({ proxyMaxBodySize: 4096 });
+    await buildOutputs();
+    await writeFile(path.join(workspace.dir, "dist", "app-release.apk"), Buffer.alloc(8192, 1));
+    const run = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("413");
+    expect(run.output).toContain("client_max_body_size");
+    expect(run.output).toContain("uploading app-release.apk");
+    expect(run.output).not.toContain("<html>");
+    expect(g.release("v1.2.0")).toBeUndefined();
+  });
+
+  it("explains a proxy's HTML answer to an API call without echoing the page", async () => {
+    const g = await start({ proxyMaxBodySize: 8 });
+    await buildOutputs();
+    const run = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("creating the draft release v1.2.0: 413 Payload Too Large");
+    expect(run.output).not.toMatch(/Unexpected token|<html>/);
+  });
+
   it("works from Woodpecker's context (CI_FORGE_URL, CI_COMMIT_TAG, GITEA_TOKEN)", async () => {
     const g = await start();
     await buildOutputs();
