@@ -15,9 +15,12 @@ export interface GiteaTarget {
 export class GiteaCallFailed extends HangarError {
   readonly status: number | undefined;
 
-  constructor(what: string, status: number | undefined, message: string, hint?: string) {
+  /** A TLS failure: the certificate will not change on another try. */
+  readonly tls: boolean;
+
+  constructor(what: string, status: number | undefined, message: string, hint?: string, tls = false) {
     super(
-      status === undefined ? "E_GITEA_UNREACHABLE" : `E_GITEA_${status}`,
+      tls ? "E_GITEA_TLS" : status === undefined ? "E_GITEA_UNREACHABLE" : `E_GITEA_${status}`,
       `${what}: ${status ?? "no answer"} ${message}`.trim(),
       {
         ...(hint ? { hint } : {}),
@@ -25,6 +28,7 @@ export class GiteaCallFailed extends HangarError {
     );
     this.name = "GiteaCallFailed";
     this.status = status;
+    this.tls = tls;
   }
 }
 
@@ -32,7 +36,7 @@ const PAGE_SIZE = 50;
 
 /** 429 and 5xx (but 501) may pass on another try, and so may a connection that failed. */
 export function isTransient(error: unknown): boolean {
-  if (!(error instanceof GiteaCallFailed)) return false;
+  if (!(error instanceof GiteaCallFailed) || error.tls) return false;
   return error.status === undefined || error.status === 429 || (error.status >= 500 && error.status !== 501);
 }
 
@@ -258,13 +262,18 @@ export class GiteaReleases {
     const reason = timedOut
       ? `timed out after ${this.#target.timeoutMs / 1000}s`
       : (cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error)));
+    const source = cause ?? (error as { code?: string; message?: string });
+    const tls = /certificate|self[- ]signed|CERT_|ERR_TLS/i.test(
+      `${source?.message ?? ""} ${source?.code ?? ""}`,
+    );
     return new GiteaCallFailed(
       what,
       undefined,
       `(${reason}) from ${this.#target.baseUrl}`,
-      /certificate|self[- ]signed/i.test(`${cause?.message ?? ""} ${cause?.code ?? ""}`)
+      tls
         ? "Trust Gitea's CA with `ca_cert` (or, last resort, `insecure: true`)."
         : "Check `base_url` and that the runner can reach Gitea.",
+      tls,
     );
   }
 }

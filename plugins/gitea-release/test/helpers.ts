@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -70,4 +71,24 @@ export async function runGiteaRelease(env: Record<string, string>, workspace: st
 export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), "gitea-release-"));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const ENTRY = path.resolve(import.meta.dirname, "../src/index.ts");
+
+/**
+ * The plugin as its own process, as in a real step: for what changes process-wide state (the
+ * TLS trust of `ca_cert` and `insecure`). Asynchronous, so a stand-in in this process can answer.
+ */
+export function runGiteaReleaseIsolated(env: Record<string, string>, workspace: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [ENTRY],
+      { env: { PATH: process.env.PATH ?? "", ...env }, cwd: workspace },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, output: stdout + stderr });
+      },
+    );
+  });
 }

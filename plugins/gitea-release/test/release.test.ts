@@ -1,9 +1,21 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type GiteaStandIn, type GiteaStandInOptions, startGiteaStandIn } from "@hangar/testbed";
+import {
+  createTlsCertificate,
+  type GiteaStandIn,
+  type GiteaStandInOptions,
+  startGiteaStandIn,
+} from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace, woodpeckerTagEnv } from "./helpers.ts";
+import {
+  droneTagEnv,
+  runGiteaRelease,
+  runGiteaReleaseIsolated,
+  TOKEN,
+  tempWorkspace,
+  woodpeckerTagEnv,
+} from "./helpers.ts";
 
 let gitea: GiteaStandIn | undefined;
 let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
@@ -351,6 +363,46 @@ describe("gitea-release against the Gitea stand-in", () => {
     expect(run.code).toBe(1);
     expect(run.output).toContain("creating the draft release v1.2.0: 413 Payload Too Large");
     expect(run.output).not.toMatch(/Unexpected token|<html>/);
+  });
+
+  it("verifies Gitea's certificate against ca_cert, refuses an unknown CA, and warns with insecure", async () => {
+    const certificate = await createTlsCertificate();
+    const other = await createTlsCertificate();
+    try {
+      const g = await start({ tls: certificate });
+      expect(g.url).toMatch(/^https:/);
+      await buildOutputs();
+      await writeFile(path.join(workspace.dir, "gitea-ca.pem"), certificate.caPem);
+      // Each run is a fresh process in real life; runPlugin changes process-wide TLS defaults.
+      const trusted = await runGiteaReleaseIsolated(
+        droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk", PLUGIN_CA_CERT: "gitea-ca.pem" }),
+        workspace.dir,
+      );
+      expect(trusted.code, trusted.output).toBe(0);
+      expect(g.release("v1.2.0")?.draft).toBe(false);
+      const countAfterTrusted = g.count();
+
+      const wrong = await runGiteaReleaseIsolated(
+        droneTagEnv(g.url, { DRONE_TAG: "v1.3.0", PLUGIN_FILES: "dist/*.apk", PLUGIN_CA_CERT: other.caPem }),
+        workspace.dir,
+      );
+      expect(wrong.code).toBe(1);
+      expect(wrong.output).toContain("ca_cert");
+      // A certificate does not change on another try: no retries.
+      expect(wrong.output).toContain("E_GITEA_TLS");
+      expect(g.count()).toBe(countAfterTrusted);
+      expect(g.release("v1.3.0")).toBeUndefined();
+
+      const insecure = await runGiteaReleaseIsolated(
+        droneTagEnv(g.url, { DRONE_TAG: "v1.4.0", PLUGIN_FILES: "dist/*.apk", PLUGIN_INSECURE: "true" }),
+        workspace.dir,
+      );
+      expect(insecure.code, insecure.output).toBe(0);
+      expect(insecure.output).toMatch(/insecure/i);
+    } finally {
+      await certificate.remove();
+      await other.remove();
+    }
   });
 
   it("works from Woodpecker's context (CI_FORGE_URL, CI_COMMIT_TAG, GITEA_TOKEN)", async () => {

@@ -62,6 +62,8 @@ export interface GiteaStandInOptions {
   /** `[api] DEFAULT_PAGING_NUM` (30) and `MAX_RESPONSE_ITEMS` (50). */
   defaultPagingNum?: number;
   maxResponseItems?: number;
+  /** Serve HTTPS with this certificate (e.g. from createTlsCertificate) instead of HTTP. */
+  tls?: { certPem: string; keyPem: string };
   /** Directory of gitea-api-v1.22.json (default: HANGAR_SPECS_DIR or ../shared/specs beside the repo). */
   specsDir?: string;
 }

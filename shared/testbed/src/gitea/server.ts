@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -135,7 +136,10 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
     scopes: options.tokenScopes ?? ["all"],
   };
   const temp = await makeTempDir("gitea");
-  const server = createServer({ requestTimeout: 0 });
+  // HTTPS when given a certificate (createTlsCertificate), for clients' CA handling.
+  const server = options.tls
+    ? createTlsServer({ requestTimeout: 0, cert: options.tls.certPem, key: options.tls.keyPem })
+    : createServer({ requestTimeout: 0 });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -147,7 +151,7 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
   }
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("the Gitea stand-in did not get a port");
-  const url = `http://${LOOPBACK}:${address.port}`;
+  const url = `${options.tls ? "https" : "http"}://${LOOPBACK}:${address.port}`;
   const site: Site = {
     appUrl: `${url}/`,
     owner: user,
