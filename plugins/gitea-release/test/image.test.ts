@@ -1,25 +1,12 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  type GiteaStandIn,
-  imageExists,
-  requireServer,
-  runDroneStep,
-  startGiteaStandIn,
-  testbed,
-} from "@hangar/testbed";
+import { type GiteaStandIn, runDroneStep, startGiteaStandIn, testbed } from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { droneTagEnv, TOKEN, tempWorkspace } from "./helpers.ts";
 
 const IMAGE = "hangar/gitea-release:dev";
 
-const docker = await testbed.docker();
-const image = docker
-  ? await requireServer(`the image ${IMAGE} (built by \`pnpm images\`)`, async () => {
-      if (!(await imageExists(IMAGE))) throw new Error(`${IMAGE} does not exist; run \`pnpm images\` first`);
-      return IMAGE;
-    })
-  : undefined;
+const image = await testbed.image(IMAGE);
 
 let gitea: GiteaStandIn;
 let workspace: Awaited<ReturnType<typeof tempWorkspace>>;

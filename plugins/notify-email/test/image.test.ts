@@ -1,19 +1,13 @@
 import { chmod, readFile } from "node:fs/promises";
 import path from "node:path";
-import { imageExists, requireServer, runDroneStep, type SmtpServer, testbed } from "@hangar/testbed";
+import { runDroneStep, type SmtpServer, testbed } from "@hangar/testbed";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { droneEnv, tempWorkspace } from "./helpers.ts";
 
 const IMAGE = "hangar/notify-email:dev";
 const PASSWORD = "image-secret-Pa55word";
 
-const docker = await testbed.docker();
-const image = docker
-  ? await requireServer(`the image ${IMAGE} (built by \`pnpm images\`)`, async () => {
-      if (!(await imageExists(IMAGE))) throw new Error(`${IMAGE} does not exist; run \`pnpm images\` first`);
-      return IMAGE;
-    })
-  : undefined;
+const image = await testbed.image(IMAGE);
 const smtp = image
   ? await testbed.smtp({ mode: "starttls", auth: { username: "ci", password: PASSWORD } })
   : undefined;

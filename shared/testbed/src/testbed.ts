@@ -1,5 +1,6 @@
 import { requireServer } from "./availability.ts";
 import { type DockerEngineOptions, ensureDockerEngine } from "./docker-engine.ts";
+import { imageExists } from "./drone-step.ts";
 import { type RegistryOptions, startRegistry } from "./registry.ts";
 import { type SmtpServerOptions, startSmtpServer } from "./smtp-server.ts";
 import { type SshdOptions, startSshd } from "./sshd.ts";
@@ -18,4 +19,13 @@ export const testbed = {
     requireServer("the Docker Engine", () => ensureDockerEngine(options)),
   registry: (options?: RegistryOptions) =>
     requireServer("a container registry", () => startRegistry(options)),
+  /** A plugin image built by `pnpm images`, on a running Docker Engine: resolves with its name. */
+  image: async (image: string) =>
+    (await testbed.docker()) === undefined
+      ? undefined
+      : requireServer(`the image ${image} (built by \`pnpm images\`)`, async () => {
+          if (!(await imageExists(image)))
+            throw new Error(`${image} does not exist; run \`pnpm images\` first`);
+          return image;
+        }),
 };
