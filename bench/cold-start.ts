@@ -6,9 +6,11 @@
  *
  * A plugin provides its dry-run settings in plugins/<name>/bench.env.json: a JSON object of
  * environment variables (PLUGIN_*, DRONE_* …). Each run gets a clean environment (PATH, HOME, those
- * variables, PLUGIN_DRY_RUN=true) and an empty temporary workspace as its working directory.
+ * variables, PLUGIN_DRY_RUN=true) and a temporary workspace as its working directory, empty but for
+ * the files of plugins/<name>/bench.workspace/ when a plugin's dry run checks files it names
+ * (compose-deploy's compose files).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bench, type BenchContext, bundlePath, median, type Row, run, tail, verdict } from "./lib.ts";
@@ -58,6 +60,8 @@ export const coldStart: Bench = {
       const baseline: Subject = { name: "node -e 0", args: ["-e", "0"], env: clean, times: [] };
       let subjects: Subject[] = [baseline];
       for (const plugin of ctx.plugins) {
+        const fixture = join(ctx.root, "plugins", plugin, "bench.workspace");
+        if (existsSync(fixture)) cpSync(fixture, workspace, { recursive: true });
         const env = { ...clean, ...benchEnv(ctx.root, plugin), PLUGIN_DRY_RUN: "true" };
         const bundle = bundlePath(ctx.root, plugin);
         const mapped: Subject = {

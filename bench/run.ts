@@ -10,11 +10,12 @@
 import { parseArgs } from "node:util";
 import { bundlePlugins } from "../scripts/build.ts";
 import { coldStart } from "./cold-start.ts";
+import { composeDeploy } from "./compose-deploy.ts";
 import { giteaUpload } from "./gitea-upload.ts";
 import { imageSize } from "./image-size.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
 
-const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload];
+const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload, composeDeploy];
 
 function table(rows: Row[]): string {
   const header = ["", "subject", "measured", "baseline", "ratio", "target", "note"];

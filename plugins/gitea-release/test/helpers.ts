@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runPlugin } from "@hangar/kit";
+import { type CapturedRun, runCaptured } from "@hangar/kit";
 import { giteaRelease } from "../src/plugin.ts";
 
 export const TOKEN = "gitea-token-5f0c9d2e7b1a";
@@ -48,25 +48,10 @@ export function woodpeckerTagEnv(
   };
 }
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  output: string;
-}
+export type Run = CapturedRun;
 
-export async function runGiteaRelease(env: Record<string, string>, workspace: string): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runPlugin(giteaRelease, {
-    env,
-    argv: [],
-    cwd: workspace,
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-  });
-  return { code, stdout, stderr, output: stdout + stderr };
-}
+export const runGiteaRelease = (env: Record<string, string>, workspace: string): Promise<Run> =>
+  runCaptured(giteaRelease, env, workspace);
 
 export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), "gitea-release-"));

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runPlugin } from "@hangar/kit";
+import { type CapturedRun, runCaptured } from "@hangar/kit";
 import { notifyEmail } from "../src/plugin.ts";
 
 /** A Drone build of acme/app, failed in `test`, as Drone's runner would describe it. */
@@ -57,26 +57,10 @@ export function woodpeckerEnv(overrides: Record<string, string> = {}): Record<st
   };
 }
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  output: string;
-}
+export type Run = CapturedRun;
 
-/** Runs notify-email in-process with the given environment, in a workspace directory. */
-export async function runNotifyEmail(env: Record<string, string>, workspace: string): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runPlugin(notifyEmail, {
-    env,
-    argv: [],
-    cwd: workspace,
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-  });
-  return { code, stdout, stderr, output: stdout + stderr };
-}
+export const runNotifyEmail = (env: Record<string, string>, workspace: string): Promise<Run> =>
+  runCaptured(notifyEmail, env, workspace);
 
 export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), "notify-email-"));

@@ -1,0 +1,193 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { matchFiles, type PlanContext, type SettingsOf, slug, workspacePath } from "@hangar/kit";
+import type { SshLogin } from "./connection.ts";
+import type { HostKeyPolicy } from "./host-key.ts";
+import { type HostAddress, parseHost } from "./hosts.ts";
+import { readKeyFile, readKnownHosts } from "./inputs.ts";
+import type { ComposeDeploySchema, STRATEGIES, VERIFY_FROM } from "./settings.ts";
+import { remoteDirname } from "./shell.ts";
+
+type Settings = SettingsOf<ComposeDeploySchema>;
+type Context = PlanContext<ComposeDeploySchema>;
+
+/** A workspace file shipped with the release, at the same relative path. */
+export interface ShippedFile {
+  relative: string;
+  absolute: string;
+  size: number;
+}
+
+export interface DeployPlan {
+  hosts: HostAddress[];
+  /** How to log in to each host; the address is filled in per host. */
+  login: Omit<SshLogin, "address">;
+  proxy?: SshLogin | undefined;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  project: string;
+  target: string;
+  /** `<build>-<sha>`: the name of this deploy's directory under `<target>/releases`. */
+  release: string;
+  files: ShippedFile[];
+  /** Relative paths, in `-f` order. */
+  composeFiles: string[];
+  /** The `.env` written next to the first compose file: names and values, and which are secret. */
+  dotenv?: { path: string; entries: [string, string][]; secret: string[] } | undefined;
+  services?: string[] | undefined;
+  pull: boolean;
+  removeOrphans: boolean;
+  registry?: { server?: string | undefined; username: string; password: string } | undefined;
+  wait?: { timeoutMs: number } | undefined;
+  verify?:
+    | {
+        url: string;
+        status: number;
+        retries: number;
+        intervalMs: number;
+        timeoutMs: number;
+        from: (typeof VERIFY_FROM)[number];
+      }
+    | undefined;
+  rollback: boolean;
+  keepReleases: number;
+  prune: boolean;
+  strategy: (typeof STRATEGIES)[number];
+  insecure: boolean;
+}
+
+export async function planDeploy(settings: Settings, context: Context): Promise<DeployPlan> {
+  const { build, env, log } = context;
+  const workspace = build.workspace;
+  const hosts = settings.host.map((value) => parseHost(value, settings.port) as HostAddress);
+  const knownHosts = await readKnownHosts(workspace, settings.known_hosts);
+  const hostKey = hostKeyPolicy(settings.fingerprint, knownHosts, settings.insecure_ignore_host_key);
+
+  const privateKey =
+    settings.key ?? (settings.key_path ? await readKeyFile(workspace, settings.key_path) : undefined);
+  log.mask.add(privateKey);
+  const login = {
+    username: settings.username,
+    privateKey,
+    passphrase: settings.passphrase,
+    password: settings.password,
+    hostKey,
+  };
+
+  let proxy: SshLogin | undefined;
+  if (settings.proxy_host) {
+    const proxyKey =
+      settings.proxy_key ??
+      (settings.proxy_key_path ? await readKeyFile(workspace, settings.proxy_key_path) : undefined);
+    log.mask.add(proxyKey);
+    const ownCredentials = proxyKey !== undefined || settings.proxy_password !== undefined;
+    proxy = {
+      address: parseHost(settings.proxy_host, settings.proxy_port) as HostAddress,
+      username: settings.proxy_username ?? settings.username,
+      // Without credentials of its own, the jump host gets the host's.
+      privateKey: ownCredentials ? proxyKey : privateKey,
+      passphrase: ownCredentials ? settings.proxy_passphrase : settings.passphrase,
+      password: ownCredentials ? settings.proxy_password : settings.password,
+      hostKey: hostKeyPolicy(settings.proxy_fingerprint, knownHosts, settings.insecure_ignore_host_key),
+    };
+  }
+  if (settings.insecure_ignore_host_key) {
+    log.warn(
+      "insecure_ignore_host_key is on: host keys are not checked, so anyone between the runner and the host could take the deploy, its files and secrets",
+    );
+  }
+
+  const project = settings.project ?? projectFromRepo(build.repo.name);
+  const files: ShippedFile[] = [];
+  for (const relative of settings.compose_files) {
+    const absolute = workspacePath(workspace, relative);
+    files.push({ relative: normalise(relative), absolute, size: (await stat(absolute)).size });
+  }
+  if (settings.env_files?.length) {
+    const matched = await matchFiles(workspace, settings.env_files);
+    for (const file of matched.files) {
+      if (!files.some((known) => known.relative === file.relative)) files.push(file);
+    }
+  }
+
+  const entries: [string, string][] = Object.entries(settings.env ?? {});
+  for (const name of settings.env_secrets ?? []) {
+    const value = env[name] ?? "";
+    log.mask.add(value);
+    entries.push([name, value]);
+  }
+
+  return {
+    hosts,
+    login,
+    proxy,
+    connectTimeoutMs: settings.timeout,
+    commandTimeoutMs: settings.command_timeout,
+    project,
+    target: settings.target ?? `/opt/${project}`,
+    release: releaseName(build.build.number, build.commit.shortSha),
+    files,
+    composeFiles: settings.compose_files.map(normalise),
+    dotenv:
+      entries.length > 0
+        ? { path: dotenvPath(settings.compose_files), entries, secret: settings.env_secrets ?? [] }
+        : undefined,
+    services: settings.services?.length ? settings.services : undefined,
+    pull: settings.pull,
+    removeOrphans: settings.remove_orphans,
+    registry: settings.registry_username
+      ? {
+          server: settings.registry,
+          username: settings.registry_username,
+          password: settings.registry_password ?? "",
+        }
+      : undefined,
+    wait: settings.wait ? { timeoutMs: settings.wait_timeout } : undefined,
+    verify: settings.verify_url
+      ? {
+          url: settings.verify_url,
+          status: settings.verify_status,
+          retries: settings.verify_retries,
+          intervalMs: settings.verify_interval,
+          timeoutMs: settings.timeout,
+          from: settings.verify_from,
+        }
+      : undefined,
+    rollback: settings.rollback,
+    keepReleases: settings.keep_releases,
+    prune: settings.prune,
+    strategy: settings.strategy,
+    insecure: settings.insecure_ignore_host_key,
+  };
+}
+
+export function projectFromRepo(name: string): string {
+  return slug(name);
+}
+
+export function releaseName(buildNumber: number | undefined, shortSha: string): string {
+  return `${buildNumber ?? "local"}-${shortSha.replace(/[^\w.-]/g, "") || "head"}`;
+}
+
+/** The generated `.env` sits next to the first compose file, where compose looks for it. */
+export function dotenvPath(composeFiles: readonly string[]): string {
+  const first = normalise(composeFiles[0] ?? "docker-compose.yml");
+  const dir = remoteDirname(`/${first}`).slice(1);
+  return dir ? `${dir}/.env` : ".env";
+}
+
+function normalise(relative: string): string {
+  return path.posix.normalize(relative.split(path.sep).join("/")).replace(/^\.\//, "");
+}
+
+function hostKeyPolicy(
+  fingerprint: string | undefined,
+  knownHosts: string | undefined,
+  insecure: boolean,
+): HostKeyPolicy {
+  if (fingerprint) return { kind: "fingerprint", fingerprint };
+  if (knownHosts) return { kind: "known_hosts", content: knownHosts };
+  if (insecure) return { kind: "insecure" };
+  // checkSettings makes sure one of the three is given.
+  throw new Error("no host key policy");
+}

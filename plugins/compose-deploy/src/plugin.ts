@@ -1,0 +1,135 @@
+import { type Card, HangarError, Logger, type PluginDefinition, type RunResult } from "@hangar/kit";
+import { checkSettings } from "./check.ts";
+import { Connector, type RemoteHost } from "./connection.ts";
+import { deployToHost, type HostOutcome } from "./deploy.ts";
+import { describePlan } from "./describe.ts";
+import { type DeployPlan, planDeploy } from "./plan.ts";
+import { hostProbe, runnerProbe } from "./proof.ts";
+import { rollout } from "./rollout.ts";
+import { type ComposeDeploySchema, composeDeploySettings } from "./settings.ts";
+import { remoteJoin } from "./shell.ts";
+
+export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = {
+  name: "compose-deploy",
+  description:
+    "Ship a Docker Compose stack to hosts over SSH, prove it healthy, and roll back to the previous release when it is not.",
+  settings: composeDeploySettings,
+  check: checkSettings,
+  plan: planDeploy,
+  describe: describePlan,
+
+  async run(plan, { log, fetch, signal, now }): Promise<RunResult> {
+    const connector = new Connector({
+      proxy: plan.proxy,
+      connectTimeoutMs: plan.connectTimeoutMs,
+      commandTimeoutMs: plan.commandTimeoutMs,
+      log,
+      signal,
+    });
+    const several = plan.hosts.length > 1;
+    const probe = plan.verify?.from === "plugin" ? () => runnerProbe(fetch) : hostProbe;
+    const releaseDir = remoteJoin(plan.target, "releases", plan.release);
+    let result: Awaited<ReturnType<typeof rollout>>;
+    try {
+      result = await rollout(plan.hosts, plan.strategy, async (host) => {
+        const hostLog = several ? prefixed(log, host.label) : log;
+        hostLog.section(`${host.label}: deploying ${plan.project} release ${plan.release}`);
+        let remote: RemoteHost | undefined;
+        try {
+          remote = await connector.connect({ ...plan.login, address: host }, hostLog);
+          return await deployToHost(plan, remote, { log: hostLog, probe, signal, now });
+        } catch (error) {
+          if (signal.aborted || !(error instanceof HangarError)) throw error;
+          const hint = error.hint ? `\n  ${error.hint}` : "";
+          return {
+            host: host.label,
+            ok: false,
+            releaseDir,
+            failure: `${error.message} [${error.code}]${hint}`,
+          };
+        } finally {
+          remote?.close();
+        }
+      });
+    } finally {
+      connector.close();
+    }
+
+    const { outcomes, skipped } = result;
+    const good = outcomes.filter((outcome) => outcome.ok);
+    const ok = good.length === plan.hosts.length;
+    const verified = good.find((outcome) => outcome.verifiedUrl)?.verifiedUrl;
+    const summary = ok
+      ? `deployed ${plan.project} release ${plan.release} to ${good.map((outcome) => outcome.host).join(", ")}${verified ? `, verified ${verified}` : ""}`
+      : [
+          `the deploy of ${plan.project} release ${plan.release} failed`,
+          ...outcomes.filter((outcome) => !outcome.ok).map(describeFailure),
+          ...good.map((outcome) => `  ${outcome.host}: deployed`),
+          ...skipped.map(
+            (host) => `  ${host.label}: not deployed: the rolling deploy stopped at the first failure`,
+          ),
+        ].join("\n");
+
+    return {
+      ok,
+      summary,
+      outputs: {
+        hosts: good.map((outcome) => outcome.host).join(","),
+        project: plan.project,
+        release: plan.release,
+        release_dir: releaseDir,
+        ...(verified ? { verified_url: verified } : {}),
+        ...(ok
+          ? {}
+          : { rolled_back: String(outcomes.some((outcome) => outcome.rollback?.startsWith("rolled back"))) }),
+      },
+      card: card(
+        plan,
+        outcomes,
+        skipped.map((host) => host.label),
+        ok,
+      ),
+    };
+  },
+};
+
+function describeFailure(outcome: HostOutcome): string {
+  const rollback = outcome.rollback ? `\n    ${outcome.rollback}` : "";
+  return `  ${outcome.host}: ${outcome.failure ?? "failed"}${rollback}`;
+}
+
+function card(
+  plan: DeployPlan,
+  outcomes: readonly HostOutcome[],
+  skipped: readonly string[],
+  ok: boolean,
+): Card {
+  const hostFacts = outcomes.map((outcome) => ({
+    name: outcome.host,
+    value: outcome.ok ? "deployed" : (outcome.rollback ?? "failed"),
+  }));
+  const compose = outcomes.find((outcome) => outcome.compose)?.compose;
+  const verified = outcomes.find((outcome) => outcome.verifiedUrl)?.verifiedUrl;
+  return {
+    title: `Deploy ${plan.project} ${plan.release}`,
+    status: ok ? "success" : "failure",
+    facts: [
+      { name: "Release", value: remoteJoin(plan.target, "releases", plan.release) },
+      ...hostFacts,
+      ...skipped.map((host) => ({ name: host, value: "not deployed" })),
+      ...(compose ? [{ name: "Compose", value: compose }] : []),
+    ],
+    ...(verified ? { links: [{ title: "Verified URL", url: verified }] } : {}),
+  };
+}
+
+/** With several hosts, each line says which host it is about (parallel deploys interleave). */
+function prefixed(log: Logger, label: string): Logger {
+  const stream = (name: "stdout" | "stderr") => ({
+    write: (chunk: string) => log.raw(chunk.replace(/^(?=.)/gm, `[${label}] `), name),
+  });
+  return new Logger(
+    { stdout: stream("stdout"), stderr: stream("stderr") },
+    { mask: log.mask, debug: log.debugEnabled },
+  );
+}

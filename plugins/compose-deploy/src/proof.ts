@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { errorMessage, formatDuration, HangarError, type Logger, pollUntil, TimeoutError } from "@hangar/kit";
+import { type ContainerState, judgeService, projectContainers } from "./compose.ts";
+import type { RemoteHost } from "./connection.ts";
+
+/**
+ * The proof that a deploy worked: every deployed service runs (healthy where it has a health
+ * check), then the verify URL answers the expected status. Only then is a release current.
+ */
+
+/** The deploy did not prove itself; `services` are the ones to show state and logs of. */
+export class ProofFailed extends HangarError {
+  readonly services: string[];
+
+  constructor(message: string, services: string[], code = "E_NOT_HEALTHY") {
+    super(code, message);
+    this.name = "ProofFailed";
+    this.services = services;
+  }
+}
+
+export interface WaitOptions {
+  project: string;
+  services: readonly string[];
+  timeoutMs: number;
+  log: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+/** Polls the containers until every service is ready; fails at once when one cannot get there. */
+export async function waitForServices(remote: RemoteHost, options: WaitOptions): Promise<ContainerState[]> {
+  const { services, log } = options;
+  log.info(
+    `waiting up to ${formatDuration(options.timeoutMs)} for ${services.join(", ")} to run and be healthy`,
+  );
+  let lastReport = "";
+  let pending: string[] = [...services];
+  try {
+    return await pollUntil(
+      async () => {
+        const states = await projectContainers(remote, options.project);
+        const verdicts = services.map((service) => ({ service, ...judgeService(service, states) }));
+        const failed = verdicts.filter((verdict) => verdict.state === "failed");
+        if (failed.length > 0) {
+          throw new ProofFailed(
+            `not healthy: ${failed.map((verdict) => verdict.why).join("; ")}`,
+            failed.map((verdict) => verdict.service),
+          );
+        }
+        const waiting = verdicts.filter((verdict) => verdict.state === "pending");
+        pending = waiting.map((verdict) => verdict.service);
+        const report = waiting.map((verdict) => verdict.why).join("; ");
+        if (report !== lastReport && report !== "") log.info(`  waiting: ${report}`);
+        lastReport = report;
+        if (waiting.length > 0) return { pending: report };
+        for (const verdict of verdicts) log.info(`  ✔ ${verdict.why}`);
+        return states;
+      },
+      {
+        what: `${services.join(", ")} to run and be healthy`,
+        timeoutMs: options.timeoutMs,
+        intervalMs: 500,
+        maxIntervalMs: 2000,
+        signal: options.signal,
+      },
+    );
+  } catch (error) {
+    if (error instanceof TimeoutError)
+      throw new ProofFailed(`not healthy in time: ${error.message}`, pending);
+    throw error;
+  }
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** One GET of a URL, from wherever the probe runs. */
+export type HttpProbe = (url: string, timeoutMs: number, signal?: AbortSignal) => Promise<HttpAnswer>;
+
+const BODY_LIMIT = 300;
+
+/** Fetches the URL from the runner. */
+export function runnerProbe(fetchImpl: typeof fetch): HttpProbe {
+  return async (url, timeoutMs, signal) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const response = await fetchImpl(url, {
+      redirect: "manual",
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+    });
+    const body = await response.text().catch(() => "");
+    return { status: response.status, body: body.slice(0, BODY_LIMIT) };
+  };
+}
+
+/**
+ * Fetches the URL on the host: the TCP connection is opened by the host's sshd (direct-tcpip on
+ * the deploy's SSH connection), so `http://127.0.0.1:8080/health` means the host's own port.
+ */
+export function hostProbe(remote: RemoteHost): HttpProbe {
+  return async (url, timeoutMs, signal) => {
+    const target = new URL(url);
+    const https = target.protocol === "https:";
+    const port = Number(target.port) || (https ? 443 : 80);
+    const host = target.hostname.replace(/^\[|\]$/g, "");
+    const channel = await remote.forward(host, port);
+    const socket = https
+      ? (await import("node:tls")).connect({
+          socket: channel,
+          servername: /^[\d.:]+$/.test(host) ? undefined : host,
+        })
+      : channel;
+    const { request } = https ? await import("node:https") : await import("node:http");
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        channel.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        req.destroy(new Error(`no answer within ${formatDuration(timeoutMs)}`));
+      }, timeoutMs);
+      signal?.addEventListener("abort", () => req.destroy(new Error("cancelled")), { once: true });
+      const req = request(
+        target,
+        { method: "GET", headers: { connection: "close" }, createConnection: () => socket as never },
+        (response) => {
+          let body = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            if (body.length < BODY_LIMIT) body += chunk;
+          });
+          response.on("end", () => {
+            clearTimeout(timer);
+            channel.destroy();
+            resolve({ status: response.statusCode ?? 0, body: body.slice(0, BODY_LIMIT) });
+          });
+          response.on("error", fail);
+        },
+      );
+      req.on("error", fail);
+      req.end();
+    });
+  };
+}
+
+export interface VerifyOptions {
+  url: string;
+  status: number;
+  retries: number;
+  intervalMs: number;
+  timeoutMs: number;
+  log: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+/** Tries the URL until it answers the expected status, `retries` times at most. */
+export async function verifyUrl(probe: HttpProbe, options: VerifyOptions): Promise<void> {
+  const { url, status, retries, log } = options;
+  let last = "";
+  for (let attempt = 1; attempt <= retries; attempt++) {
+    try {
+      const answer = await probe(url, options.timeoutMs, options.signal);
+      if (answer.status === status) {
+        log.info(`  ✔ ${url} answered ${answer.status}${attempt > 1 ? ` on try ${attempt}` : ""}`);
+        return;
+      }
+      last = `${answer.status}${answer.body.trim() ? `: ${oneLine(answer.body)}` : ""}`;
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      last = errorMessage(error);
+    }
+    log.info(`  try ${attempt}/${retries}: ${url} → ${last}`);
+    if (attempt < retries) await sleep(options.intervalMs, undefined, { signal: options.signal });
+  }
+  throw new ProofFailed(
+    `${url} did not answer ${status} in ${retries} tries ${formatDuration(options.intervalMs)} apart (last: ${last})`,
+    [],
+    "E_VERIFY_FAILED",
+  );
+}
+
+function oneLine(text: string): string {
+  const line = text.trim().replace(/\s+/g, " ");
+  return line.length > 120 ? `${line.slice(0, 120)}…` : line;
+}

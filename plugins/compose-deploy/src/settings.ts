@@ -1,0 +1,207 @@
+import { settings as s } from "@hangar/kit";
+import * as z from "zod/mini";
+
+/**
+ * Every setting of compose-deploy. The connection settings keep appleboy/drone-ssh's names
+ * (`host`, `username`, `key`, `key_path`, `fingerprint`, `proxy_*` …) so a step that glued
+ * drone-scp and drone-ssh together moves over by renaming little; host keys are verified by default.
+ */
+
+const fingerprint = z.string().check(
+  z.regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, {
+    error: "must be a SHA256 host key fingerprint as `ssh-keygen -lf` prints it (SHA256:…, 43 characters)",
+  }),
+);
+const envName = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "is not an environment variable name" }));
+const serviceName = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "is not a compose service name" }));
+
+export const STRATEGIES = ["rolling", "parallel"] as const;
+export const VERIFY_FROM = ["remote", "plugin"] as const;
+
+export const composeDeploySettings = {
+  // ── connection ───────────────────────────────────────────────────────────────────────────────
+  host: s.list()({
+    description:
+      "Host(s) to deploy to; `host:port` (or `[v6]:port`) overrides `port` for one host. Several hosts are deployed by `strategy`.",
+    required: true,
+    env: ["SSH_HOST"],
+    example: "[vps1.example.com, vps2.example.com:2222]",
+  }),
+  port: s.integer({ min: 1, max: 65535 })({
+    description: "SSH port, for hosts given without one.",
+    default: 22,
+    env: ["SSH_PORT"],
+  }),
+  username: s.string()({
+    description: "User to log in as; it must be allowed to run `docker`.",
+    required: true,
+    aliases: ["user"],
+    env: ["SSH_USERNAME"],
+  }),
+  key: s.secret({
+    description: "Private key (OpenSSH or PEM), inline. Use `from_secret`.",
+    aliases: ["ssh_key"],
+    env: ["SSH_KEY"],
+  }),
+  key_path: s.string()({
+    description: "Path of the private key file, absolute or relative to the workspace, instead of `key`.",
+    aliases: ["ssh_key_path"],
+  }),
+  password: s.secret({
+    description: "Password for password login, when the host allows it. Prefer `key`.",
+    env: ["SSH_PASSWORD"],
+  }),
+  passphrase: s.secret({ description: "Passphrase of an encrypted `key`." }),
+  fingerprint: s.string(fingerprint)({
+    description:
+      "The host key's SHA256 fingerprint (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`). This or `known_hosts` is needed.",
+    example: "SHA256:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
+  }),
+  known_hosts: s.string()({
+    description:
+      "known_hosts lines for the host(s) and the jump host (`ssh-keyscan -p 22 vps.example.com`), inline or a workspace file; hashed lines work too.",
+  }),
+  insecure_ignore_host_key: s.boolean({
+    description:
+      "Connect without checking the host key. Prints a warning: anyone between the runner and the host could take the deploy.",
+    default: false,
+  }),
+  timeout: s.duration({ min: 1000, max: 600_000 })({
+    description:
+      "How long to wait for each SSH connection (TCP, handshake, login), and for each try of `verify_url`.",
+    default: 30_000,
+  }),
+  command_timeout: s.duration({ min: 1000, max: 7_200_000 })({
+    description: "Deadline for each remote command (a `pull` of large images is one command).",
+    default: 600_000,
+  }),
+  proxy_host: s.string()({ description: "Jump host to reach `host` through (`ProxyJump`)." }),
+  proxy_port: s.integer({ min: 1, max: 65535 })({ description: "SSH port of the jump host.", default: 22 }),
+  proxy_username: s.string()({ description: "User on the jump host.", defaultText: "`username`" }),
+  proxy_key: s.secret({ description: "Private key for the jump host.", defaultText: "`key`" }),
+  proxy_key_path: s.string()({ description: "Path of the jump host's private key file." }),
+  proxy_password: s.secret({ description: "Password for the jump host." }),
+  proxy_passphrase: s.secret({ description: "Passphrase of an encrypted `proxy_key`." }),
+  proxy_fingerprint: s.string(fingerprint)({
+    description:
+      "SHA256 fingerprint of the jump host's host key; or put its line in `known_hosts`. One of them is needed.",
+  }),
+
+  // ── stack ────────────────────────────────────────────────────────────────────────────────────
+  project: s.string(
+    z.string().check(
+      z.regex(/^[a-z0-9][a-z0-9_-]*$/, {
+        error: "must be a compose project name: lower-case letters, digits, `-` and `_`",
+      }),
+    ),
+  )({
+    description: "Compose project name.",
+    defaultText: "the repository name",
+  }),
+  target: s.string(
+    z.string().check(z.regex(/^\/[^\0\n]*[^/]$/, { error: "must be an absolute directory path" })),
+  )({
+    description:
+      "Directory on the host that holds `releases/` and the `current` link; the SSH user must be able to write it.",
+    defaultText: "`/opt/<project>`",
+  }),
+  compose_files: s.list()({
+    description:
+      "Compose files from the workspace, in `-f` order. They keep their paths inside the release directory.",
+    default: ["docker-compose.yml"],
+    example: "[deploy/compose.yml, deploy/compose.prod.yml]",
+  }),
+  env_files: s.list()({
+    description:
+      "More workspace files to ship with the compose files (files named by `env_file:`), keeping their paths.",
+  }),
+  env: s.map({
+    description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's placeholder syntax, not JavaScript's
+      "Variables for the release's `.env` (next to the first compose file, passed as `--env-file`), for `${VAR}` in the compose files.",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Drone's substitution, not JavaScript's
+    example: "{ IMAGE_TAG: ${DRONE_COMMIT_SHA:0:8} }",
+  }),
+  env_secrets: s.list(envName)({
+    description:
+      "Names of variables of the step's `environment:` whose values go into `.env` too; they are masked in every line printed.",
+    example: "[MONGO_PASSWORD]",
+  }),
+  services: s.list(serviceName)({
+    description: "Deploy, wait for and roll back only these services.",
+    defaultText: "every service",
+  }),
+  pull: s.boolean({ description: "Pull the images before `up`.", default: true }),
+  remove_orphans: s.boolean({
+    description: "Remove containers of services no longer in the compose files.",
+    default: true,
+  }),
+  registry: s.string()({
+    description:
+      "Registry to log in to on the host before pulling (`git.example.com`); with `registry_username` alone, Docker Hub.",
+  }),
+  registry_username: s.string()({ description: "User for `registry`." }),
+  registry_password: s.secret({
+    description:
+      "Password or token for `registry`; sent to `docker login --password-stdin` over the SSH channel, never on a command line. The login lives in a per-deploy Docker config that is removed afterwards.",
+  }),
+
+  // ── proof ────────────────────────────────────────────────────────────────────────────────────
+  wait: s.boolean({
+    description:
+      "Wait until every deployed service runs, and is healthy where it has a health check; a container that exits or turns unhealthy fails the deploy at once.",
+    default: true,
+  }),
+  wait_timeout: s.duration({ min: 1000, max: 3_600_000 })({
+    description: "How long to wait for the services.",
+    default: 120_000,
+  }),
+  verify_url: s.string(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))({
+    description: "URL that must answer `verify_status` after the services are up.",
+    example: "https://calchat.example.com/api/health",
+  }),
+  verify_status: s.integer({ min: 100, max: 599 })({
+    description: "HTTP status `verify_url` must answer.",
+    default: 200,
+  }),
+  verify_retries: s.integer({ min: 1, max: 1000 })({
+    description: "Tries of `verify_url` before the deploy counts as failed.",
+    default: 12,
+  }),
+  verify_interval: s.duration({ min: 100, max: 600_000 })({
+    description: "Pause between tries of `verify_url`.",
+    default: 5000,
+  }),
+  verify_from: s.enum(VERIFY_FROM)({
+    description:
+      "`remote`: fetch `verify_url` on the host, through the SSH connection, so an internal address such as `http://127.0.0.1:8080` works; `plugin`: fetch it from the runner.",
+    default: "remote",
+  }),
+
+  // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
+  rollback: s.boolean({
+    description:
+      "When `wait` or `verify_url` fails, bring the previous release back up and wait for it; the step fails either way.",
+    default: true,
+  }),
+  keep_releases: s.integer({ min: 2, max: 100 })({
+    description:
+      "Release directories kept on each host after a good deploy (the current and previous among them).",
+    default: 5,
+  }),
+  prune: s.boolean({
+    description: "Remove dangling images (`docker image prune -f`) after a good deploy.",
+    default: false,
+  }),
+  strategy: s.enum(STRATEGIES)({
+    description:
+      "With several hosts: `rolling` deploys one after the other and stops at the first that fails; `parallel` deploys all at once.",
+    default: "rolling",
+  }),
+};
+
+export type ComposeDeploySchema = typeof composeDeploySettings;

@@ -1,0 +1,199 @@
+import { execFileSync } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { judgeService, parseComposeProbe, parseContainerStates } from "../src/compose.ts";
+import type { HostOutcome } from "../src/deploy.ts";
+import { renderDotenv } from "../src/dotenv.ts";
+import { checkHostKey, fingerprintOf } from "../src/host-key.ts";
+import { parseHost } from "../src/hosts.ts";
+import { dotenvPath, releaseName } from "../src/plan.ts";
+import { releasesToPrune } from "../src/release.ts";
+import { rollout } from "../src/rollout.ts";
+import { quote, sh, shellJoin } from "../src/shell.ts";
+
+function keyBlob(type = "ssh-ed25519"): Buffer {
+  const name = Buffer.from(type);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(name.length);
+  return Buffer.concat([length, name, randomBytes(36)]);
+}
+
+describe("host keys", () => {
+  const key = keyBlob();
+  const line = (hosts: string, blob = key) => `${hosts} ssh-ed25519 ${blob.toString("base64")}`;
+
+  it("accepts the fingerprint as ssh-keygen prints it, with or without padding", () => {
+    const fingerprint = fingerprintOf(key);
+    expect(checkHostKey({ kind: "fingerprint", fingerprint }, "h", 22, key).ok).toBe(true);
+    expect(checkHostKey({ kind: "fingerprint", fingerprint: `${fingerprint}=` }, "h", 22, key).ok).toBe(true);
+    const other = checkHostKey({ kind: "fingerprint", fingerprint: fingerprintOf(keyBlob()) }, "h", 22, key);
+    expect(other.ok).toBe(false);
+    expect(other.reason).toContain(`its host key ssh-ed25519 ${fingerprint} is not the expected`);
+  });
+
+  it("matches known_hosts lines by name, [name]:port, wildcard, negation and hashed names", () => {
+    const check = (content: string, host: string, port = 22) =>
+      checkHostKey({ kind: "known_hosts", content }, host, port, key);
+    expect(check(line("vps.example.com,10.0.0.5"), "10.0.0.5").ok).toBe(true);
+    expect(check(line("[vps.example.com]:2222"), "vps.example.com", 2222).ok).toBe(true);
+    expect(check(line("vps.example.com"), "vps.example.com", 2222).ok).toBe(false);
+    expect(check(line("*.example.com"), "VPS.example.com").ok).toBe(true);
+    expect(check(line("*.example.com,!bad.example.com"), "bad.example.com").ok).toBe(false);
+    const salt = randomBytes(20);
+    const hash = createHmac("sha1", salt).update("vps.example.com").digest("base64");
+    expect(check(line(`|1|${salt.toString("base64")}|${hash}`), "vps.example.com").ok).toBe(true);
+    expect(check(`# comment\n\n${line("vps.example.com")}`, "vps.example.com").ok).toBe(true);
+  });
+
+  it("says whether known_hosts lacks the host or holds another key for it, and honours @revoked", () => {
+    const missing = checkHostKey({ kind: "known_hosts", content: line("other") }, "vps", 2222, key);
+    expect(missing.reason).toContain("known_hosts has no line for [vps]:2222");
+    expect(missing.reason).toContain("ssh-keyscan -p 2222 vps");
+    const changed = checkHostKey({ kind: "known_hosts", content: line("vps", keyBlob()) }, "vps", 22, key);
+    expect(changed.reason).toContain("matches none of the 1 known_hosts line(s) for vps");
+    const revoked = checkHostKey(
+      { kind: "known_hosts", content: `@revoked ${line("vps")}\n${line("vps")}` },
+      "vps",
+      22,
+      key,
+    );
+    expect(revoked.ok).toBe(false);
+    expect(revoked.reason).toContain("@revoked");
+  });
+});
+
+describe("remote commands", () => {
+  it("quotes every argument for sh, so no value becomes syntax", () => {
+    expect(quote("plain/path-1.2")).toBe("plain/path-1.2");
+    expect(quote("")).toBe("''");
+    expect(shellJoin(["echo", "it's $(id)", "a b"])).toBe(`echo 'it'\\''s $(id)' 'a b'`);
+    const dir = "/tmp/x; rm -rf / #";
+    const script = sh`rm -rf ${dir} ${["a b", "c"]}`;
+    expect(script).toBe(`rm -rf '/tmp/x; rm -rf / #' 'a b' c`);
+    // Run it through a real shell: the arguments arrive exactly as given.
+    const args = execFileSync("sh", ["-c", `printf '[%s]' ${shellJoin(["it's", "$HOME", "`id`", "a\nb"])}`], {
+      encoding: "utf8",
+    });
+    expect(args).toBe("[it's][$HOME][`id`][a\nb]");
+  });
+
+  it("reads hosts with their ports", () => {
+    expect(parseHost("vps.example.com", 22)).toEqual({
+      host: "vps.example.com",
+      port: 22,
+      label: "vps.example.com:22",
+    });
+    expect(parseHost("vps:2222", 22)).toMatchObject({ host: "vps", port: 2222 });
+    expect(parseHost("[2001:db8::1]:2200", 22)).toMatchObject({
+      host: "2001:db8::1",
+      port: 2200,
+      label: "[2001:db8::1]:2200",
+    });
+    expect(parseHost("2001:db8::1", 22)).toMatchObject({ host: "2001:db8::1", port: 22 });
+    expect(parseHost("vps:ssh", 22)).toContain("not a number");
+    expect(parseHost("user@vps", 22)).toContain("is not a host name");
+  });
+});
+
+describe("compose", () => {
+  it("knows v2 from v1 and says when a host has neither", () => {
+    expect(parseComposeProbe("v2 2.29.1", "h")).toMatchObject({
+      argv: ["docker", "compose"],
+      version: "2.29.1",
+      flavour: "v2",
+    });
+    expect(parseComposeProbe("v1", "h")).toMatchObject({ argv: ["docker-compose"], flavour: "v1" });
+    expect(() => parseComposeProbe("none /usr/bin/docker", "vps:22")).toThrow(
+      /vps:22 has neither `docker compose` \(v2\) nor `docker-compose` \(v1\).*\(docker: \/usr\/bin\/docker\)/,
+    );
+  });
+
+  it("judges services: healthy, starting, unhealthy, crashed, one-shot jobs", () => {
+    const states = parseContainerStates(
+      [
+        "/p_web_1|web|running|healthy|0|0|",
+        "/p_api_1|api|running|starting|0|0|",
+        "/p_db_1|db|running||0|0|",
+        "/p_bad_1|bad|running|unhealthy|0|0|",
+        "/p_crash_1|crash|exited||1|0|",
+        "/p_loop_1|loop|restarting||137|5|",
+        "/p_migrate_1|migrate|exited||0|0|",
+        "/p_web_run_1|web|exited||1|0|True",
+      ].join("\n"),
+    );
+    expect(states).toHaveLength(7);
+    expect(judgeService("web", states)).toMatchObject({ state: "ready", why: "web: running, healthy" });
+    expect(judgeService("db", states).state).toBe("ready");
+    expect(judgeService("migrate", states)).toMatchObject({ state: "ready", why: "migrate: done (exit 0)" });
+    expect(judgeService("api", states).state).toBe("pending");
+    expect(judgeService("absent", states)).toMatchObject({
+      state: "pending",
+      why: "absent: no container yet",
+    });
+    expect(judgeService("bad", states)).toMatchObject({ state: "failed" });
+    expect(judgeService("crash", states).why).toContain("exited with code 1");
+    expect(judgeService("loop", states).why).toContain("restarted 5 times");
+  });
+
+  it("writes .env values that each compose reads back unchanged", () => {
+    const entries: [string, string][] = [
+      ["PLAIN", "abc"],
+      ["TRICKY", `it's "x" $HOME \\n`],
+    ];
+    expect(renderDotenv(entries, "v1")).toBe(`PLAIN='abc'\nTRICKY='it\\'s "x" $HOME \\\\n'\n`);
+    expect(renderDotenv(entries, "v2")).toBe(`PLAIN='abc'\nTRICKY="it's \\"x\\" \\$HOME \\\\n"\n`);
+  });
+
+  it("names releases and puts the .env next to the first compose file", () => {
+    expect(releaseName(42, "5e1d0c9b")).toBe("42-5e1d0c9b");
+    expect(releaseName(undefined, "")).toBe("local-head");
+    expect(dotenvPath(["deploy/compose.yml", "compose.prod.yml"])).toBe("deploy/.env");
+    expect(dotenvPath(["./docker-compose.yml"])).toBe(".env");
+  });
+});
+
+describe("releases and hosts", () => {
+  it("prunes the oldest releases beyond keep_releases, never current or previous", () => {
+    const entries = [
+      { name: "40-a", mtime: 100 },
+      { name: "41-b", mtime: 200 },
+      { name: "42-c", mtime: 300 },
+      { name: "43-d", mtime: 300 },
+      { name: ".staging-44-e", mtime: 400 },
+    ];
+    expect(releasesToPrune(entries, 2, ["43-d", "42-c"])).toEqual(["41-b", "40-a"]);
+    expect(releasesToPrune(entries, 2, ["43-d", "40-a"])).toEqual(["41-b"]);
+    expect(releasesToPrune(entries, 5, [])).toEqual([]);
+  });
+
+  const outcome = (host: string, ok: boolean): HostOutcome => ({
+    host,
+    ok,
+    releaseDir: "/opt/a/releases/1-a",
+  });
+  const hosts = ["a", "b", "c"].map((host) => ({ host, port: 22, label: host }));
+
+  it("rolling stops at the first failed host; parallel deploys to all", async () => {
+    const seen: string[] = [];
+    const rolling = await rollout(hosts, "rolling", async (host) => {
+      seen.push(host.label);
+      return outcome(host.label, host.label !== "b");
+    });
+    expect(seen).toEqual(["a", "b"]);
+    expect(rolling.outcomes.map((item) => item.ok)).toEqual([true, false]);
+    expect(rolling.skipped.map((host) => host.label)).toEqual(["c"]);
+
+    let running = 0;
+    let most = 0;
+    const parallel = await rollout(hosts, "parallel", async (host) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      return outcome(host.label, host.label !== "b");
+    });
+    expect(most).toBe(3);
+    expect(parallel.outcomes.map((item) => item.ok)).toEqual([true, false, true]);
+    expect(parallel.skipped).toEqual([]);
+  });
+});
