@@ -13,9 +13,10 @@ import { coldStart } from "./cold-start.ts";
 import { composeDeploy } from "./compose-deploy.ts";
 import { giteaUpload } from "./gitea-upload.ts";
 import { imageSize } from "./image-size.ts";
+import { k3sRollout } from "./k3s-rollout.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
 
-const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload, composeDeploy];
+const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload, composeDeploy, k3sRollout];
 
 function table(rows: Row[]): string {
   const header = ["", "subject", "measured", "baseline", "ratio", "target", "note"];

@@ -1,8 +1,7 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type CapturedRun, runCaptured } from "@hangar/kit";
+import { type CapturedRun, runCaptured, runCapturedProcess } from "@hangar/kit";
 import { giteaRelease } from "../src/plugin.ts";
 
 export const TOKEN = "gitea-token-5f0c9d2e7b1a";
@@ -53,27 +52,11 @@ export type Run = CapturedRun;
 export const runGiteaRelease = (env: Record<string, string>, workspace: string): Promise<Run> =>
   runCaptured(giteaRelease, env, workspace);
 
+/** The plugin as its own process, as in a real step: for the process-wide TLS trust. */
+export const runGiteaReleaseIsolated = (env: Record<string, string>, workspace: string): Promise<Run> =>
+  runCapturedProcess(path.resolve(import.meta.dirname, "../src/index.ts"), env, workspace);
+
 export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), "gitea-release-"));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
-
-const ENTRY = path.resolve(import.meta.dirname, "../src/index.ts");
-
-/**
- * The plugin as its own process, as in a real step: for what changes process-wide state (the
- * TLS trust of `ca_cert` and `insecure`). Asynchronous, so a stand-in in this process can answer.
- */
-export function runGiteaReleaseIsolated(env: Record<string, string>, workspace: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [ENTRY],
-      { env: { PATH: process.env.PATH ?? "", ...env }, cwd: workspace },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr, output: stdout + stderr });
-      },
-    );
-  });
 }

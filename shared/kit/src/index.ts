@@ -19,7 +19,7 @@ export { outputKey, readOutputs, writeOutputs } from "./outputs.ts";
 export { mapWithLimit } from "./parallel.ts";
 export type { PlanContext, PluginDefinition, RunResult, Runtime } from "./plugin.ts";
 export { pollUntil, retry, TimeoutError, withTimeout } from "./retry.ts";
-export { type CapturedRun, runCaptured } from "./run-captured.ts";
+export { type CapturedRun, runCaptured, runCapturedProcess } from "./run-captured.ts";
 export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./settings/define.ts";
 export { formatDuration, helpText, settingsTable } from "./settings/describe.ts";
 export { readSettings } from "./settings/read.ts";

@@ -21,10 +21,16 @@ export const commonSettings = {
   debug: s.boolean({ description: "Print debug lines.", default: false, env: ["HANGAR_DEBUG"] }),
 };
 
-export type WithCommon<S extends SettingsSchema> = S & typeof commonSettings;
+/**
+ * A plugin may declare a common setting itself (k3s-deploy's `dry_run` is `client` or `server`);
+ * its own declaration then replaces the common one.
+ */
+export type WithCommon<S extends SettingsSchema> = Omit<typeof commonSettings, keyof S> & S;
 
 export function withCommon<S extends SettingsSchema>(schema: S): WithCommon<S> {
-  return { ...schema, ...commonSettings };
+  // The plugin's settings first, as before: the docs table and `--help` list them in this order.
+  const common = Object.entries(commonSettings).filter(([name]) => !(name in schema));
+  return { ...schema, ...Object.fromEntries(common) } as WithCommon<S>;
 }
 
 /** What `runPlugin` needs from the outside world; tests pass their own, `main` the process's. */
@@ -91,9 +97,10 @@ export async function runPlugin<S extends SettingsSchema, P>(
     }
     if (problems.length > 0) throw new SettingsError(problems);
 
-    const settings = parsed.values as SettingsOf<WithCommon<S>>;
+    const settings = parsed.values as SettingsOf<S>;
     const plan = await plugin.plan(settings, planContext);
-    if (settings.dry_run) {
+    const stopAfterPlan = plugin.dryRun ? plugin.dryRun(settings) : parsed.values.dry_run === true;
+    if (stopAfterPlan) {
       log.section(`${plugin.name}: dry run, nothing is changed`);
       log.info(plugin.describe(plan));
       return 0;

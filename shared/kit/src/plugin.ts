@@ -26,6 +26,11 @@ export interface PluginDefinition<S extends SettingsSchema, P> {
    */
   plan: (settings: SettingsOf<S>, context: PlanContext<S>) => P | Promise<P>;
   describe: (plan: P) => string;
+  /**
+   * Whether this run stops after printing the plan. Default: the common `dry_run` setting is
+   * true. A plugin that declares its own `dry_run` says here which of its values stop.
+   */
+  dryRun?: (settings: SettingsOf<S>) => boolean;
   run: (plan: P, runtime: Runtime) => Promise<RunResult>;
 }
 

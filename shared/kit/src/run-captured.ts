@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { runPlugin } from "./main.ts";
 import type { PluginDefinition } from "./plugin.ts";
 import type { SettingsSchema } from "./settings/define.ts";
@@ -27,4 +28,27 @@ export async function runCaptured<S extends SettingsSchema, P>(
     stderr: { write: (chunk: string) => (stderr += chunk) },
   });
   return { code, stdout, stderr, output: stdout + stderr };
+}
+
+/**
+ * Runs a plugin's entry (`src/index.ts` or a bundle) as its own process, as a step does: for what
+ * changes process-wide state (TLS trust). Asynchronous, so a server in the caller's process can
+ * answer it.
+ */
+export function runCapturedProcess(
+  entry: string,
+  env: Record<string, string>,
+  workspace: string,
+): Promise<CapturedRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [entry],
+      { env: { PATH: process.env.PATH ?? "", ...env }, cwd: workspace },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, output: stdout + stderr });
+      },
+    );
+  });
 }

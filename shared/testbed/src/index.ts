@@ -39,6 +39,14 @@ export type { GiteaSeedCommit, GiteaSeedTag } from "./gitea/repository.ts";
 export { checkResponse } from "./gitea/schema.ts";
 export { startGiteaStandIn } from "./gitea/server.ts";
 export { GiteaSpec, loadGiteaSpec, specsDir } from "./gitea/spec.ts";
+export type { RolloutBehaviour, WorkloadFacts } from "./kubernetes/controller.ts";
+export type {
+  KubernetesFailure,
+  KubernetesRequest,
+  KubernetesStandIn,
+  KubernetesStandInOptions,
+} from "./kubernetes/options.ts";
+export { startKubernetesStandIn } from "./kubernetes/server.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";

@@ -1,0 +1,173 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { errorMessage, matchFiles, renderTemplate, workspacePath } from "@hangar/kit";
+import { parseAllDocuments } from "yaml";
+
+/**
+ * Manifests from the workspace: files, globs and directories, multi-document YAML, `{{ }}`
+ * placeholders rendered, image overrides and hangar's labels applied, in the order the objects
+ * must reach the API server.
+ */
+
+export type Manifest = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: Record<string, unknown> & { name: string; namespace?: string };
+};
+
+export interface LoadedManifest {
+  object: Manifest;
+  /** `deploy/k8s/web.yaml#2`, for messages. */
+  source: string;
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+async function expand(workspace: string, entry: string): Promise<string[]> {
+  const absolute = workspacePath(workspace, entry);
+  const info = await stat(absolute).catch(() => undefined);
+  if (info?.isDirectory()) {
+    const names = (await readdir(absolute, { recursive: true }))
+      .filter((name) => MANIFEST_FILE.test(name))
+      .sort();
+    return names.map((name) => path.join(absolute, name));
+  }
+  if (info?.isFile()) return [absolute];
+  const { files } = await matchFiles(workspace, [entry]);
+  return files.map((file) => file.absolute);
+}
+
+/** Reads and renders every manifest; collects each problem (file, document, what) instead of stopping. */
+export async function loadManifests(
+  workspace: string,
+  entries: readonly string[],
+  vars: Record<string, string | number | undefined>,
+): Promise<{ manifests: LoadedManifest[]; problems: string[] }> {
+  const manifests: LoadedManifest[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    let files: string[];
+    try {
+      files = await expand(workspace, entry);
+    } catch (error) {
+      problems.push(`${entry}: ${errorMessage(error)}`);
+      continue;
+    }
+    if (files.length === 0) problems.push(`"${entry}" matches no manifest file in the workspace`);
+    for (const file of files) {
+      const relative = path.relative(workspace, file);
+      let text: string;
+      try {
+        text = renderTemplate(await readFile(file, "utf8"), vars);
+      } catch (error) {
+        problems.push(`${relative}: ${errorMessage(error)}`);
+        continue;
+      }
+      parseAllDocuments(text).forEach((document, index) => {
+        const source = `${relative}#${index + 1}`;
+        if (document.errors.length > 0) {
+          problems.push(`${source}: ${document.errors[0]?.message.split("\n")[0]}`);
+          return;
+        }
+        const value: unknown = document.toJS();
+        if (value === null || value === undefined) return;
+        const problem = shapeProblem(value);
+        if (problem) problems.push(`${source}: ${problem}`);
+        else manifests.push({ object: value as Manifest, source });
+      });
+    }
+  }
+  return { manifests, problems };
+}
+
+function shapeProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || Array.isArray(value)) return "is not a Kubernetes object (a YAML mapping)";
+  const object = value as Record<string, unknown>;
+  const missing = ["apiVersion", "kind"].filter(
+    (key) => typeof object[key] !== "string" || object[key] === "",
+  );
+  const metadata = object.metadata as Record<string, unknown> | undefined;
+  if (typeof metadata?.name !== "string" || metadata.name === "") missing.push("metadata.name");
+  if (object.kind === "List") return "a List is not supported; write the items as separate documents";
+  return missing.length > 0 ? `has no ${missing.join(", ")}` : undefined;
+}
+
+/** Objects in the order the API server needs them: what others depend on comes first. */
+const ORDER = [
+  "Namespace",
+  "CustomResourceDefinition",
+  "ServiceAccount",
+  "Role",
+  "ClusterRole",
+  "RoleBinding",
+  "ClusterRoleBinding",
+  "ConfigMap",
+  "Secret",
+  "PersistentVolumeClaim",
+  "Service",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "Job",
+  "CronJob",
+  "Ingress",
+];
+
+export function applyOrder(kind: string): number {
+  const index = ORDER.indexOf(kind);
+  return index === -1 ? ORDER.indexOf("Job") + 0.5 : index;
+}
+
+export const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job"]);
+
+/** The repository path of an image, without tag or digest: `registry:5000/team/app:1` → `registry:5000/team/app`. */
+export function imageName(image: string): string {
+  const withoutDigest = image.split("@")[0] ?? image;
+  const slash = withoutDigest.lastIndexOf("/");
+  const colon = withoutDigest.lastIndexOf(":");
+  return colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+}
+
+interface ContainerLike {
+  name?: string;
+  image?: unknown;
+}
+interface PodSpecLike {
+  containers?: ContainerLike[];
+  initContainers?: ContainerLike[];
+}
+/** Where pod templates sit: a workload's `spec.template`, a CronJob's `spec.jobTemplate`. */
+interface ManifestSpec {
+  template?: { spec?: PodSpecLike };
+  jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } };
+}
+
+/** Replaces the image of every container (and init container) whose image name matches an override. */
+export function overrideImages(
+  object: Manifest,
+  overrides: ReadonlyMap<string, string>,
+): { where: string; override: string }[] {
+  const replaced: { where: string; override: string }[] = [];
+  const spec = object.spec as ManifestSpec | undefined;
+  const podSpecs: (PodSpecLike | undefined)[] = [
+    object.kind === "Pod" ? (spec as PodSpecLike | undefined) : undefined,
+    spec?.template?.spec,
+    spec?.jobTemplate?.spec?.template?.spec,
+  ];
+  for (const podSpec of podSpecs) {
+    for (const list of [podSpec?.containers, podSpec?.initContainers]) {
+      if (!Array.isArray(list)) continue;
+      for (const container of list) {
+        if (typeof container?.image !== "string") continue;
+        const name = imageName(container.image);
+        const key = overrides.has(name) ? name : (name.split("/").at(-1) ?? name);
+        const override = overrides.get(key);
+        if (override) {
+          container.image = override;
+          replaced.push({ where: `${object.kind}/${object.metadata.name} ${container.name}`, override: key });
+        }
+      }
+    }
+  }
+  return replaced;
+}

@@ -1,0 +1,62 @@
+import type { PluginDefinition, RunResult } from "@hangar/kit";
+import { Cluster, kubeConfigFor } from "./cluster.ts";
+import { deploy } from "./deploy.ts";
+import { checkSettings, type DeployPlan, describePlan, objectName, planDeploy } from "./plan.ts";
+import { type K3sDeploySchema, k3sDeploySettings } from "./settings.ts";
+import { teardown } from "./teardown.ts";
+
+export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
+  name: "k3s-deploy",
+  description: "Apply manifests into a (per-branch) k3s namespace, wait for the rollout, tear it down.",
+  settings: k3sDeploySettings,
+  check: checkSettings,
+  plan: planDeploy,
+  describe: describePlan,
+  // `client` stops after the rendered plan; `server` goes on, with the API's dry run.
+  dryRun: (settings) => settings.dry_run === "client",
+
+  async run(plan, { log, signal }): Promise<RunResult> {
+    const cluster = new Cluster(kubeConfigFor(plan.access), log);
+    if (plan.action === "delete") {
+      const { existed } = await teardown(plan, cluster, log, signal);
+      return {
+        summary: existed
+          ? `namespace ${plan.namespace} deleted`
+          : `namespace ${plan.namespace} was already gone`,
+        outputs: { namespace: plan.namespace },
+        card: {
+          title: `Namespace ${plan.namespace} deleted`,
+          status: "success",
+          facts: [{ name: "Namespace", value: existed ? "deleted" : "did not exist" }],
+        },
+      };
+    }
+    const outcome = await deploy(plan, cluster, log, signal);
+    const objects = outcome.applied.map(({ object }) => objectName(object as never));
+    const facts = [
+      { name: "Namespace", value: plan.namespace },
+      ...outcome.applied.map(({ object, state }) => ({
+        name: `${object.kind}/${object.metadata?.name}`,
+        value: state,
+      })),
+      ...outcome.pruned.map((name) => ({ name, value: "pruned" })),
+    ];
+    return {
+      ok: outcome.ok,
+      summary: outcome.ok
+        ? `${plan.serverDryRun ? "dry run: " : ""}${objects.length} objects applied to ${plan.namespace}${outcome.pruned.length ? `, ${outcome.pruned.length} pruned` : ""}${plan.url ? ` — ${plan.url}` : ""}`
+        : `the rollout in ${plan.namespace} failed: ${outcome.failures.join("; ")}`,
+      outputs: {
+        namespace: plan.namespace,
+        ...(plan.url ? { url: plan.url } : {}),
+        objects: objects.join(","),
+      },
+      card: {
+        title: `${plan.serverDryRun ? "Dry run: " : ""}Deploy to ${plan.namespace}`,
+        status: outcome.ok ? "success" : "failure",
+        facts,
+        ...(plan.url ? { links: [{ title: "Preview", url: plan.url }] } : {}),
+      },
+    };
+  },
+};

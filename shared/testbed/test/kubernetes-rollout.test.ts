@@ -1,0 +1,176 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the tests read JSON answers; each assertion checks the shape it reads
+import { afterEach, describe, expect, it } from "vitest";
+import { createTlsCertificate } from "../src/certificate.ts";
+import type { RolloutBehaviour } from "../src/kubernetes/controller.ts";
+import type { KubernetesStandIn } from "../src/kubernetes/options.ts";
+import { startKubernetesStandIn } from "../src/kubernetes/server.ts";
+import { waitUntil } from "../src/wait.ts";
+
+let k: KubernetesStandIn | undefined;
+afterEach(async () => {
+  expect(k?.schemaProblems()).toEqual([]);
+  await k?.stop();
+  k = undefined;
+});
+
+async function start(rollout: RolloutBehaviour = "normal") {
+  k = await startKubernetesStandIn({ stepMs: 20, rollout: () => rollout });
+  return k;
+}
+
+async function applyAll(stand: KubernetesStandIn, namespace: string, kind = "Deployment") {
+  const put = (path: string, body: unknown) =>
+    fetch(`${stand.url}${path}?fieldManager=test&force=true`, {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${stand.token}`, "Content-Type": "application/apply-patch+yaml" },
+      body: JSON.stringify(body),
+    });
+  await put(`/api/v1/namespaces/${namespace}`, {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: namespace },
+  });
+  const template = {
+    metadata: { labels: { app: "web" } },
+    spec: {
+      containers: [{ name: "app", image: "web:1" }],
+      restartPolicy: kind === "Job" ? "Never" : "Always",
+    },
+  };
+  const plural = {
+    Deployment: "deployments",
+    StatefulSet: "statefulsets",
+    DaemonSet: "daemonsets",
+    Job: "jobs",
+  }[kind];
+  const group = kind === "Job" ? "batch" : "apps";
+  const spec =
+    kind === "Job"
+      ? { template }
+      : {
+          selector: { matchLabels: { app: "web" } },
+          template,
+          ...(kind === "StatefulSet" ? { serviceName: "web" } : {}),
+        };
+  const response = await put(`/apis/${group}/v1/namespaces/${namespace}/${plural}/web`, {
+    apiVersion: `${group}/v1`,
+    kind,
+    metadata: { name: "web" },
+    spec,
+  });
+  expect(response.status, await response.text()).toBe(201);
+}
+
+const status = (stand: KubernetesStandIn, kind: string, apiVersion = "apps/v1") =>
+  (stand.get(apiVersion, kind, "ns", "web")?.status ?? {}) as Record<string, any>;
+
+describe("Kubernetes stand-in: rollouts", () => {
+  it("rolls a Deployment out: observed generation, updated and available replicas, a running pod with logs", async () => {
+    const stand = await start();
+    await applyAll(stand, "ns");
+    await waitUntil("available", () => status(stand, "Deployment").availableReplicas === 1, {
+      timeoutMs: 5000,
+    });
+    expect(status(stand, "Deployment")).toMatchObject({
+      observedGeneration: 1,
+      updatedReplicas: 1,
+      replicas: 1,
+      conditions: [
+        { type: "Available", status: "True" },
+        { type: "Progressing", reason: "NewReplicaSetAvailable" },
+      ],
+    });
+    const pods = stand.list("v1", "Pod", "ns");
+    expect(pods).toHaveLength(1);
+    expect(pods[0]?.status).toMatchObject({ phase: "Running" });
+    const name = (pods[0]?.metadata as { name?: string } | undefined)?.name;
+    const log = await fetch(`${stand.url}/api/v1/namespaces/ns/pods/${name}/log?tailLines=1`, {
+      headers: { Authorization: `Bearer ${stand.token}` },
+    });
+    expect(await log.text()).toBe("listening on :8080\n");
+    expect(stand.availableAt("Deployment", "ns", "web")).toBeGreaterThan(0);
+  });
+
+  it("keeps pods in ImagePullBackOff with warning events for an image that never pulls", async () => {
+    const stand = await start("image-pull");
+    await applyAll(stand, "ns");
+    await waitUntil("BackOff", () => stand.events("ns").some((e) => e.reason === "BackOff"), {
+      timeoutMs: 5000,
+    });
+    const pod = stand.list("v1", "Pod", "ns")[0] as Record<string, any>;
+    expect(pod.status.containerStatuses[0].state.waiting.reason).toBe("ImagePullBackOff");
+    expect(status(stand, "Deployment")).toMatchObject({ updatedReplicas: 1, unavailableReplicas: 1 });
+    const log = await fetch(`${stand.url}/api/v1/namespaces/ns/pods/${pod.metadata.name}/log`, {
+      headers: { Authorization: `Bearer ${stand.token}` },
+    });
+    expect(log.status).toBe(400);
+  });
+
+  it("crash-loops with restarts and the failing container's log", async () => {
+    const stand = await start("crash-loop");
+    await applyAll(stand, "ns");
+    await waitUntil("BackOff", () => stand.events("ns").some((e) => e.reason === "BackOff"), {
+      timeoutMs: 5000,
+    });
+    const pod = stand.list("v1", "Pod", "ns")[0] as Record<string, any>;
+    expect(pod.status.containerStatuses[0]).toMatchObject({
+      restartCount: 3,
+      state: { waiting: { reason: "CrashLoopBackOff" } },
+    });
+  });
+
+  it("marks a Deployment ProgressDeadlineExceeded", async () => {
+    const stand = await start("progress-deadline");
+    await applyAll(stand, "ns");
+    await waitUntil(
+      "deadline",
+      () => status(stand, "Deployment").conditions?.[1]?.reason === "ProgressDeadlineExceeded",
+      { timeoutMs: 5000 },
+    );
+    expect(status(stand, "Deployment").conditions[1].status).toBe("False");
+  });
+
+  it.each([
+    [
+      "StatefulSet",
+      "apps/v1",
+      (s: Record<string, any>) => s.readyReplicas === 1 && s.currentRevision === s.updateRevision,
+    ],
+    ["DaemonSet", "apps/v1", (s: Record<string, any>) => s.numberAvailable === 1],
+    ["Job", "batch/v1", (s: Record<string, any>) => s.succeeded === 1],
+  ])("rolls a %s out", async (kind, apiVersion, done) => {
+    const stand = await start();
+    await applyAll(stand, "ns", kind);
+    await waitUntil(kind, () => done(status(stand, kind, apiVersion)), { timeoutMs: 5000 });
+  });
+});
+
+describe("Kubernetes stand-in: HTTPS", () => {
+  it("serves over TLS with the test bed's certificate, and its kubeconfig carries the CA", async () => {
+    const certificate = await createTlsCertificate();
+    try {
+      k = await startKubernetesStandIn({ tls: certificate });
+      expect(k.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(k.kubeconfig()).toContain(Buffer.from(certificate.caPem).toString("base64"));
+      await expect(fetch(`${k.url}/version`)).rejects.toThrow();
+    } finally {
+      await certificate.remove();
+    }
+  });
+});
+
+describe("Kubernetes stand-in: namespace deletion with workloads", () => {
+  it("empties a namespace whose Deployment owns pods, and removes it", async () => {
+    const stand = await start();
+    await applyAll(stand, "ns");
+    await waitUntil("available", () => status(stand, "Deployment").availableReplicas === 1, {
+      timeoutMs: 5000,
+    });
+    await fetch(`${stand.url}/api/v1/namespaces/ns`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${stand.token}` },
+    });
+    await waitUntil("namespace gone", () => !stand.namespaces().includes("ns"), { timeoutMs: 5000 });
+    expect(stand.list("v1", "Pod", "ns")).toEqual([]);
+  });
+});
