@@ -1,5 +1,4 @@
 import type { PluginDefinition, RunResult } from "@hangar/kit";
-import { Cluster, kubeConfigFor } from "./cluster.ts";
 import { deploy } from "./deploy.ts";
 import { checkSettings, type DeployPlan, describePlan, objectName, planDeploy } from "./plan.ts";
 import { type K3sDeploySchema, k3sDeploySettings } from "./settings.ts";
@@ -13,9 +12,12 @@ export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
   plan: planDeploy,
   describe: describePlan,
   // `client` stops after the rendered plan; `server` goes on, with the API's dry run.
-  dryRun: (settings) => settings.dry_run === "client",
+  dryRun: (settings) => settings.dry_run === "client" || settings.dry_run === "true",
 
   async run(plan, { log, signal }): Promise<RunResult> {
+    // The API client is most of the bundle: loaded only when the cluster is reached, so a client
+    // dry run and a settings error stay quick.
+    const { Cluster, kubeConfigFor } = await import("./cluster.ts");
     const cluster = new Cluster(kubeConfigFor(plan.access), log);
     if (plan.action === "delete") {
       const { existed } = await teardown(plan, cluster, log, signal);

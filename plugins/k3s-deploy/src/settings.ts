@@ -7,7 +7,9 @@ import * as z from "zod/mini";
  */
 
 export const ACTIONS = ["deploy", "delete"] as const;
-export const DRY_RUN = ["client", "server"] as const;
+// `true` and `false` too: the other plugins' dry_run is a boolean, and HANGAR_DRY_RUN may be set
+// for a whole pipeline; `true` means `client`, as kubectl's old `--dry-run=true` did.
+export const DRY_RUN = ["client", "server", "true", "false"] as const;
 
 // The client sends no token over plain http, so neither does the setting accept it.
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
@@ -94,7 +96,7 @@ export const k3sDeploySettings = {
   }),
   dry_run: s.enum(DRY_RUN)({
     description:
-      "`client` renders and checks the manifests and prints the plan, touching nothing; `server` sends everything with the API's dry run (nothing is stored).",
+      "`client` renders and checks the manifests and prints the plan, touching nothing; `server` sends everything with the API's dry run (nothing is stored). `true` is `client`, `false` a real run.",
     env: ["HANGAR_DRY_RUN"],
   }),
 };

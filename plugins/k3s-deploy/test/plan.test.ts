@@ -93,6 +93,20 @@ describe("k3s-deploy settings and plan", () => {
     expect(insecure.output).not.toContain("t0k3n-value");
   });
 
+  it("takes dry_run: true (a pipeline-wide HANGAR_DRY_RUN) as client, and false as a real run", async () => {
+    const run = await dryRun({ PLUGIN_DRY_RUN: "true" });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("dry run, nothing is changed");
+    // A real run: it goes for the API server (a closed port on loopback here) and fails.
+    const real = await dryRun({
+      PLUGIN_DRY_RUN: "false",
+      PLUGIN_KUBECONFIG: KUBECONFIG.replace("https://k3s.lan:6443", "https://127.0.0.1:9"),
+      PLUGIN_TIMEOUT: "5s",
+    });
+    expect(real.code).toBe(1);
+    expect(real.output).not.toContain("dry run, nothing is changed");
+  });
+
   it("plans a delete without manifests", async () => {
     const run = await dryRun({ PLUGIN_ACTION: "delete", PLUGIN_MANIFESTS: "" });
     expect(run.code, run.output).toBe(0);
