@@ -3,7 +3,18 @@ export { type BuildContext, type BuildStatus, readContext } from "./context.ts";
 export { docsLink, settingAnchor } from "./docs-link.ts";
 export { errorMessage, HangarError, type SettingProblem, SettingsError, StepFailed } from "./errors.ts";
 export { CommandFailed, createExec, type Exec, type ExecOptions, type ExecResult } from "./exec.ts";
-export { type MatchedFile, matchFiles, workspacePath } from "./files.ts";
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  listWorkspaceFiles,
+  type MatchedFile,
+  matchFiles,
+  readWorkspaceBytes,
+  readWorkspaceFile,
+  resolveInWorkspace,
+  type WorkspaceFileOptions,
+  workspacePath,
+} from "./files.ts";
+export { formatBytes } from "./format-bytes.ts";
 export { Logger, type Streams } from "./log.ts";
 export {
   commonSettings,
@@ -24,5 +35,5 @@ export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./
 export { formatDuration, helpText, settingsTable } from "./settings/describe.ts";
 export { readSettings } from "./settings/read.ts";
 export { contextVars, expandVariables, renderTemplate, slug } from "./template.ts";
-export { looksLikePem, looksLikeTemplate, textOrFile } from "./text-or-file.ts";
+export { looksLikePem, looksLikeTemplate, type TextOrFileOptions, textOrFile } from "./text-or-file.ts";
 export { acceptAnyCertificate, trustCertificates } from "./tls.ts";

@@ -6,8 +6,8 @@ import { createExec, type Exec } from "./exec.ts";
 import { Logger, type Streams } from "./log.ts";
 import { outputKey, readOutputs, writeOutputs } from "./outputs.ts";
 import type { PlanContext, PluginDefinition, Runtime } from "./plugin.ts";
-import { type SettingsOf, type SettingsSchema, settings as s } from "./settings/define.ts";
-import { helpText } from "./settings/describe.ts";
+import { parseDuration, type SettingsOf, type SettingsSchema, settings as s } from "./settings/define.ts";
+import { formatDuration, helpText } from "./settings/describe.ts";
 import { readSettings } from "./settings/read.ts";
 import { sourceMappedStack } from "./stack.ts";
 
@@ -42,6 +42,23 @@ export interface Dependencies extends Streams {
   exec?: Exec;
   now?: () => Date;
   signal?: AbortSignal;
+  /** How long clean-up may take after a cancel (default HANGAR_CANCEL_GRACE or 10 s). */
+  cancelGraceMs?: number;
+}
+
+export const DEFAULT_CANCEL_GRACE_MS = 10_000;
+/** Clean-up must be done this long before the hard exit, so its last lines are written. */
+const CLEANUP_MARGIN_MS = 1_000;
+
+/**
+ * Drone and Woodpecker stop a cancelled step's container with SIGTERM and kill it a few
+ * seconds later. The plugin gets the same window: `HANGAR_CANCEL_GRACE` (a duration, default 10s).
+ */
+export function cancelGraceMs(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.HANGAR_CANCEL_GRACE;
+  if (raw === undefined || raw.trim() === "") return DEFAULT_CANCEL_GRACE_MS;
+  const parsed = parseDuration(raw);
+  return parsed.ok && parsed.value >= 2_000 ? parsed.value : DEFAULT_CANCEL_GRACE_MS;
 }
 
 export const EXIT_FAILED = 1;
@@ -108,6 +125,10 @@ export async function runPlugin<S extends SettingsSchema, P>(
 
     const controller = new AbortController();
     const signal = deps.signal ? AbortSignal.any([deps.signal, controller.signal]) : controller.signal;
+    const cleanupSignal = graceAfter(
+      signal,
+      (deps.cancelGraceMs ?? cancelGraceMs(deps.env)) - CLEANUP_MARGIN_MS,
+    );
     const runtime: Runtime = {
       build,
       env: deps.env,
@@ -116,6 +137,7 @@ export async function runPlugin<S extends SettingsSchema, P>(
       // Resolved on first call: touching globalThis.fetch loads undici, which a dry run does not need.
       fetch: deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       signal,
+      cleanupSignal,
       now: deps.now ?? (() => new Date()),
     };
     const result = await plugin.run(plan, runtime);
@@ -159,6 +181,20 @@ async function publishOutputs(
   }
 }
 
+/** A signal that aborts `graceMs` after `signal` does: what clean-up after a cancel runs under. */
+function graceAfter(signal: AbortSignal, graceMs: number): AbortSignal {
+  const grace = new AbortController();
+  const start = () => {
+    setTimeout(
+      () => grace.abort(new HangarError("E_CANCELLED", "the grace period after the cancel ran out")),
+      Math.max(graceMs, 0),
+    ).unref();
+  };
+  if (signal.aborted) start();
+  else signal.addEventListener("abort", start, { once: true });
+  return grace.signal;
+}
+
 function report(error: unknown, log: Logger): number {
   if (error instanceof SettingsError) {
     const lines = error.problems.map((problem) => {
@@ -181,9 +217,20 @@ function report(error: unknown, log: Logger): number {
 /** The entry point of a plugin's bundle: the process's environment and streams, and its exit code. */
 export async function main<S extends SettingsSchema, P>(plugin: PluginDefinition<S, P>): Promise<void> {
   const cancel = new AbortController();
-  const onSignal = () => cancel.abort(new HangarError("E_CANCELLED", "the step was cancelled"));
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
+  const graceMs = cancelGraceMs(process.env);
+  const onSignal = (name: NodeJS.Signals) => {
+    if (cancel.signal.aborted) return;
+    cancel.abort(new HangarError("E_CANCELLED", "the step was cancelled"));
+    // Whatever a client library does with the abort, the step ends within the grace period.
+    setTimeout(() => {
+      process.stderr.write(
+        `✖ cancelled (${name}): clean-up did not finish within ${formatDuration(graceMs)}; exiting\n`,
+      );
+      process.exit(name === "SIGINT" ? 130 : 143);
+    }, graceMs).unref();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   process.exitCode = await runPlugin(plugin, {
     env: process.env,
     argv: process.argv.slice(2),

@@ -54,10 +54,37 @@ function encodings(secret: string): string[] {
     url.password,
     new URLSearchParams({ v: secret }).toString().slice(2),
     JSON.stringify(secret).slice(1, -1),
+    ...jsonEscapes(secret),
+    ...hexForms(secret),
     ...base64Runs(secret, "base64"),
     ...base64Runs(secret, "base64url"),
   ];
   return forms.filter((form) => form.length >= MIN_LENGTH);
+}
+
+/**
+ * A server's JSON may escape more than JSON.stringify does: every non-ASCII character (Python's
+ * `ensure_ascii`, an SMTP library's reply), HTML's `<>&` too (Go), or every character; in
+ * either case of hex digits.
+ */
+function jsonEscapes(secret: string): string[] {
+  const unicodeEscape = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  const plain = JSON.stringify(secret).slice(1, -1);
+  const forms = [
+    plain.replace(/[^ -~\t\n\r]/g, unicodeEscape),
+    plain.replace(/[^ -~\t\n\r]|[<>&]/g, unicodeEscape),
+    [...secret].map(unicodeEscape).join(""),
+  ];
+  return forms.flatMap((form) => [
+    form,
+    form.replace(/\\u([0-9a-f]{4})/g, (_m, hex: string) => `\\u${hex.toUpperCase()}`),
+  ]);
+}
+
+/** Hex of the secret's bytes, both cases, as a server that dumps what it got prints them. */
+function hexForms(secret: string): string[] {
+  const hex = Buffer.from(secret, "utf8").toString("hex");
+  return [hex, hex.toUpperCase()];
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { lstat, mkdir, realpath, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HangarError } from "./errors.ts";
+import { readWorkspaceFile } from "./files.ts";
 import type { Masker } from "./mask.ts";
 
 /**
@@ -17,12 +18,14 @@ const JSON_FILE = "outputs.json";
 export type Outputs = Record<string, string>;
 
 export async function readOutputs(workspace: string): Promise<Outputs> {
-  const file = path.join(workspace, OUTPUTS_DIR, JSON_FILE);
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    await outputsDir(workspace);
+    text = await readWorkspaceFile(workspace, path.join(OUTPUTS_DIR, JSON_FILE), {
+      maxBytes: MAX_OUTPUTS_BYTES,
+    });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    if (error instanceof HangarError && error.code === "E_FILE_NOT_FOUND") return {};
     throw error;
   }
   let parsed: unknown;
@@ -43,6 +46,25 @@ export async function readOutputs(workspace: string): Promise<Outputs> {
   return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
 }
 
+const MAX_OUTPUTS_BYTES = 4 * 1024 * 1024;
+
+/**
+ * `.hangar` itself, refused when it is a link (a repository could commit `.hangar -> /etc`
+ * and have a step write there) or anything but a directory.
+ */
+async function outputsDir(workspace: string): Promise<string> {
+  const dir = path.join(await realpath(workspace), OUTPUTS_DIR);
+  const info = await lstat(dir).catch(() => undefined);
+  if (info && (info.isSymbolicLink() || !info.isDirectory())) {
+    throw new HangarError(
+      "E_OUTPUTS_NOT_A_DIRECTORY",
+      `${OUTPUTS_DIR} in the workspace is ${info.isSymbolicLink() ? "a symlink" : "not a directory"}; step outputs are kept only in a directory of the workspace itself`,
+      { hint: `Remove ${OUTPUTS_DIR} from the repository (add it to .gitignore): the steps create it.` },
+    );
+  }
+  return dir;
+}
+
 /** `notify-email` + `message id` → `NOTIFY_EMAIL_MESSAGE_ID`. */
 export function outputKey(plugin: string, name: string): string {
   return `${plugin}_${name}`.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
@@ -54,7 +76,7 @@ export function outputKey(plugin: string, name: string): string {
  * are masked as they would be in the log.
  */
 export async function writeOutputs(workspace: string, outputs: Outputs, masker?: Masker): Promise<string[]> {
-  const dir = path.join(workspace, OUTPUTS_DIR);
+  const dir = await outputsDir(workspace);
   await mkdir(dir, { recursive: true });
   const merged = { ...(await readOutputs(workspace)) };
   for (const [key, value] of Object.entries(outputs)) merged[key] = masker ? masker.apply(value) : value;

@@ -50,6 +50,11 @@ export interface Runtime {
   fetch: typeof fetch;
   /** Aborted when the step is cancelled (SIGTERM from the runner). */
   signal: AbortSignal;
+  /**
+   * For clean-up after a cancel (roll back, remove a draft): aborted only when the grace
+   * period after the cancel runs out, shortly before the kit exits the process regardless.
+   */
+  cleanupSignal: AbortSignal;
   now: () => Date;
 }
 

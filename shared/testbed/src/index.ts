@@ -39,6 +39,15 @@ export type { GiteaSeedCommit, GiteaSeedTag } from "./gitea/repository.ts";
 export { checkResponse } from "./gitea/schema.ts";
 export { startGiteaStandIn } from "./gitea/server.ts";
 export { GiteaSpec, loadGiteaSpec, specsDir } from "./gitea/spec.ts";
+export {
+  echoBody,
+  type HostileMode,
+  type HostileServer,
+  type HostileServerOptions,
+  jsonEscapeAll,
+  secretLeaks,
+  startHostileServer,
+} from "./hostile.ts";
 export type { RolloutBehaviour, WorkloadFacts } from "./kubernetes/controller.ts";
 export type {
   KubernetesFailure,
