@@ -111,17 +111,30 @@ function shorten(name: string, max = MAX_NAME_LENGTH): string {
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*)|:(\d+)(?::(\d+))?)?\}/g;
 
+/** What a lookup says of a name: its value (undefined when unset), or why it may not be used. */
+export type ExpansionResult = { value: string | undefined } | { refused: string };
+
 /**
- * `${VAR}`, `${VAR:-default}` and `${VAR:offset:length}` from the given variables (the
- * environment and earlier steps' outputs). Drone substitutes these when it parses the YAML;
- * `$${VAR}` in `.drone.yml` reaches the plugin as `${VAR}`, to be expanded here at run time.
+ * `${VAR}`, `${VAR:-default}` and `${VAR:offset:length}` from the given variables (the build's
+ * and earlier steps' outputs, as the lookup allows). Drone substitutes these when it parses the
+ * YAML; `$${VAR}` in `.drone.yml` reaches the plugin as `${VAR}`, to be expanded here at run
+ * time. One pass: a value that itself holds `${…}` is not expanded again.
  */
-export function expandVariables(text: string, lookup: (name: string) => string | undefined): string {
+export function expandVariables(
+  text: string,
+  lookup: (name: string) => ExpansionResult | string | undefined,
+): string {
   const missing: string[] = [];
+  const refused = new Map<string, string>();
   const expanded = text.replace(
     VARIABLE,
     (_match, name: string, fallback?: string, offset?: string, length?: string) => {
-      const value = lookup(name);
+      const found = lookup(name);
+      if (typeof found === "object" && "refused" in found) {
+        refused.set(name, found.refused);
+        return "";
+      }
+      const value = typeof found === "object" ? found.value : found;
       if (value === undefined || value === "") {
         if (fallback !== undefined) return fallback;
         missing.push(name);
@@ -132,10 +145,13 @@ export function expandVariables(text: string, lookup: (name: string) => string |
       return length === undefined ? value.slice(start) : value.slice(start, start + Number(length));
     },
   );
+  const problems: string[] = [];
+  for (const [name, why] of refused) problems.push(`\${${name}} is not expanded: ${why}`);
   if (missing.length > 0) {
-    throw new TemplateError(
-      `${missing.map((name) => `\${${name}}`).join(", ")} ${missing.length > 1 ? "are" : "is"} not set in the step's environment nor in an earlier step's outputs`,
+    problems.push(
+      `${missing.map((name) => `\${${name}}`).join(", ")} ${missing.length > 1 ? "are" : "is"} not set in this build nor in an earlier step's outputs`,
     );
   }
+  if (problems.length > 0) throw new TemplateError(problems.join("; "));
   return expanded;
 }

@@ -327,14 +327,58 @@ describe("${VAR} expansion", () => {
     raw: settings.string()({ description: "kept as written", expand: false }),
   };
 
-  it("expands from the environment and from earlier steps' outputs, the environment first", () => {
+  it("expands the build's variables and earlier steps' outputs", () => {
     const { values, problems } = read(
       schema,
-      { PLUGIN_URL: "http://${PROXMOX_VM_IP}:${PORT}/${BUILD_PATH:-builds}", PORT: "8080" },
-      { PROXMOX_VM_IP: "10.0.0.7", PORT: "9999" },
+      {
+        PLUGIN_URL: "http://${PROXMOX_VM_IP}:${CI_PORT}/${DRONE_BUILD_NUMBER}/${CI_BUILD_PATH:-builds}",
+        CI_PORT: "8080",
+        DRONE_BUILD_NUMBER: "42",
+      },
+      { PROXMOX_VM_IP: "10.0.0.7", CI_PORT: "9999" },
     );
     expect(problems).toEqual([]);
-    expect(values.url).toBe("http://10.0.0.7:8080/builds");
+    expect(values.url).toBe("http://10.0.0.7:8080/42/builds");
+  });
+
+  it("never expands the plugin's settings, the step's environment or the runner's credentials", () => {
+    const secretSchema = {
+      title: settings.string()({ description: "title" }),
+      api_key: settings.secret({ description: "token" }),
+    };
+    const { problems, values } = read(secretSchema, {
+      PLUGIN_TITLE: "Release ${PLUGIN_API_KEY} ${HOME} ${DEPLOY_TOKEN} ${DRONE_NETRC_PASSWORD}",
+      PLUGIN_API_KEY: "tok-0123456789",
+      HOME: "/root",
+      DEPLOY_TOKEN: "from-secret-in-environment",
+      DRONE_NETRC_PASSWORD: "netrc-secret-value",
+    });
+    expect(values.title).toBeUndefined();
+    expect(problems).toHaveLength(1);
+    const message = problems[0]?.message ?? "";
+    for (const name of ["PLUGIN_API_KEY", "HOME", "DEPLOY_TOKEN", "DRONE_NETRC_PASSWORD"]) {
+      expect(message).toContain(`\${${name}} is not expanded`);
+    }
+    for (const secret of ["tok-0123456789", "from-secret-in-environment", "netrc-secret-value"]) {
+      expect(JSON.stringify(problems)).not.toContain(secret);
+    }
+  });
+
+  it("refuses a value that a placeholder or variable fills with a secret", () => {
+    const secretSchema = {
+      title: settings.string()({ description: "title", template: "text" }),
+      api_key: settings.secret({ description: "token" }),
+    };
+    // Drone substituted a commit message that held the token; the plugin must not publish it.
+    const { problems, values } = read(secretSchema, {
+      PLUGIN_TITLE: "Release {{ commit.message }} ${DRONE_TAG}",
+      PLUGIN_API_KEY: "tok-0123456789",
+      DRONE_TAG: "v1",
+      DRONE_COMMIT_MESSAGE: "oops tok-0123456789",
+    });
+    expect(values.title).toBeUndefined();
+    expect(problems).toMatchObject([{ code: "E_SETTING_SECRET", setting: "title" }]);
+    expect(JSON.stringify(problems)).not.toContain("tok-0123456789");
   });
 
   it("reports a variable that is set nowhere, with the raw value", () => {

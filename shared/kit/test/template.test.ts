@@ -137,11 +137,22 @@ describe("expandVariables", () => {
     expect(expandVariables("cost: $5, $VM_IP, {VM_IP}", lookup)).toBe("cost: $5, $VM_IP, {VM_IP}");
   });
 
+  it("names a variable the lookup refuses, and why", () => {
+    const refusing = (name: string) =>
+      name === "SECRET" ? { refused: "not for you" } : { value: env[name] };
+    expect(() => expandVariables("${SECRET}-${VM_IP}", refusing)).toThrow(
+      "${SECRET} is not expanded: not for you",
+    );
+  });
+
+  it("expands once: a value holding ${…} is not expanded again", () => {
+    const nested = (name: string) => ({ MESSAGE: "fix ${VM_IP}", VM_IP: "10.0.0.7" })[name];
+    expect(expandVariables("${MESSAGE}", nested)).toBe("fix ${VM_IP}");
+  });
+
   it("names every missing variable", () => {
     expect(() => expandVariables("${A}", lookup)).toThrow(TemplateError);
-    expect(() => expandVariables("${A}", lookup)).toThrow(
-      /^\$\{A\} is not set in the step's environment nor/,
-    );
+    expect(() => expandVariables("${A}", lookup)).toThrow(/^\$\{A\} is not set in this build nor/);
     expect(() => expandVariables("${A}-${EMPTY}-${VM_IP}", lookup)).toThrow(
       /^\$\{A\}, \$\{EMPTY\} are not set/,
     );

@@ -3,7 +3,13 @@ import { docsLink } from "../docs-link.ts";
 import type { SettingProblem } from "../errors.ts";
 import type { Masker } from "../mask.ts";
 import type { Outputs } from "../outputs.ts";
-import { contextVars, expandVariables, renderTemplate, TemplateError } from "../template.ts";
+import {
+  contextVars,
+  type ExpansionResult,
+  expandVariables,
+  renderTemplate,
+  TemplateError,
+} from "../template.ts";
 import { parseList, type Setting, type SettingsOf, type SettingsSchema } from "./define.ts";
 import { closestName, envNameOf, normaliseName, PLUGIN_PREFIX } from "./names.ts";
 
@@ -36,15 +42,20 @@ export function readSettings<S extends SettingsSchema>(input: ReadSettingsInput<
   const values: Record<string, unknown> = {};
   const problems: SettingProblem[] = [];
   const vars: Record<string, string | number | undefined> = contextVars(input.context);
-  const lookup = (name: string) => env[name] ?? input.outputs[name];
+  const lookup = expansionLookup(env, input.outputs);
+
+  // Every secret is known before any value is expanded or echoed, whatever the schema's order.
+  for (const [name, spec] of Object.entries(schema) as [string, Setting][]) {
+    if (!spec.secret) continue;
+    const found = findRaw(name, spec, given, env);
+    masker.add(found?.raw);
+    // A list's problems quote its bad items one by one: mask each of them, too.
+    if (found && spec.type.startsWith("list")) for (const item of splitItems(found.raw)) masker.add(item);
+  }
+  for (const variable of RUNNER_SECRETS) masker.add(env[variable]);
 
   for (const [name, spec] of Object.entries(schema) as [string, Setting][]) {
     let found = findRaw(name, spec, given, env);
-    if (spec.secret) {
-      masker.add(found?.raw);
-      // A list's problems quote its bad items one by one: mask each of them, too.
-      if (found && spec.type.startsWith("list")) for (const item of splitItems(found.raw)) masker.add(item);
-    }
     // A template's default (`preview-{{ branch }}`) is rendered like a given value.
     if (found === undefined && spec.template && typeof spec.default === "string") {
       found = { raw: spec.default, source: "default" };
@@ -64,6 +75,27 @@ export function readSettings<S extends SettingsSchema>(input: ReadSettingsInput<
       problems.push(problem(plugin, name, spec, "E_SETTING_TEMPLATE", error.message, found, masker));
       continue;
     }
+    // A secret must not flow into a value that is printed, published or sent in the clear:
+    // through `${…}` or a placeholder (a commit message that holds one), the value grew a secret.
+    if (
+      !spec.secret &&
+      text !== found.raw &&
+      masker.apply(text) !== text &&
+      masker.apply(found.raw) === found.raw
+    ) {
+      problems.push(
+        problem(
+          plugin,
+          name,
+          spec,
+          "E_SETTING_SECRET",
+          "expands to a value that holds a secret; secrets are given only to the settings declared secret",
+          found,
+          masker,
+        ),
+      );
+      continue;
+    }
     const parsed = spec.parse(text);
     if (!parsed.ok) {
       problems.push(problem(plugin, name, spec, parsed.code, parsed.message, found, masker));
@@ -75,6 +107,37 @@ export function readSettings<S extends SettingsSchema>(input: ReadSettingsInput<
   }
 
   return { values: values as Partial<SettingsOf<S>>, problems, warnings: unknownKeyWarnings(schema, given) };
+}
+
+/** Runner credentials that reach every step's environment: never printed, never expanded. */
+const RUNNER_SECRETS = [
+  "DRONE_NETRC_PASSWORD",
+  "CI_NETRC_PASSWORD",
+  "DRONE_NETRC_USERNAME",
+  "CI_NETRC_USERNAME",
+];
+
+/**
+ * What `${VAR}` may name: the build's own `DRONE_*` and `CI_*` variables and earlier steps'
+ * outputs. Nothing else of the environment: the plugin's own settings (`PLUGIN_API_KEY`), the
+ * step's `environment:` (often a `from_secret`) and the runner's variables stay out, so a
+ * commit message or tag that holds `${PLUGIN_API_KEY}` cannot pull a secret into a title.
+ */
+export function expansionLookup(
+  env: Readonly<Record<string, string | undefined>>,
+  outputs: Outputs,
+): (name: string) => ExpansionResult {
+  return (name) => {
+    if (isBuildVariable(name)) return { value: env[name] ?? outputs[name] };
+    if (Object.hasOwn(outputs, name)) return { value: outputs[name] };
+    return { refused: "only the build's DRONE_* and CI_* variables and earlier steps' outputs are expanded" };
+  };
+}
+
+const SECRET_NAME = /NETRC|PASSWORD|SECRET|TOKEN|PRIVATE|CREDENTIAL/;
+
+export function isBuildVariable(name: string): boolean {
+  return /^(DRONE|CI)_[A-Z0-9_]+$/.test(name) && !SECRET_NAME.test(name);
 }
 
 interface Found {
