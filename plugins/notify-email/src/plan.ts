@@ -2,17 +2,16 @@ import {
   errorMessage,
   formatDuration,
   looksLikePem,
-  looksLikeTemplate,
   type MatchedFile,
   matchFiles,
   type PlanContext,
   type SettingProblem,
   type SettingsOf,
-  textOrFile,
 } from "@hangar/kit";
 import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
-import { dedupeRecipients, isAddress, readRecipientsFile } from "./recipients.ts";
+import { dedupeRecipients, describeInvalidLines, isAddress, readRecipientsFile } from "./recipients.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
+import { readBody, readCaCert, readFailure } from "./setting-files.ts";
 import { type NotifyEmailSchema, notifyEmailSettings } from "./settings.ts";
 import { templateData } from "./template-data.ts";
 import { decideSending, type SendDecision } from "./when.ts";
@@ -85,20 +84,14 @@ export async function checkSettings(
           problem(
             "recipients_file",
             "E_SETTING_LIST_ITEM",
-            `has lines that are not e-mail addresses: ${file.invalid.map((entry) => `"${entry}"`).join(", ")}`,
+            `has lines that are not e-mail addresses: ${describeInvalidLines(file.invalid)}`,
             settings.recipients_file,
           ),
         );
       }
     } catch (error) {
-      problems.push(
-        problem(
-          "recipients_file",
-          "E_SETTING_FILE",
-          `cannot be read: ${errorMessage(error)}`,
-          settings.recipients_file,
-        ),
-      );
+      const failure = readFailure("recipients_file", error);
+      problems.push(problem("recipients_file", failure.code, failure.message, settings.recipients_file));
     }
   }
   const author = context.build.commit.author.email;
@@ -114,34 +107,29 @@ export async function checkSettings(
     );
   }
 
-  for (const [name, source, html] of [
-    ["subject", settings.subject, false],
-    ["body", settings.body, true],
-  ] as const) {
-    // The built-in subject is known to compile.
-    if (source === undefined || source === notifyEmailSettings.subject.default) continue;
+  // The built-in subject is known to compile; the subject is always inline text, never a file.
+  if (settings.subject !== undefined && settings.subject !== notifyEmailSettings.subject.default) {
+    const failure = templateFailure(settings.subject, false);
+    if (failure) problems.push(problem("subject", "E_SETTING_TEMPLATE", failure, settings.subject));
+  }
+  if (settings.body !== undefined) {
     try {
-      const loaded =
-        name === "body"
-          ? await textOrFile(workspace, source, { inline: looksLikeTemplate })
-          : { text: source };
-      compileTemplate(loaded.text, { html });
+      const failure = templateFailure((await readBody(workspace, settings.body)).text, true);
+      if (failure) problems.push(problem("body", "E_SETTING_TEMPLATE", failure, settings.body));
     } catch (error) {
-      problems.push(
-        problem(name, "E_SETTING_TEMPLATE", `is not a usable template: ${errorMessage(error)}`, source),
-      );
+      const failure = readFailure("body", error);
+      problems.push(problem("body", failure.code, failure.message, settings.body));
     }
   }
 
   if (settings.ca_cert !== undefined) {
     try {
-      const ca = await textOrFile(workspace, settings.ca_cert, { inline: looksLikePem });
-      if (!looksLikePem(ca.text))
+      const ca = await readCaCert(workspace, settings.ca_cert);
+      if (!looksLikePem(ca))
         problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
     } catch (error) {
-      problems.push(
-        problem("ca_cert", "E_SETTING_FILE", `cannot be read: ${errorMessage(error)}`, settings.ca_cert),
-      );
+      const failure = readFailure("ca_cert", error);
+      problems.push(problem("ca_cert", failure.code, failure.message, settings.ca_cert));
     }
   }
 
@@ -193,7 +181,7 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
     html = compileTemplate(DEFAULT_HTML, { html: true, check: false });
     text = compileTemplate(DEFAULT_TEXT, { html: false, check: false });
   } else {
-    const body = await textOrFile(workspace, settings.body, { inline: looksLikeTemplate });
+    const body = await readBody(workspace, settings.body);
     if (body.file) log.info(`body template: ${body.file}`);
     const render = compileTemplate(body.text, { html: true });
     html = render;
@@ -225,9 +213,7 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
       port: settings.port ?? (tls === "tls" ? 465 : 587),
       tls,
       skipVerify: settings.skip_verify,
-      ca: settings.ca_cert
-        ? (await textOrFile(workspace, settings.ca_cert, { inline: looksLikePem })).text
-        : undefined,
+      ca: settings.ca_cert ? await readCaCert(workspace, settings.ca_cert) : undefined,
       clientHostname: settings.client_hostname,
       timeoutMs: settings.timeout,
       auth:
@@ -247,6 +233,16 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
     text: text(data),
     attachments: attachments?.files ?? [],
   };
+}
+
+/** Why a user's template does not compile, or undefined when it does. */
+function templateFailure(source: string, html: boolean): string | undefined {
+  try {
+    compileTemplate(source, { html });
+    return undefined;
+  } catch (error) {
+    return `is not a usable template: ${errorMessage(error)}`;
+  }
 }
 
 /** `CalChat CI <ci@example.com>` or `ci@example.com`. */

@@ -111,9 +111,8 @@ describe("notify-email settings", () => {
       workspace.dir,
     );
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(
-      'recipients_file: has lines that are not e-mail addresses: "not-an-address"',
-    );
+    expect(run.stderr).toContain('recipients_file: has lines that are not e-mail addresses: line 2 (no "@")');
+    expect(run.stderr).not.toContain("not-an-address");
   });
 
   it("needs someone to mail", async () => {
@@ -138,7 +137,8 @@ describe("notify-email settings", () => {
       workspace.dir,
     );
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/body: is not a usable template: .*ENOENT/);
+    expect(missing.stderr).toContain("body: cannot be read: ci/mail.hbs does not exist in the workspace");
+    expect(missing.stderr).toContain("[E_FILE_NOT_FOUND]");
   });
 
   it("caps the attachments' total size", async () => {
