@@ -73,7 +73,7 @@ export function renderTemplate(text: string, vars: TemplateVars, mode: "text" | 
       }
       value = apply(value);
     }
-    return mode === "name" ? slug(value) : value;
+    return mode === "name" ? nameSlug(value) : value;
   });
   if (problems.length > 0) throw new TemplateError(problems.join("; "));
   if (mode === "name") {
@@ -100,6 +100,19 @@ export function slug(value: string, max = MAX_NAME_LENGTH): string {
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   return shorten(base, max);
+}
+
+/**
+ * A placeholder's slug inside a name. Where the slug loses more than `/` → `-` (upper case,
+ * `_`, `.`, accents, non-Latin scripts), a short hash of the value is added, so
+ * `feature/Login_Form` and `feature/login-form` get two namespaces, and a branch written only
+ * in characters a DNS label cannot hold still gets a name.
+ */
+export function nameSlug(value: string): string {
+  const base = slug(value);
+  if (base === value.replace(/\//g, "-")) return base;
+  const hash = createHash("sha256").update(value).digest("hex").slice(0, 6);
+  return base === "" ? hash : `${base}-${hash}`;
 }
 
 /** Keeps names unique when cutting them: the tail becomes a short hash of the whole. */

@@ -408,8 +408,8 @@ describe("{{ }} templates", () => {
       PLUGIN_TITLE: "{{ repo }} #{{ build.number }} on {{ branch }} ({{ commit.sha | short }})",
     });
     expect(problems).toEqual([]);
-    expect(values.namespace).toBe("preview-feature-login-page");
-    expect(values.url).toBe("https://preview-feature-login-page.preview.example.com/");
+    expect(values.namespace).toBe("preview-feature-login-page-0fab87");
+    expect(values.url).toBe("https://preview-feature-login-page-0fab87.preview.example.com/");
     expect(values.title).toBe("acme/shop #42 on feature/Login_Page (01234567)");
   });
 
@@ -428,8 +428,8 @@ describe("{{ }} templates", () => {
     };
     const { values, problems } = read(withDefault, {});
     expect(problems).toEqual([]);
-    expect(values.namespace).toBe("preview-feature-login-page");
-    expect(values.url).toBe("https://preview-feature-login-page.example.com");
+    expect(values.namespace).toBe("preview-feature-login-page-0fab87");
+    expect(values.url).toBe("https://preview-feature-login-page-0fab87.example.com");
   });
 
   it("reports unknown placeholders, empty ones and names that cannot be DNS labels", () => {

@@ -49,9 +49,26 @@ describe("renderTemplate", () => {
   });
 
   it("renders every placeholder as a slug in name mode", () => {
-    expect(renderTemplate("preview-{{ branch }}-{{ build.number }}", vars, "name")).toBe(
-      "preview-feature-login-page-42",
-    );
+    const branch = (name: string) => ({ ...vars, branch: name });
+    expect(
+      renderTemplate("preview-{{ branch }}-{{ build.number }}", branch("feature/login-page"), "name"),
+    ).toBe("preview-feature-login-page-42");
+  });
+
+  it("keeps branches apart whose slugs would meet, and names branches of any script", () => {
+    const name = (branch: string) => renderTemplate("preview-{{ branch }}", { ...vars, branch }, "name");
+    const names = [
+      "feature/login-form",
+      "feature/Login_Form",
+      "feature/login_form",
+      "feature/login.form",
+    ].map(name);
+    expect(names[0]).toBe("preview-feature-login-form");
+    expect(new Set(names).size).toBe(names.length);
+    for (const other of names.slice(1)) expect(other).toMatch(/^preview-feature-login-form-[0-9a-f]{6}$/);
+    expect(name("機能")).toMatch(/^preview-[0-9a-f]{6}$/);
+    expect(name("機能")).not.toBe(name("修正"));
+    expect(name("feature/Login_Form")).toBe(name("feature/Login_Form"));
   });
 
   it("refuses an unknown placeholder and lists the known names", () => {
