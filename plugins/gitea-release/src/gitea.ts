@@ -1,8 +1,13 @@
-import { HangarError, type Logger, retry } from "@hangar/kit";
+import type { Logger } from "@hangar/kit";
 import { type Attachment, giteaApi, type Release } from "gitea-js";
+import { boundedFetch, MAX_ANSWER_BYTES } from "./bounded-answer.ts";
+import { boundedCall } from "./call.ts";
+import { GiteaCallFailed } from "./failure.ts";
 import { streamAttachment } from "./upload.ts";
 
-/** The Gitea calls gitea-release makes, each retried on transient failures and explained on the rest. */
+export { GiteaCallFailed, isTransient } from "./failure.ts";
+
+/** Where the releases are, and how long one call (retries included) may take. */
 export interface GiteaTarget {
   baseUrl: string;
   owner: string;
@@ -11,46 +16,37 @@ export interface GiteaTarget {
   timeoutMs: number;
 }
 
-/** A failed call: the HTTP status (none for a network failure) and Gitea's message. */
-export class GiteaCallFailed extends HangarError {
-  readonly status: number | undefined;
-
-  /** A TLS failure: the certificate will not change on another try. */
-  readonly tls: boolean;
-
-  constructor(what: string, status: number | undefined, message: string, hint?: string, tls = false) {
-    super(
-      tls ? "E_GITEA_TLS" : status === undefined ? "E_GITEA_UNREACHABLE" : `E_GITEA_${status}`,
-      `${what}: ${status ?? "no answer"} ${message}`.trim(),
-      {
-        ...(hint ? { hint } : {}),
-      },
-    );
-    this.name = "GiteaCallFailed";
-    this.status = status;
-    this.tls = tls;
-  }
-}
-
 const PAGE_SIZE = 50;
 
-/** 429 and 5xx (but 501) may pass on another try, and so may a connection that failed. */
-export function isTransient(error: unknown): boolean {
-  if (!(error instanceof GiteaCallFailed) || error.tls) return false;
-  return error.status === undefined || error.status === 429 || (error.status >= 500 && error.status !== 501);
-}
-
+/** The Gitea calls gitea-release makes, each retried on transient failures and explained on the rest. */
 export class GiteaReleases {
   readonly #api: ReturnType<typeof giteaApi>;
   readonly #target: GiteaTarget;
   readonly #log: Logger;
   readonly #signal: AbortSignal | undefined;
 
+  readonly #fetch: typeof fetch;
+
   constructor(target: GiteaTarget, log: Logger, fetchImpl: typeof fetch, signal?: AbortSignal) {
     this.#target = target;
     this.#log = log;
     this.#signal = signal;
-    this.#api = giteaApi(target.baseUrl, { token: target.token, customFetch: fetchImpl });
+    this.#fetch = fetchImpl;
+    this.#api = giteaApi(target.baseUrl, { token: target.token, customFetch: boundedFetch(fetchImpl) });
+  }
+
+  /** The same client under another signal: clean-up after a cancel runs under the grace period's. */
+  withSignal(signal: AbortSignal): GiteaReleases {
+    return new GiteaReleases(this.#target, this.#log, this.#fetch, signal);
+  }
+
+  /** A release by id, as it is now (its assets included). */
+  async get(id: number): Promise<Release | undefined> {
+    return this.#call(
+      `reading release ${id}`,
+      (signal) => this.#api.repos.repoGetRelease(this.#target.owner, this.#target.repo, id, { signal }),
+      { notFound: true },
+    );
   }
 
   /** The release of a tag, published or draft, or undefined. Never judged from one page of a list. */
@@ -151,6 +147,8 @@ export class GiteaReleases {
           file,
           name,
           signal,
+          timeoutMs: this.#target.timeoutMs,
+          maxAnswerBytes: MAX_ANSWER_BYTES,
         });
       },
       { streaming: true },
@@ -214,88 +212,25 @@ export class GiteaReleases {
     }));
   }
 
-  /** One call with retries; a 404 is `undefined` where the caller expects it, any other failure explained. */
+  /** One call, bounded with its retries (call.ts); a 404 is `undefined` where the caller expects it. */
   async #call<T>(
     what: string,
-    request: (signal: AbortSignal | undefined, attempt: number) => Promise<{ data: T }>,
+    request: (signal: AbortSignal, attempt: number) => Promise<{ data: T }>,
     options: { notFound?: boolean; streaming?: boolean } = {},
   ): Promise<T | undefined> {
-    return retry(
-      async (attempt) => {
-        // Uploads may stream for long; only the parent signal (a cancelled step) stops them.
-        const timeout = options.streaming ? undefined : AbortSignal.timeout(this.#target.timeoutMs);
-        const signals = [timeout, this.#signal].filter(
-          (signal): signal is AbortSignal => signal !== undefined,
-        );
-        const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-        try {
-          return (await request(signal, attempt)).data;
-        } catch (error) {
-          const failure = await this.#explain(what, error, timeout?.aborted === true);
-          if (failure.status === 404 && options.notFound) return undefined;
-          throw failure;
-        }
-      },
-      {
+    const limits = { ...this.#target, log: this.#log, signal: this.#signal };
+    try {
+      return await boundedCall(
         what,
-        attempts: 4,
-        minDelayMs: 500,
-        retryable: isTransient,
-        onRetry: (message) => this.#log.warn(message),
-        ...(this.#signal ? { signal: this.#signal } : {}),
-      },
-    );
-  }
-
-  async #explain(what: string, error: unknown, timedOut: boolean): Promise<GiteaCallFailed> {
-    if (error instanceof GiteaCallFailed) return error;
-    if (error instanceof Response) {
-      const body = (error as Response & { error?: unknown }).error;
-      // gitea-js leaves the JSON parser's error there when the answer was a proxy's HTML page.
-      const message =
-        body && typeof body === "object" && !(body instanceof Error) && "message" in body
-          ? String((body as { message: unknown }).message)
-          : error.statusText;
-      return new GiteaCallFailed(what, error.status, message, hintFor(error.status, message, this.#target));
+        async (signal, attempt) => (await request(signal, attempt)).data,
+        limits,
+        {
+          ...(options.streaming ? { streaming: true } : {}),
+        },
+      );
+    } catch (error) {
+      if (options.notFound && error instanceof GiteaCallFailed && error.status === 404) return undefined;
+      throw error;
     }
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const reason = timedOut
-      ? `timed out after ${this.#target.timeoutMs / 1000}s`
-      : (cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error)));
-    const source = cause ?? (error as { code?: string; message?: string });
-    const tls = /certificate|self[- ]signed|CERT_|ERR_TLS/i.test(
-      `${source?.message ?? ""} ${source?.code ?? ""}`,
-    );
-    return new GiteaCallFailed(
-      what,
-      undefined,
-      `(${reason}) from ${this.#target.baseUrl}`,
-      tls
-        ? "Trust Gitea's CA with `ca_cert` (or, last resort, `insecure: true`)."
-        : "Check `base_url` and that the runner can reach Gitea.",
-      tls,
-    );
-  }
-}
-
-/** What to change for the 4xx answers a user can act on. */
-function hintFor(status: number, message: string, target: GiteaTarget): string | undefined {
-  switch (status) {
-    case 401:
-      return "The token is missing, wrong or expired: check `api_key` (the secret behind `from_secret`).";
-    case 403:
-      return `The token's user cannot write releases in ${target.owner}/${target.repo}: it needs the write:repository scope and write access to the repository.`;
-    case 404:
-      return `Check \`owner\`/\`repo\` (${target.owner}/${target.repo}) and \`base_url\` (${target.baseUrl}).`;
-    case 400:
-      return /type|allowed/i.test(message)
-        ? "Gitea refuses this file type: allow it in app.ini, [repository.release] ALLOWED_TYPES (empty allows every type), then restart Gitea."
-        : undefined;
-    case 413:
-      return "The file is over a size limit: raise [attachment] MAX_SIZE (MiB) in Gitea's app.ini, and client_max_body_size (or the like) in a reverse proxy in front of it.";
-    case 422:
-      return "Gitea refused the request's fields; the message above names the one.";
-    default:
-      return undefined;
   }
 }

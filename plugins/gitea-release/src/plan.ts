@@ -1,6 +1,7 @@
 import path from "node:path";
 import {
   errorMessage,
+  HangarError,
   looksLikePem,
   matchFiles,
   type PlanContext,
@@ -80,8 +81,28 @@ export async function checkSettings(
     );
   }
 
+  if (settings.api_key !== undefined && !isHeaderSafe(settings.api_key)) {
+    problems.push(
+      problem(
+        "api_key",
+        "E_SETTING_INVALID",
+        "holds a line break or another character an HTTP header cannot carry (a secret saved with a trailing newline?)",
+      ),
+    );
+  }
+
   const algorithms = settings.checksum ?? [];
   const template = settings.checksum_file ?? "checksums.txt";
+  if (!isPlainName(template)) {
+    problems.push(
+      problem(
+        "checksum_file",
+        "E_SETTING_INVALID",
+        "must be a file name (the asset's name in the release), without `/`, `\\` or `..`",
+        template,
+      ),
+    );
+  }
   if (algorithms.length > 1 && !/\{\{\s*algorithm\s*\}\}/.test(template)) {
     problems.push(
       problem(
@@ -139,27 +160,61 @@ export async function checkSettings(
 
   if (settings.note !== undefined) {
     try {
-      await textOrFile(build.workspace, settings.note, {
-        inline: (value) => value.includes(" ") || value.includes("#"),
-      });
+      await readNote(build.workspace, settings.note);
     } catch (error) {
-      problems.push(
-        problem("note", "E_SETTING_FILE", `cannot be read: ${errorMessage(error)}`, settings.note),
-      );
+      problems.push(fileProblem(problem, "note", error, settings.note));
     }
   }
   if (settings.ca_cert !== undefined) {
     try {
-      const ca = await textOrFile(build.workspace, settings.ca_cert, { inline: looksLikePem });
-      if (!looksLikePem(ca.text))
+      const ca = await readCaCert(build.workspace, settings.ca_cert);
+      if (!looksLikePem(ca))
         problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
     } catch (error) {
-      problems.push(
-        problem("ca_cert", "E_SETTING_FILE", `cannot be read: ${errorMessage(error)}`, settings.ca_cert),
-      );
+      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
     }
   }
   return problems;
+}
+
+/**
+ * `note` is Markdown or a workspace file holding it. The file is read through the kit's
+ * workspace reader: a link out of the workspace (`NOTES.md -> /proc/self/environ`) is refused
+ * before a byte is read, so nothing of the runner can end up in a public release.
+ */
+async function readNote(workspace: string, value: string): Promise<string> {
+  const read = await textOrFile(workspace, value, {
+    inline: (text) => text.includes(" ") || text.includes("#"),
+    setting: "note",
+  });
+  return read.text;
+}
+
+async function readCaCert(workspace: string, value: string): Promise<string> {
+  return (await textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" })).text;
+}
+
+/** A refused or unreadable file as a settings problem, with the reader's own code. */
+function fileProblem(
+  problem: Context["problem"],
+  setting: "note" | "ca_cert",
+  error: unknown,
+  value: string,
+): SettingProblem {
+  const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
+  // The reader names the setting itself; the problem list names it already.
+  const message = errorMessage(error).replace(new RegExp(`^${setting}: `), "");
+  return problem(setting, code, `cannot be read: ${message}`, value);
+}
+
+/** Visible ASCII only: a token with a line break or a control character cannot be sent as a header. */
+function isHeaderSafe(token: string): boolean {
+  return /^[\x21-\x7e]*$/.test(token);
+}
+
+/** The checksum asset is named, not placed: `../x` would write outside the temporary folder. */
+function isPlainName(name: string): boolean {
+  return name !== "" && !/[/\\\0]/.test(name) && name !== "." && name !== "..";
 }
 
 /** The release to converge to; settings were checked by `checkSettings`. */
@@ -171,13 +226,7 @@ export async function planRelease(settings: Settings, context: Context): Promise
     : { files: [], unmatched: [] };
   for (const pattern of matched.unmatched)
     log.warn(`files pattern "${pattern}" matches no file (allow_empty)`);
-  const note = settings.note
-    ? (
-        await textOrFile(build.workspace, settings.note, {
-          inline: (value) => value.includes(" ") || value.includes("#"),
-        })
-      ).text
-    : undefined;
+  const note = settings.note ? await readNote(build.workspace, settings.note) : undefined;
   const prerelease = settings.prerelease === "auto" ? isPrereleaseTag(tag) : settings.prerelease === "true";
   if (settings.insecure)
     log.warn("insecure is on: Gitea's certificate is not checked, so the token could go to an impostor");
@@ -188,9 +237,7 @@ export async function planRelease(settings: Settings, context: Context): Promise
     repo: settings.repo ?? build.repo.name,
     token: settings.api_key,
     tls: {
-      ca: settings.ca_cert
-        ? (await textOrFile(build.workspace, settings.ca_cert, { inline: looksLikePem })).text
-        : undefined,
+      ca: settings.ca_cert ? await readCaCert(build.workspace, settings.ca_cert) : undefined,
       insecure: settings.insecure,
     },
     tag,

@@ -12,7 +12,7 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
   plan: planRelease,
   describe: describePlan,
 
-  async run(plan, { log, fetch, signal }): Promise<RunResult> {
+  async run(plan, { log, fetch, signal, cleanupSignal }): Promise<RunResult> {
     if (plan.tls.ca) trustCertificates(plan.tls.ca);
     if (plan.tls.insecure) acceptAnyCertificate();
     const gitea = new GiteaReleases(
@@ -27,7 +27,7 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
       fetch,
       signal,
     );
-    const result = await publishRelease(plan, gitea, log);
+    const result = await publishRelease(plan, gitea, log, gitea.withSignal(cleanupSignal), signal);
     const { release } = result;
     const assets = release.assets ?? [];
     const assetOutputs = Object.fromEntries(

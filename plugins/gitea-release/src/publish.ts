@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { errorMessage, type Logger, mapWithLimit, StepFailed } from "@hangar/kit";
+import { type Logger, mapWithLimit, StepFailed } from "@hangar/kit";
 import type { Attachment, Release } from "gitea-js";
 import { writeChecksumFiles } from "./checksums.ts";
+import { discardDraft, keepNewestOfEach } from "./converge.ts";
 import { GiteaCallFailed, type GiteaReleases } from "./gitea.ts";
 import { generateNotes } from "./notes.ts";
 import type { ReleasePlan } from "./plan.ts";
@@ -32,6 +33,9 @@ export async function publishRelease(
   plan: ReleasePlan,
   gitea: GiteaReleases,
   log: Logger,
+  /** The same client under the clean-up signal, for removing the draft after a cancel. */
+  cleanup: GiteaReleases = gitea,
+  cancelled: AbortSignal = new AbortController().signal,
 ): Promise<PublishedRelease> {
   log.section(`release ${plan.tag} in ${plan.owner}/${plan.repo}`);
   let release = await gitea.findByTag(plan.tag);
@@ -55,6 +59,7 @@ export async function publishRelease(
   const id = release.id as number;
 
   const workdir = await mkdtemp(path.join(tmpdir(), "gitea-release-"));
+  const ours = new Set<number>();
   try {
     const existing = await gitea.assets(id);
     const { uploads, skipped } = await planUploads(plan, existing, workdir, log);
@@ -62,6 +67,7 @@ export async function publishRelease(
     const uploaded = await mapWithLimit(uploads, plan.parallel, async (upload) => {
       const started = performance.now();
       const asset = await gitea.upload(id, upload.name, upload.absolute, keep);
+      ours.add(asset.id ?? -1);
       log.info(
         `  ↑ ${upload.name} (${formatSize(asset.size ?? 0)}, ${((performance.now() - started) / 1000).toFixed(1)}s)`,
       );
@@ -69,6 +75,12 @@ export async function publishRelease(
       if (upload.replaces.length > 0) log.info(`    replaced the earlier ${upload.name}`);
       return asset;
     });
+    await keepNewestOfEach(
+      gitea,
+      id,
+      uploads.map((upload) => upload.name),
+      log,
+    );
 
     if (!plan.draft && release.draft) {
       release = await gitea.edit(id, { draft: false });
@@ -76,6 +88,8 @@ export async function publishRelease(
     } else if (plan.draft && !release.draft) {
       log.warn(`draft: true, but ${plan.tag} is published already; it stays published`);
     }
+    // What the release holds now, read back: another run may have changed it meanwhile.
+    release = (await gitea.get(id)) ?? release;
     return {
       release,
       created,
@@ -84,7 +98,7 @@ export async function publishRelease(
       skipped,
     };
   } catch (error) {
-    if (created) await discardDraft(gitea, id, log);
+    if (created) await discardDraft(cleanup, id, ours, log, cancelled.aborted);
     throw error;
   } finally {
     await rm(workdir, { recursive: true, force: true });
@@ -169,15 +183,6 @@ async function releaseNote(plan: ReleasePlan, gitea: GiteaReleases, log: Logger)
     );
   }
   return parts.join("\n\n");
-}
-
-async function discardDraft(gitea: GiteaReleases, id: number, log: Logger): Promise<void> {
-  try {
-    await gitea.deleteRelease(id);
-    log.warn(`removed the draft release this run had created (id ${id}); a re-run starts afresh`);
-  } catch (error) {
-    log.warn(`could not remove the draft release this run had created (id ${id}): ${errorMessage(error)}`);
-  }
 }
 
 export function formatSize(bytes: number): string {

@@ -2,6 +2,8 @@ import { open, stat } from "node:fs/promises";
 import http, { type ClientRequest, type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Attachment } from "gitea-js";
+import { readCapped } from "./bounded-answer.ts";
+import { StalledTransfer } from "./failure.ts";
 
 /**
  * Streams one file to Gitea's attachment endpoint as multipart/form-data, with node:http(s).
@@ -21,6 +23,9 @@ export interface StreamUpload {
   file: string;
   name: string;
   signal?: AbortSignal | undefined;
+  /** No progress for this long, or no (complete) answer this long after the file is sent, fails it. */
+  timeoutMs: number;
+  maxAnswerBytes: number;
 }
 
 /** A refused upload, shaped like gitea-js's errors: a Response with the parsed body as `error`. */
@@ -81,27 +86,68 @@ export async function streamAttachment(upload: StreamUpload): Promise<{ data: At
     },
     ...(upload.signal ? { signal: upload.signal } : {}),
   });
+  const seconds = `${upload.timeoutMs / 1000}s`;
+  const deadlines = new Deadlines(request);
+  // Listened to with `on`, not `once`: an abort can be followed by a second error (a write to
+  // the destroyed request), which must not surface as an uncaught exception.
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
-    request.once("response", resolve);
-    request.once("error", reject);
+    request.on("response", resolve);
+    request.on("error", reject);
   });
+  answered.catch(() => {});
+  // A proxy that swallows the upload stops reading: nothing moves on the socket either way.
+  request.setTimeout(upload.timeoutMs, () => deadlines.fail(`no progress for ${seconds}`));
   // A server may answer (413, 401) and close before the body is through: its answer counts.
   const sent = (async () => {
     request.write(head);
     await writeFile(request, upload.file);
+    if (request.destroyed) return;
     request.end(tail);
+    deadlines.start(upload.timeoutMs, `no answer within ${seconds} after the file was sent`);
   })().catch((error: unknown) => {
     request.destroy(error instanceof Error ? error : undefined);
     return error;
   });
 
-  const response = await answered;
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
-  const status = response.statusCode ?? 0;
-  if (status < 200 || status > 299) throw refusal(status, response.statusMessage ?? "", text);
-  const failed = await sent;
-  if (failed) throw failed;
-  return { data: JSON.parse(text) as Attachment };
+  try {
+    const response = await answered;
+    deadlines.start(upload.timeoutMs, `the answer did not end within ${seconds}`);
+    const body = await readCapped(response, upload.maxAnswerBytes, response.headers["content-length"]);
+    const text = body.toString("utf8");
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status > 299) throw refusal(status, response.statusMessage ?? "", text);
+    const failed = await sent;
+    if (failed) throw failed;
+    return { data: JSON.parse(text) as Attachment };
+  } catch (error) {
+    request.destroy();
+    // Destroying the request makes the answer's stream fail with its own error: report why.
+    throw deadlines.reason ?? error;
+  } finally {
+    deadlines.clear();
+  }
+}
+
+/** The timers that bound an upload once its file is sent or its answer has begun. */
+class Deadlines {
+  readonly #request: ClientRequest;
+  readonly #timers: NodeJS.Timeout[] = [];
+  reason: StalledTransfer | undefined;
+
+  constructor(request: ClientRequest) {
+    this.#request = request;
+  }
+
+  start(ms: number, reason: string): void {
+    this.#timers.push(setTimeout(() => this.fail(reason), ms));
+  }
+
+  fail(reason: string): void {
+    this.reason ??= new StalledTransfer(reason);
+    this.#request.destroy(this.reason);
+  }
+
+  clear(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+  }
 }
