@@ -1,0 +1,149 @@
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type GiteaStandIn, secretLeaks, startGiteaStandIn, startHostileServer } from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { droneTagEnv, runGiteaRelease, runGiteaReleaseIsolated, TOKEN, tempWorkspace } from "./helpers.ts";
+
+let gitea: GiteaStandIn | undefined;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+let outside: Awaited<ReturnType<typeof tempWorkspace>>;
+
+beforeEach(async () => {
+  workspace = await tempWorkspace();
+  outside = await tempWorkspace();
+});
+afterEach(async () => {
+  await gitea?.stop();
+  gitea = undefined;
+  await workspace.remove();
+  await outside.remove();
+});
+
+async function start(): Promise<GiteaStandIn> {
+  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN });
+  return gitea;
+}
+
+async function apk(): Promise<void> {
+  await mkdir(path.join(workspace.dir, "dist"), { recursive: true });
+  await writeFile(path.join(workspace.dir, "dist", "app.apk"), "android build\n");
+}
+
+/** Nothing reached Gitea, and no encoding of the token reached the log or the outputs. */
+async function expectNothingSent(g: GiteaStandIn, output: string): Promise<void> {
+  expect(g.requests()).toEqual([]);
+  expect(g.releases()).toEqual([]);
+  expect(secretLeaks(output, TOKEN)).toEqual([]);
+  const outputs = await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8").catch(() => "");
+  expect(secretLeaks(outputs, TOKEN)).toEqual([]);
+}
+
+describe("gitea-release refuses what it must not read or send, before any API call", () => {
+  it("refuses a note that is a symlink to a file outside the workspace", async () => {
+    const g = await start();
+    await apk();
+    const secretFile = path.join(outside.dir, "environ");
+    await writeFile(secretFile, `PLUGIN_API_KEY=${TOKEN}\nHOME=/root\n`);
+    await symlink(secretFile, path.join(workspace.dir, "NOTES.md"));
+    const run = await runGiteaRelease(
+      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_NOTE: "NOTES.md" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toMatch(/note: cannot be read: NOTES\.md leads outside the workspace/);
+    expect(run.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
+    expect(run.output).not.toContain("HOME=/root");
+    await expectNothingSent(g, run.output);
+  });
+
+  it("refuses NOTES.md -> /proc/self/environ in a real process holding the token", async () => {
+    const g = await start();
+    await apk();
+    await symlink("/proc/self/environ", path.join(workspace.dir, "NOTES.md"));
+    const run = await runGiteaReleaseIsolated(
+      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_NOTE: "NOTES.md" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toContain("note: cannot be read");
+    expect(run.output).not.toContain("PLUGIN_FILES=");
+    await expectNothingSent(g, run.output);
+  });
+
+  it("refuses a note that names a path out of the workspace", async () => {
+    const g = await start();
+    const run = await runGiteaRelease(
+      droneTagEnv(g.url, { PLUGIN_NOTE: "file://../../etc/passwd" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
+    expect(run.output).not.toContain("root:x:0");
+    await expectNothingSent(g, run.output);
+  });
+
+  it("refuses a ca_cert that is a symlink out of the workspace", async () => {
+    const g = await start();
+    await apk();
+    const pem = path.join(outside.dir, "ca.pem");
+    await writeFile(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    await symlink(pem, path.join(workspace.dir, "gitea-ca.pem"));
+    const run = await runGiteaRelease(
+      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CA_CERT: "gitea-ca.pem" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toMatch(/ca_cert: cannot be read: gitea-ca\.pem leads outside the workspace/);
+    await expectNothingSent(g, run.output);
+  });
+
+  it("refuses a checksum_file that is a path, not a name", async () => {
+    const g = await start();
+    await apk();
+    for (const name of ["../../escaped.txt", "sums/{{ algorithm }}.txt", "..\\x.txt", ".."]) {
+      const run = await runGiteaRelease(
+        droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256", PLUGIN_CHECKSUM_FILE: name }),
+        workspace.dir,
+      );
+      expect(run.code, run.output).toBe(2);
+      expect(run.output).toContain("checksum_file: must be a file name");
+    }
+    await expect(readFile(path.join(workspace.dir, "..", "escaped.txt"))).rejects.toThrow();
+    await expectNothingSent(g, "");
+  });
+
+  it("refuses a token holding a line break as a settings error, not an unreachable Gitea", async () => {
+    const g = await start();
+    await apk();
+    for (const token of [`${TOKEN}\n`, `${TOKEN}\r\nX-Injected: 1`, `tok en${TOKEN}`]) {
+      const run = await runGiteaRelease(
+        droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_API_KEY: token }),
+        workspace.dir,
+      );
+      expect(run.code, run.output).toBe(2);
+      expect(run.output).toContain("api_key: holds a line break or another character");
+      expect(run.output).not.toContain("E_GITEA_UNREACHABLE");
+      expect(run.output).not.toMatch(/retrying/);
+      await expectNothingSent(g, run.output);
+    }
+  });
+
+  it("prints no encoding of the token when a server echoes the request in a 401", async () => {
+    const echo = await startHostileServer({ mode: "echo", status: 401 });
+    try {
+      await apk();
+      const run = await runGiteaRelease(
+        droneTagEnv(echo.url, { PLUGIN_FILES: "dist/*", PLUGIN_DEBUG: "true" }),
+        workspace.dir,
+      );
+      expect(run.code, run.output).toBe(1);
+      expect(run.output).toContain("401");
+      expect(run.output).toContain("api_key");
+      // The server did receive the token, and sent it back in every encoding.
+      expect(echo.received.join("")).toContain(TOKEN);
+      expect(secretLeaks(run.output, TOKEN)).toEqual([]);
+    } finally {
+      await echo.stop();
+    }
+  });
+});
