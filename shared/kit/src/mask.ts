@@ -64,7 +64,7 @@ function encodings(secret: string): string[] {
 
 /**
  * A server's JSON may escape more than JSON.stringify does: every non-ASCII character (Python's
- * `ensure_ascii`, an SMTP library's reply), HTML's `<>&` too (Go), or every character; in
+ * `ensure_ascii`, an SMTP library's reply), HTML's `<>&` too (Go), everything but letters and digits, or every character; in
  * either case of hex digits.
  */
 function jsonEscapes(secret: string): string[] {
@@ -73,6 +73,7 @@ function jsonEscapes(secret: string): string[] {
   const forms = [
     plain.replace(/[^ -~\t\n\r]/g, unicodeEscape),
     plain.replace(/[^ -~\t\n\r]|[<>&]/g, unicodeEscape),
+    [...secret].map((char) => (/[A-Za-z0-9]/.test(char) ? char : unicodeEscape(char))).join(""),
     [...secret].map(unicodeEscape).join(""),
   ];
   return forms.flatMap((form) => [

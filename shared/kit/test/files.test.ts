@@ -1,9 +1,14 @@
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, realpath, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { HangarError } from "../src/errors.ts";
-import { matchFiles, workspacePath } from "../src/files.ts";
+import { listWorkspaceFiles, matchFiles, readWorkspaceFile, workspacePath } from "../src/files.ts";
+import { textOrFile } from "../src/text-or-file.ts";
 import { tempDir } from "./helpers.ts";
+
+const run = (command: string, ...args: string[]) => promisify(execFile)(command, args);
 
 async function workspaceWithFiles(): Promise<{ root: string; workspace: string }> {
   const root = await tempDir();
@@ -114,5 +119,95 @@ describe("matchFiles", () => {
     await symlink(path.join(workspace, "README.md"), path.join(workspace, "dist/README.link"));
     const { files } = await matchFiles(workspace, ["dist/*.link"]);
     expect(files).toMatchObject([{ relative: "dist/README.link", size: 7 }]);
+  });
+});
+
+describe("reading a file a setting names", () => {
+  it("reads a file of the workspace, and one reached through a link inside it", async () => {
+    const { workspace } = await workspaceWithFiles();
+    await symlink("../README.md", path.join(workspace, "dist/README.link"));
+    expect(await readWorkspaceFile(workspace, "README.md", { setting: "note" })).toBe("# shop\n");
+    expect(await readWorkspaceFile(workspace, "dist/README.link", { setting: "note" })).toBe("# shop\n");
+    expect(await readWorkspaceFile(workspace, "file://README.md")).toBe("# shop\n");
+  });
+
+  it("refuses a link out of the workspace before reading a byte, naming the setting", async () => {
+    const { root, workspace } = await workspaceWithFiles();
+    await symlink("/proc/self/environ", path.join(workspace, "NOTES.md"));
+    await symlink(path.join(root, "outside/runner-secret.txt"), path.join(workspace, "notes.txt"));
+    await symlink(path.join(root, "outside"), path.join(workspace, "outdir"));
+    for (const name of ["NOTES.md", "notes.txt", "outdir/runner-secret.txt"]) {
+      const error = await readWorkspaceFile(workspace, name, { setting: "note" }).catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(HangarError);
+      expect((error as HangarError).code).toBe("E_PATH_OUTSIDE_WORKSPACE");
+      expect((error as HangarError).message).toBe(
+        `note: ${name} leads outside the workspace through a symlink; it is not read`,
+      );
+    }
+    await expect(
+      readWorkspaceFile(workspace, "../outside/runner-secret.txt", { setting: "note" }),
+    ).rejects.toMatchObject({ code: "E_PATH_OUTSIDE_WORKSPACE", message: expect.stringMatching(/^note: /) });
+  });
+
+  it("refuses what is not a regular file, a missing or dangling path, and a file over the cap", async () => {
+    const { workspace } = await workspaceWithFiles();
+    await symlink("nowhere.txt", path.join(workspace, "dangling.txt"));
+    await expect(readWorkspaceFile(workspace, "dist")).rejects.toMatchObject({ code: "E_NOT_A_FILE" });
+    await expect(readWorkspaceFile(workspace, "missing.txt")).rejects.toMatchObject({
+      code: "E_FILE_NOT_FOUND",
+    });
+    await expect(readWorkspaceFile(workspace, "dangling.txt")).rejects.toMatchObject({
+      code: "E_FILE_NOT_FOUND",
+      message: "dangling.txt is a symlink to nothing that exists",
+    });
+    await expect(readWorkspaceFile(workspace, "README.md", { maxBytes: 3 })).rejects.toMatchObject({
+      code: "E_FILE_TOO_LARGE",
+    });
+    // A FIFO must not hang the step waiting for a writer.
+    await run("mkfifo", path.join(workspace, "pipe"));
+    await expect(readWorkspaceFile(workspace, "pipe")).rejects.toMatchObject({ code: "E_NOT_A_FILE" });
+  });
+
+  it("lists a directory's files and refuses a link inside it that leads out", async () => {
+    const { root, workspace } = await workspaceWithFiles();
+    const listed = await listWorkspaceFiles(workspace, "dist", { setting: "manifests" });
+    const real = await realpath(workspace);
+    expect(listed).toEqual([
+      path.join(real, "dist/app-release.aab"),
+      path.join(real, "dist/app-release.apk"),
+      path.join(real, "dist/checksums/app.sha256"),
+    ]);
+    await symlink(path.join(root, "outside"), path.join(workspace, "dist/checksums/more"));
+    await expect(listWorkspaceFiles(workspace, "dist", { setting: "manifests" })).rejects.toMatchObject({
+      code: "E_PATH_OUTSIDE_WORKSPACE",
+      message: expect.stringContaining("manifests: dist/checksums/more"),
+    });
+  });
+});
+
+describe("textOrFile", () => {
+  const inline = (value: string) => value.includes("{");
+
+  it("reads a named file, keeps text as text", async () => {
+    const { workspace } = await workspaceWithFiles();
+    expect(await textOrFile(workspace, "README.md", { inline })).toEqual({
+      text: "# shop\n",
+      file: "README.md",
+    });
+    expect(await textOrFile(workspace, "Release {{ tag }}", { inline })).toEqual({
+      text: "Release {{ tag }}",
+    });
+    expect(await textOrFile(workspace, "just words", { inline })).toEqual({ text: "just words" });
+  });
+
+  it("refuses a file that is a link out of the workspace, instead of reading or echoing it", async () => {
+    const { workspace } = await workspaceWithFiles();
+    await symlink("/proc/self/environ", path.join(workspace, "NOTES"));
+    await symlink("/etc/passwd", path.join(workspace, "notes.md"));
+    for (const name of ["NOTES", "notes.md", "file://NOTES"]) {
+      await expect(textOrFile(workspace, name, { inline, setting: "note" }), name).rejects.toMatchObject({
+        code: "E_PATH_OUTSIDE_WORKSPACE",
+      });
+    }
   });
 });

@@ -420,4 +420,51 @@ describe("main", () => {
     expect(result.code).toBe(EXIT_FAILED);
     expect(result.stderr).toBe("✖ the step was cancelled [E_CANCELLED]\n");
   });
+
+  it("gives clean-up the grace period after SIGTERM, under its own signal", async () => {
+    const run = `async (_plan, { signal, cleanupSignal, log }) => {
+      log.info("waiting");
+      const alive = setInterval(() => {}, 1000);
+      try {
+        await new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      } catch (error) {
+        // The rollback a cancelled deploy owes its host: still allowed to run, not yet aborted.
+        log.info(\`cleaning up, cleanup aborted: \${cleanupSignal.aborted}\`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        log.info(\`cleaned up, cleanup aborted: \${cleanupSignal.aborted}\`);
+        throw error;
+      } finally {
+        clearInterval(alive);
+      }
+    }`;
+    const result = await runProcess(source(run), { HANGAR_CANCEL_GRACE: "5s" }, (stdout, kill) => {
+      if (stdout === "waiting\n") kill();
+    });
+    expect(result.stdout).toBe(
+      "waiting\ncleaning up, cleanup aborted: false\ncleaned up, cleanup aborted: false\n",
+    );
+    expect(result.code).toBe(EXIT_FAILED);
+  });
+
+  it("exits within the grace period when the run ignores the cancel", async () => {
+    // A client library that never looks at the signal (a socket answering one byte a second).
+    const run = `async (_plan, { log }) => {
+      log.info("waiting");
+      await new Promise((resolve) => setInterval(() => {}, 1000));
+    }`;
+    const started = Date.now();
+    let killedAt = 0;
+    const result = await runProcess(source(run), { HANGAR_CANCEL_GRACE: "2s" }, (stdout, kill) => {
+      if (stdout === "waiting\n") {
+        killedAt = Date.now();
+        kill();
+      }
+    });
+    expect(killedAt).toBeGreaterThan(started);
+    const exitedAfter = Date.now() - killedAt;
+    expect(exitedAfter).toBeGreaterThanOrEqual(1_900);
+    expect(exitedAfter).toBeLessThan(6_000);
+    expect(result.code).toBe(143);
+    expect(result.stderr).toContain("clean-up did not finish within 2s; exiting");
+  });
 });

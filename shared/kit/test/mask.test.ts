@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { echoBody, secretLeaks } from "../../testbed/src/hostile.ts";
 import { Masker } from "../src/mask.ts";
 
 function masker(...secrets: string[]): Masker {
@@ -117,5 +118,28 @@ describe("Masker", () => {
     mask.add("second-secret");
     expect(mask.size).toBe(size);
     expect(mask.apply("first-secret second-secret")).toBe("**** ****");
+  });
+});
+
+describe("every encoding a server may echo a secret in", () => {
+  // One table for the kit and every plugin: the hostile test server echoes requests this way.
+  const secrets = ["Tr0ub4dor&3 p+s/w@rd", "glpat-0123456789abcdef", "pässwörd<>&'\"\\", "Zm9vYmFy=="];
+
+  it.each(secrets)("masks %j wherever the echo puts it", (secret) => {
+    const request = `POST /api/v1/repos HTTP/1.1\r\nAuthorization: token ${secret}\r\n\r\n{"password":${JSON.stringify(secret)}}`;
+    const echoed = echoBody(request);
+    expect(secretLeaks(echoed, secret).length).toBeGreaterThan(5);
+    const masked = masker(secret).apply(echoed);
+    expect(secretLeaks(masked, secret)).toEqual([]);
+  });
+
+  it("masks hex in both cases and \\u-escaped JSON inside longer text", () => {
+    const secret = "pässwörd-1";
+    const mask = masker(secret);
+    const hex = Buffer.from(`user:${secret}`).toString("hex");
+    expect(mask.apply(hex)).toBe(`${Buffer.from("user:").toString("hex")}****`);
+    expect(mask.apply(hex.toUpperCase())).toBe(`${Buffer.from("user:").toString("hex").toUpperCase()}****`);
+    expect(mask.apply('535 {"pass":"p\\u00e4ssw\\u00f6rd-1"}')).toBe('535 {"pass":"****"}');
+    expect(mask.apply('535 {"pass":"p\\u00E4ssw\\u00F6rd-1"}')).toBe('535 {"pass":"****"}');
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -111,6 +111,27 @@ describe("outputs", () => {
     await expect(readOutputs(workspace)).rejects.toThrow(
       ".hangar/outputs.json in the workspace is not a JSON object",
     );
+  });
+
+  it("refuses a .hangar that is a link (a repository could point it anywhere)", async () => {
+    const workspace = await tempDir();
+    const elsewhere = await tempDir();
+    await writeFile(path.join(elsewhere, "outputs.json"), '{"PLANTED":"x"}');
+    await symlink(elsewhere, path.join(workspace, OUTPUTS_DIR));
+    await expect(writeOutputs(workspace, { A_B: "1" })).rejects.toMatchObject({
+      code: "E_OUTPUTS_NOT_A_DIRECTORY",
+    });
+    await expect(readOutputs(workspace)).rejects.toMatchObject({ code: "E_OUTPUTS_NOT_A_DIRECTORY" });
+    expect(await readdir(elsewhere)).toEqual(["outputs.json"]);
+  });
+
+  it("does not read an outputs file that is a link out of the workspace", async () => {
+    const workspace = await tempDir();
+    const elsewhere = await tempDir();
+    await writeFile(path.join(elsewhere, "secret.json"), '{"TOKEN":"from outside"}');
+    await mkdir(path.join(workspace, OUTPUTS_DIR));
+    await symlink(path.join(elsewhere, "secret.json"), path.join(workspace, OUTPUTS_DIR, "outputs.json"));
+    await expect(readOutputs(workspace)).rejects.toMatchObject({ code: "E_PATH_OUTSIDE_WORKSPACE" });
   });
 
   it("names keys after the plugin", () => {
