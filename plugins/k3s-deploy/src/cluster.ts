@@ -1,18 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { HangarError, type Logger } from "@hangar/kit";
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  Watch,
-} from "@kubernetes/client-node";
+import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Access } from "./access.ts";
+import { ApiClient, ApiStatusError } from "./api.ts";
+import { clusterError, isStatus } from "./cluster-error.ts";
 
 /**
- * The few calls the plugin makes, on @kubernetes/client-node. Every API failure becomes a
+ * The few calls the plugin makes. Every one is bounded by the step's signal (SIGTERM) and a
+ * deadline, and reads no answer past a size cap (see api.ts). Every API failure becomes a
  * HangarError whose message is the API's own (masked); for a Secret the body is never quoted,
  * since a server or an admission webhook may echo the object it refused.
  */
@@ -22,6 +17,8 @@ import type { Access } from "./access.ts";
  * own models (V1Deployment, V1Pod …), by the code that knows which kind it holds.
  */
 export type KubeObject = KubernetesObject & { spec?: object; status?: object; data?: Record<string, string> };
+
+export { clusterError } from "./cluster-error.ts";
 
 export function kubeConfigFor(access: Access): KubeConfig {
   const config = new KubeConfig();
@@ -46,80 +43,95 @@ export function kubeConfigFor(access: Access): KubeConfig {
   return config;
 }
 
-function apiMessage(error: ApiException<unknown>): string {
-  const body = error.body;
-  const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
-  try {
-    const parsed = JSON.parse(text) as { message?: string };
-    if (parsed.message) return parsed.message;
-  } catch {
-    // not a Status object
-  }
-  return text.slice(0, 300);
-}
-
-/** Turns a client error into one line; `quiet` leaves out what the server said (it may echo a Secret). */
-export function clusterError(
-  error: unknown,
-  what: string,
-  options: { quiet?: boolean; log?: Logger } = {},
-): HangarError {
-  if (error instanceof HangarError) return error;
-  if (error instanceof ApiException) {
-    const said = options.quiet
-      ? "the answer is not shown, it may quote the Secret's data"
-      : apiMessage(error);
-    const message = `${what} failed: HTTP ${error.code}: ${said}`;
-    return new HangarError(
-      `E_KUBERNETES_${error.code}`,
-      options.log ? options.log.mask.apply(message) : message,
-      {
-        hint:
-          error.code === 401
-            ? "The credentials were refused: check the token or kubeconfig."
-            : error.code === 403
-              ? "The credentials may not do this: check the service account's RBAC role in the namespace."
-              : undefined,
-      },
-    );
-  }
-  const cause =
-    error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-  const tls = /certificate|self[- ]signed|CERT_|unable to verify/i.test(cause);
-  return new HangarError(tls ? "E_KUBERNETES_TLS" : "E_KUBERNETES_UNREACHABLE", `${what} failed: ${cause}`, {
-    hint: tls
-      ? "The API server's certificate is not trusted: give the CA as `ca_cert` (or in the kubeconfig)."
-      : "Check that the server address is reachable from the runner.",
-  });
-}
-
 const name = (object: KubernetesObject) => `${object.kind}/${object.metadata?.name}`;
 
-export class Cluster {
-  readonly config: KubeConfig;
-  readonly #objects: KubernetesObjectApi;
-  readonly #core: CoreV1Api;
-  readonly #log: Logger;
+export interface ResourceInfo {
+  /** `/apis/apps/v1` */
+  base: string;
+  plural: string;
+  namespaced: boolean;
+}
 
-  constructor(config: KubeConfig, log: Logger) {
-    this.config = config;
-    this.#objects = KubernetesObjectApi.makeApiClient(config);
-    this.#core = config.makeApiClient(CoreV1Api);
+export interface CallLimits {
+  /** The step's signal: SIGTERM aborts every call. */
+  signal: AbortSignal;
+  /** The longest one call may take. */
+  timeoutMs: number;
+}
+
+export class Cluster {
+  readonly #api: ApiClient;
+  readonly #log: Logger;
+  readonly #limits: CallLimits;
+  readonly #resources = new Map<string, Promise<Map<string, ResourceInfo>>>();
+
+  constructor(config: KubeConfig, log: Logger, limits: CallLimits) {
+    this.#api = new ApiClient(config);
     this.#log = log;
+    this.#limits = limits;
   }
 
-  /** Server-side apply, forced: hangar's manifests are the truth for the fields they set. */
+  async #call(method: string, path: string, body?: string, headers?: Record<string, string>) {
+    const response = await this.#api.request(method, path, this.#limits, body, headers);
+    return response.body === "" ? undefined : (JSON.parse(response.body) as unknown);
+  }
+
+  /** Where a kind is served, from the API's discovery (once per group version). */
+  async resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    let kinds = this.#resources.get(base);
+    if (!kinds) {
+      kinds = (async () => {
+        const list = (await this.#call("GET", base).catch((error: unknown) => {
+          if (isStatus(error, 404)) return { resources: [] };
+          throw clusterError(error, `discovering ${apiVersion}`, { log: this.#log });
+        })) as { resources?: { name: string; kind: string; namespaced: boolean }[] };
+        const byKind = new Map<string, ResourceInfo>();
+        for (const each of list.resources ?? [])
+          if (!each.name.includes("/"))
+            byKind.set(each.kind, { base, plural: each.name, namespaced: each.namespaced });
+        return byKind;
+      })();
+      this.#resources.set(base, kinds);
+      kinds.catch(() => this.#resources.delete(base));
+    }
+    const info = (await kinds).get(kind);
+    if (!info)
+      throw new HangarError("E_KUBERNETES_KIND", `the cluster serves no ${kind} in ${apiVersion}`, {
+        hint: "Check the manifest's apiVersion and kind (a custom resource needs its CRD installed).",
+      });
+    return info;
+  }
+
+  async #path(apiVersion: string, kind: string, namespace: string | undefined, objectName?: string) {
+    const info = await this.resource(apiVersion, kind);
+    const scope = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+    return `${info.base}${scope}/${info.plural}${objectName ? `/${encodeURIComponent(objectName)}` : ""}`;
+  }
+
+  /**
+   * Server-side apply, forced: hangar's manifests are the truth for the fields they set. With
+   * `metadata.resourceVersion` in the object, the apply happens only if the object is still at
+   * that version (409 otherwise): how a deploy never overwrites what a newer one wrote.
+   */
   async apply(object: KubeObject, fieldManager: string, dryRun: boolean): Promise<KubeObject> {
     try {
-      return await this.#objects.patch(
-        object,
-        undefined,
-        dryRun ? "All" : undefined,
-        fieldManager,
-        true,
-        PatchStrategy.ServerSideApply,
+      const path = await this.#path(
+        object.apiVersion ?? "",
+        object.kind ?? "",
+        object.metadata?.namespace,
+        object.metadata?.name,
       );
+      const query = new URLSearchParams({
+        fieldManager,
+        force: "true",
+        ...(dryRun ? { dryRun: "All" } : {}),
+      });
+      return (await this.#call("PATCH", `${path}?${query}`, JSON.stringify(object), {
+        "Content-Type": "application/apply-patch+yaml",
+      })) as KubeObject;
     } catch (error) {
+      if (isStatus(error, 409) && object.metadata?.resourceVersion) throw new ConflictError(name(object));
       throw clusterError(error, `applying ${name(object)}`, {
         quiet: object.kind === "Secret",
         log: this.#log,
@@ -134,14 +146,16 @@ export class Cluster {
     objectName: string,
   ): Promise<KubeObject | undefined> {
     try {
-      return await this.#objects.read({
-        apiVersion,
-        kind,
-        metadata: { name: objectName, ...(namespace ? { namespace } : {}) },
-      });
+      return (await this.#call(
+        "GET",
+        await this.#path(apiVersion, kind, namespace, objectName),
+      )) as KubeObject;
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
-      throw clusterError(error, `reading ${kind}/${objectName}`, { log: this.#log });
+      if (isStatus(error, 404)) return undefined;
+      throw clusterError(error, `reading ${kind}/${objectName}`, {
+        quiet: kind === "Secret",
+        log: this.#log,
+      });
     }
   }
 
@@ -152,35 +166,43 @@ export class Cluster {
     options: { labelSelector?: string; fieldSelector?: string } = {},
   ): Promise<KubeObject[]> {
     try {
-      const list = await this.#objects.list(
-        apiVersion,
-        kind,
-        namespace,
-        undefined,
-        undefined,
-        undefined,
-        options.fieldSelector,
-        options.labelSelector,
-      );
-      return list.items as KubeObject[];
+      const query = new URLSearchParams(options as Record<string, string>);
+      const path = `${await this.#path(apiVersion, kind, namespace)}${query.size ? `?${query}` : ""}`;
+      const list = (await this.#call("GET", path)) as { items?: KubeObject[] };
+      return list.items ?? [];
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return [];
-      throw clusterError(error, `listing ${kind} in ${namespace}`, { log: this.#log });
+      if (isStatus(error, 404)) return [];
+      if (error instanceof HangarError && error.code === "E_KUBERNETES_KIND") return [];
+      throw clusterError(error, `listing ${kind} in ${namespace}`, {
+        quiet: kind === "Secret",
+        log: this.#log,
+      });
     }
   }
 
-  async delete(object: KubeObject, dryRun = false): Promise<void> {
+  /** Deletes an object; with `resourceVersion`, only while it is still at that version. */
+  async delete(object: KubeObject, dryRun = false, resourceVersion?: string): Promise<"deleted" | "changed"> {
     try {
-      await this.#objects.delete(
-        object,
-        undefined,
-        dryRun ? "All" : undefined,
-        undefined,
-        undefined,
-        "Background",
+      const path = await this.#path(
+        object.apiVersion ?? "",
+        object.kind ?? "",
+        object.metadata?.namespace,
+        object.metadata?.name,
       );
+      const options = {
+        apiVersion: "v1",
+        kind: "DeleteOptions",
+        propagationPolicy: "Background",
+        ...(dryRun ? { dryRun: ["All"] } : {}),
+        ...(resourceVersion ? { preconditions: { resourceVersion } } : {}),
+      };
+      await this.#call("DELETE", `${path}${dryRun ? "?dryRun=All" : ""}`, JSON.stringify(options), {
+        "Content-Type": "application/json",
+      });
+      return "deleted";
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return;
+      if (isStatus(error, 404)) return "deleted";
+      if (isStatus(error, 409) && resourceVersion) return "changed";
       throw clusterError(error, `deleting ${name(object)}`, {
         quiet: object.kind === "Secret",
         log: this.#log,
@@ -190,15 +212,18 @@ export class Cluster {
 
   async logTail(namespace: string, pod: string, container: string, lines: number): Promise<string> {
     try {
-      return await this.#core.readNamespacedPodLog({ name: pod, namespace, container, tailLines: lines });
+      const query = new URLSearchParams({ container, tailLines: String(lines) });
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${query}`;
+      return (await this.#api.request("GET", path, { ...this.#limits, maxBytes: 256 * 1024 })).body;
     } catch (error) {
+      if (this.#limits.signal.aborted) throw error;
       return `(no log: ${clusterError(error, "reading the log", { log: this.#log }).message})`;
     }
   }
 
   /**
    * Watches one object (by name) until `onEvent` says stop, re-opening the watch when the server
-   * closes it. Resolves when stopped; rejects on `signal`.
+   * closes it. Resolves when stopped, or when `signal` aborts (the caller tells which).
    */
   async watchObject(
     path: string,
@@ -206,48 +231,35 @@ export class Cluster {
     onEvent: (type: string, object: KubeObject) => boolean,
     signal: AbortSignal,
   ): Promise<void> {
-    const watch = new Watch(this.config);
+    const query = new URLSearchParams({
+      watch: "true",
+      fieldSelector: `metadata.name=${objectName}`,
+      timeoutSeconds: "300",
+    });
     while (!signal.aborted) {
-      let stop = false;
-      let controller: AbortController | undefined;
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          controller?.abort();
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        watch
-          .watch(
-            path,
-            { fieldSelector: `metadata.name=${objectName}` },
-            (type, object: KubeObject) => {
-              if (stop) return;
-              if (onEvent(type, object)) {
-                stop = true;
-                controller?.abort();
-                signal.removeEventListener("abort", onAbort);
-                resolve();
-              }
-            },
-            () => {
-              signal.removeEventListener("abort", onAbort);
-              resolve();
-            },
-          )
-          .then(
-            (started) => {
-              controller = started;
-              if (stop || signal.aborted) started.abort();
-            },
-            (error: unknown) => {
-              signal.removeEventListener("abort", onAbort);
-              reject(clusterError(error, `watching ${objectName}`, { log: this.#log }));
-            },
-          );
-      });
-      if (stop) return;
-      // The server closed the watch (its timeout, a restart): open it again after a breath.
+      try {
+        const stopped = await this.#api.watch(
+          `${path}?${query}`,
+          (type, object) => onEvent(type, object as KubeObject),
+          signal,
+          Math.min(this.#limits.timeoutMs, 60_000),
+        );
+        if (stopped) return;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof HangarError) throw error;
+        if (error instanceof ApiStatusError)
+          throw clusterError(error, `watching ${objectName}`, { log: this.#log });
+        // A dropped connection: open the watch again after a breath.
+      }
       await sleep(200, undefined, { signal }).catch(() => undefined);
     }
+  }
+}
+
+/** The object changed since it was read: another deploy wrote it in between. */
+export class ConflictError extends HangarError {
+  constructor(what: string) {
+    super("E_KUBERNETES_CONFLICT", `${what} was changed by someone else while this build applied it`);
   }
 }

@@ -1,31 +1,23 @@
-import { HangarError, type Logger, mapWithLimit } from "@hangar/kit";
+import { HangarError, type Logger } from "@hangar/kit";
+import { applyOver, type LiveBuild, liveBuildOf, newestLive, readLive } from "./builds.ts";
 import type { Cluster, KubeObject } from "./cluster.ts";
 import { diagnose } from "./diagnose.ts";
 import { WORKLOAD_KINDS } from "./manifests.ts";
-import { DEPLOYMENT_LABEL, type DeployPlan, MANAGED_BY, objectName } from "./plan.ts";
+import { type DeployPlan, MANAGED_BY, objectName } from "./plan.ts";
+import { prune } from "./prune.ts";
 import { type RolloutResult, waitForRollouts } from "./rollout.ts";
 
-/** Carries a deploy plan out: namespace, objects in order, prune, wait. */
-
-/** Kinds looked at when pruning: what manifests usually hold. */
-const PRUNABLE: [string, string][] = [
-  ["v1", "ConfigMap"],
-  ["v1", "Secret"],
-  ["v1", "Service"],
-  ["v1", "ServiceAccount"],
-  ["v1", "PersistentVolumeClaim"],
-  ["apps/v1", "Deployment"],
-  ["apps/v1", "StatefulSet"],
-  ["apps/v1", "DaemonSet"],
-  ["batch/v1", "Job"],
-  ["networking.k8s.io/v1", "Ingress"],
-];
+/** Carries a deploy plan out: namespace, objects in order (never over a newer build's), prune, wait. */
 
 export interface DeployOutcome {
   applied: { object: KubeObject; state: string }[];
   pruned: string[];
   ok: boolean;
   failures: string[];
+  /** Set when a newer build is (or became) live: this one changed nothing more and stopped. */
+  skipped?: string;
+  /** What runs at the end, read back from the cluster. */
+  running: LiveBuild;
 }
 
 export async function deploy(
@@ -35,43 +27,58 @@ export async function deploy(
   signal: AbortSignal,
 ): Promise<DeployOutcome> {
   const dryRun = plan.serverDryRun;
-  const [first] = plan.objects;
   const objects = [...plan.objects];
   log.section(`applying ${objects.length} objects to ${plan.namespace}${dryRun ? " (server dry run)" : ""}`);
-  if (first?.kind === "Namespace") {
-    const existing = await cluster.read("v1", "Namespace", undefined, plan.namespace);
-    if (!existing && dryRun) {
-      // The API cannot check objects for a namespace that a dry run does not create.
-      await cluster.apply(first, plan.fieldManager, true);
-      log.warn(`namespace ${plan.namespace} does not exist yet: only it was checked by the server's dry run`);
-      return { applied: [{ object: first, state: "dry run" }], pruned: [], ok: true, failures: [] };
-    }
-    if (existing?.metadata?.deletionTimestamp)
-      throw new HangarError("E_NAMESPACE_TERMINATING", `namespace ${plan.namespace} is still being deleted`, {
-        hint: "A teardown of this namespace has not finished; run the step again once it is gone.",
-      });
-    if (existing && existing.metadata?.labels?.[MANAGED_BY] !== "hangar") {
-      // A namespace someone else made is used as it is, not taken over.
-      objects.shift();
-      log.info(`namespace ${plan.namespace} exists and is not hangar's: used as it is`);
-    }
-  } else if (!(await cluster.read("v1", "Namespace", undefined, plan.namespace))) {
-    throw new HangarError("E_NAMESPACE_MISSING", `namespace ${plan.namespace} does not exist`, {
-      hint: "Create it, or set `create_namespace: true`.",
-    });
-  }
+  const early = await prepareNamespace(plan, cluster, objects, log);
+  if (early) return early;
+  await refuseClusterScoped(plan, cluster, objects);
+
+  const live = await readLive(cluster, objects);
+  const newest = newestLive(live);
+  const skip = (build: number): DeployOutcome => ({
+    applied: [],
+    pruned: [],
+    ok: true,
+    failures: [],
+    skipped: `skipped: build ${build} is deployed in ${plan.namespace}, this is build ${plan.build}`,
+    running: newest.build === build ? newest : { build, commit: undefined },
+  });
+  if (
+    plan.override === undefined &&
+    plan.build > 0 &&
+    newest.build !== undefined &&
+    newest.build > plan.build
+  )
+    return skip(newest.build);
+  if (plan.override !== undefined && newest.build !== undefined && newest.build > plan.build)
+    log.warn(
+      `build ${newest.build} is live in ${plan.namespace}; ${plan.override}, so build ${plan.build} replaces it`,
+    );
+
   const applied: { object: KubeObject; state: string }[] = [];
-  for (const object of objects) {
-    const result = await cluster.apply(object, plan.fieldManager, dryRun);
-    applied.push({ object: result, state: WORKLOAD_KINDS.has(object.kind) ? "applied" : "ready" });
+  for (const [index, object] of objects.entries()) {
+    const outcome = await applyOver(cluster, plan, object, live[index]);
+    if ("newer" in outcome) {
+      // A newer build began while this one applied: it owns the namespace now; stop here.
+      log.warn(`build ${outcome.newer} wrote ${objectName(object)} meanwhile: this older build stops`);
+      return { ...skip(outcome.newer), applied, running: await readBack(cluster, objects) };
+    }
+    applied.push({ object: outcome.result, state: WORKLOAD_KINDS.has(object.kind) ? "applied" : "ready" });
     log.info(`✔ ${objectName(object)}${dryRun ? " (dry run)" : ""}`);
   }
 
   const pruned = plan.prune ? await prune(plan, cluster, log, dryRun) : [];
-  if (!plan.wait || dryRun) return { applied, pruned, ok: true, failures: [] };
+  const done = async (): Promise<DeployOutcome> => ({
+    applied,
+    pruned,
+    ok: true,
+    failures: [],
+    running: dryRun ? newest : await readBack(cluster, objects),
+  });
+  if (!plan.wait || dryRun) return done();
 
   const workloads = applied.filter(({ object }) => WORKLOAD_KINDS.has(object.kind ?? ""));
-  if (workloads.length === 0) return { applied, pruned, ok: true, failures: [] };
+  if (workloads.length === 0) return done();
   log.section(
     `waiting for ${workloads.map(({ object }) => `${object.kind}/${object.metadata?.name}`).join(", ")}`,
   );
@@ -102,7 +109,76 @@ export async function deploy(
     );
   }
   if (timedOut) log.error(`timed out after ${plan.timeoutMs / 1000}s waiting for the rollout`);
-  return { applied, pruned, ok: unready.length === 0, failures };
+  return { ...(await done()), ok: unready.length === 0, failures };
+}
+
+/**
+ * The namespace: created (first object) when hangar's or absent, used as it is when someone
+ * else made it. A server dry run of a namespace that does not exist checks only it.
+ */
+async function prepareNamespace(
+  plan: DeployPlan,
+  cluster: Cluster,
+  objects: KubeObject[],
+  log: Logger,
+): Promise<DeployOutcome | undefined> {
+  const [first] = objects;
+  const existing = await cluster.read("v1", "Namespace", undefined, plan.namespace);
+  if (first?.kind !== "Namespace") {
+    if (existing) return undefined;
+    throw new HangarError("E_NAMESPACE_MISSING", `namespace ${plan.namespace} does not exist`, {
+      hint: "Create it, or set `create_namespace: true`.",
+    });
+  }
+  if (!existing && plan.serverDryRun) {
+    // The API cannot check objects for a namespace that a dry run does not create.
+    await cluster.apply(first, plan.fieldManager, true);
+    log.warn(`namespace ${plan.namespace} does not exist yet: only it was checked by the server's dry run`);
+    return {
+      applied: [{ object: first, state: "dry run" }],
+      pruned: [],
+      ok: true,
+      failures: [],
+      running: { build: undefined, commit: undefined },
+    };
+  }
+  if (existing?.metadata?.deletionTimestamp)
+    throw new HangarError("E_NAMESPACE_TERMINATING", `namespace ${plan.namespace} is still being deleted`, {
+      hint: "A teardown of this namespace has not finished; run the step again once it is gone.",
+    });
+  if (existing && existing.metadata?.labels?.[MANAGED_BY] !== "hangar") {
+    // A namespace someone else made is used as it is, not taken over.
+    objects.shift();
+    log.info(`namespace ${plan.namespace} exists and is not hangar's: used as it is`);
+  }
+  return undefined;
+}
+
+/** Custom kinds' scope is known only from discovery: checked before anything is applied. */
+async function refuseClusterScoped(plan: DeployPlan, cluster: Cluster, objects: KubeObject[]): Promise<void> {
+  for (const object of objects) {
+    const info = await cluster.resource(object.apiVersion ?? "", object.kind ?? "");
+    const own = object.kind === "Namespace" && object.metadata?.name === plan.namespace;
+    if (!info.namespaced && !own && !plan.allowClusterScoped)
+      throw new HangarError(
+        "E_MANIFEST_CLUSTER_SCOPED",
+        `${objectName(object as never)} is cluster-scoped; a deploy changes only its namespace`,
+        { hint: "Apply it another way, or set `allow_cluster_scoped: true`." },
+      );
+  }
+}
+
+/** What runs at the end, as the cluster says: the build and commit on the workloads (or any object). */
+async function readBack(cluster: Cluster, objects: readonly KubeObject[]): Promise<LiveBuild> {
+  const workloads = objects.filter((object) => WORKLOAD_KINDS.has(object.kind ?? ""));
+  const looked = await readLive(cluster, workloads.length > 0 ? workloads : objects.slice(-1));
+  const builds = looked.map(liveBuildOf);
+  // Workloads of one deploy carry one build; if they differ, the oldest is what still runs somewhere.
+  return builds.reduce<LiveBuild>(
+    (oldest, each) =>
+      oldest.build === undefined || (each.build !== undefined && each.build < oldest.build) ? each : oldest,
+    builds[0] ?? { build: undefined, commit: undefined },
+  );
 }
 
 function stateText(result: RolloutResult): string {
@@ -110,21 +186,4 @@ function stateText(result: RolloutResult): string {
   return "failed" in result.state && result.state.failed
     ? `failed: ${result.state.message}`
     : `not ready: ${result.state.message}`;
-}
-
-/** Deletes this deployment's objects (by label) that the manifests no longer hold. */
-async function prune(plan: DeployPlan, cluster: Cluster, log: Logger, dryRun: boolean): Promise<string[]> {
-  const wanted = new Set(plan.objects.map((object) => `${object.kind}/${object.metadata.name}`));
-  const selector = `${DEPLOYMENT_LABEL}=${plan.deploymentId}`;
-  const lists = await mapWithLimit(PRUNABLE, 4, ([apiVersion, kind]) =>
-    cluster
-      .list(apiVersion, kind, plan.namespace, { labelSelector: selector })
-      .then((items) => items.map((item) => ({ ...item, apiVersion, kind }))),
-  );
-  const stale = lists.flat().filter((item) => !wanted.has(`${item.kind}/${item.metadata?.name}`));
-  for (const item of stale) {
-    await cluster.delete(item, dryRun);
-    log.info(`✖ pruned ${item.kind}/${item.metadata?.name}${dryRun ? " (dry run)" : ""}`);
-  }
-  return stale.map((item) => `${item.kind}/${item.metadata?.name}`);
 }

@@ -1,12 +1,11 @@
-import { readdir, readFile, stat } from "node:fs/promises";
-import path from "node:path";
-import { errorMessage, matchFiles, renderTemplate, workspacePath } from "@hangar/kit";
-import { parseAllDocuments } from "yaml";
+import type { BuildContext } from "@hangar/kit";
+import { parseManifestFiles } from "./manifest-parse.ts";
+import type { Vars } from "./render.ts";
 
 /**
  * Manifests from the workspace: files, globs and directories, multi-document YAML, `{{ }}`
- * placeholders rendered, image overrides and hangar's labels applied, in the order the objects
- * must reach the API server.
+ * placeholders rendered into the parsed values, image overrides and hangar's labels applied, in
+ * the order the objects must reach the API server.
  */
 
 export type Manifest = Record<string, unknown> & {
@@ -21,66 +20,34 @@ export interface LoadedManifest {
   source: string;
 }
 
-const MANIFEST_FILE = /\.(ya?ml|json)$/i;
-
-async function expand(workspace: string, entry: string): Promise<string[]> {
-  const absolute = workspacePath(workspace, entry);
-  const info = await stat(absolute).catch(() => undefined);
-  if (info?.isDirectory()) {
-    const names = (await readdir(absolute, { recursive: true }))
-      .filter((name) => MANIFEST_FILE.test(name))
-      .sort();
-    return names.map((name) => path.join(absolute, name));
-  }
-  if (info?.isFile()) return [absolute];
-  const { files } = await matchFiles(workspace, [entry]);
-  return files.map((file) => file.absolute);
+export interface LoadedManifests {
+  manifests: LoadedManifest[];
+  problems: string[];
 }
 
-/** Reads and renders every manifest; collects each problem (file, document, what) instead of stopping. */
+/**
+ * Check and plan need the same manifests: they are read and parsed once per run (the build
+ * context is the run's own object), and each caller gets its own copy to change.
+ */
+const loadedPerRun = new WeakMap<BuildContext, Map<string, Promise<LoadedManifests>>>();
+
 export async function loadManifests(
-  workspace: string,
+  build: BuildContext,
   entries: readonly string[],
-  vars: Record<string, string | number | undefined>,
-): Promise<{ manifests: LoadedManifest[]; problems: string[] }> {
-  const manifests: LoadedManifest[] = [];
-  const problems: string[] = [];
-  for (const entry of entries) {
-    let files: string[];
-    try {
-      files = await expand(workspace, entry);
-    } catch (error) {
-      problems.push(`${entry}: ${errorMessage(error)}`);
-      continue;
-    }
-    if (files.length === 0) problems.push(`"${entry}" matches no manifest file in the workspace`);
-    for (const file of files) {
-      const relative = path.relative(workspace, file);
-      let text: string;
-      try {
-        text = renderTemplate(await readFile(file, "utf8"), vars);
-      } catch (error) {
-        problems.push(`${relative}: ${errorMessage(error)}`);
-        continue;
-      }
-      parseAllDocuments(text).forEach((document, index) => {
-        const source = `${relative}#${index + 1}`;
-        if (document.errors.length > 0) {
-          problems.push(`${source}: ${document.errors[0]?.message.split("\n")[0]}`);
-          return;
-        }
-        const value: unknown = document.toJS();
-        if (value === null || value === undefined) return;
-        const problem = shapeProblem(value);
-        if (problem) problems.push(`${source}: ${problem}`);
-        else manifests.push({ object: value as Manifest, source });
-      });
-    }
+  vars: Vars,
+): Promise<LoadedManifests> {
+  const cache = loadedPerRun.get(build) ?? new Map<string, Promise<LoadedManifests>>();
+  loadedPerRun.set(build, cache);
+  const key = JSON.stringify([entries, vars]);
+  let loading = cache.get(key);
+  if (!loading) {
+    loading = parseManifestFiles(build.workspace, entries, vars, shapeProblem);
+    cache.set(key, loading);
   }
-  return { manifests, problems };
+  return structuredClone(await loading);
 }
 
-function shapeProblem(value: unknown): string | undefined {
+export function shapeProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || Array.isArray(value)) return "is not a Kubernetes object (a YAML mapping)";
   const object = value as Record<string, unknown>;
   const missing = ["apiVersion", "kind"].filter(

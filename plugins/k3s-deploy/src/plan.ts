@@ -1,19 +1,6 @@
-import {
-  contextVars,
-  errorMessage,
-  type PlanContext,
-  type SettingProblem,
-  type SettingsOf,
-  slug,
-} from "@hangar/kit";
-import {
-  type Access,
-  caCertificate,
-  kubeconfigProblem,
-  kubeconfigServer,
-  kubeconfigText,
-  maskKubeconfig,
-} from "./access.ts";
+import { type PlanContext, type SettingsOf, slug } from "@hangar/kit";
+import { type Access, caCertificate, kubeconfigServer, kubeconfigText, maskKubeconfig } from "./access.ts";
+import { parseSecrets, templateVars } from "./check.ts";
 import {
   applyOrder,
   type LoadedManifest,
@@ -21,6 +8,7 @@ import {
   type Manifest,
   overrideImages,
 } from "./manifests.ts";
+import { isClusterScoped } from "./scope.ts";
 import type { K3sDeploySchema } from "./settings.ts";
 
 type Settings = SettingsOf<K3sDeploySchema>;
@@ -28,18 +16,12 @@ type Context = PlanContext<K3sDeploySchema>;
 
 export const MANAGED_BY = "app.kubernetes.io/managed-by";
 export const DEPLOYMENT_LABEL = "hangar.dev/deployment";
+/** The build that applied an object (its number), and its commit: what runs, read back. */
+export const BUILD_ANNOTATION = "hangar.dev/build";
+export const COMMIT_ANNOTATION = "hangar.dev/commit";
 
-/** Kinds that live outside namespaces: hangar sets no namespace on them and never prunes them. */
-const CLUSTER_SCOPED = new Set([
-  "Namespace",
-  "CustomResourceDefinition",
-  "ClusterRole",
-  "ClusterRoleBinding",
-  "PersistentVolume",
-  "StorageClass",
-  "IngressClass",
-  "PriorityClass",
-]);
+/** Deliberate redeploys of an older build (Drone: promote, rollback; Woodpecker: deployment). */
+const REDEPLOY_EVENTS = new Set(["promote", "rollback", "deployment"]);
 
 export interface DeployPlan {
   action: Settings["action"];
@@ -62,122 +44,12 @@ export interface DeployPlan {
   /** Where each object came from (`deploy/k8s/web.yaml#1`, `secrets`). */
   sources: string[];
   replacedImages: string[];
-}
-
-/** `secrets` as given: `{ "name": ["VAR", …] }` (a list may also be comma-joined text). */
-export function parseSecrets(raw: string | undefined): { value: Record<string, string[]>; problem?: string } {
-  if (raw === undefined || raw.trim() === "") return { value: {} };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return {
-      value: {},
-      problem: 'must be a map of Secret names to lists of variable names, e.g. {"db": ["MONGO_PASSWORD"]}',
-    };
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
-    return { value: {}, problem: "must be a map of Secret names to lists of variable names" };
-  const value: Record<string, string[]> = {};
-  for (const [name, vars] of Object.entries(parsed)) {
-    const list = Array.isArray(vars)
-      ? vars.map(String)
-      : typeof vars === "string"
-        ? vars.split(",")
-        : undefined;
-    if (!list) return { value: {}, problem: `the value of "${name}" must be a list of variable names` };
-    value[name] = list.map((each) => each.trim()).filter(Boolean);
-  }
-  return { value };
-}
-
-function templateVars(settings: Partial<Settings>, context: Context) {
-  return { ...contextVars(context.build), namespace: settings.namespace, ...(settings.vars ?? {}) };
-}
-
-/** Everything wrong with the settings, found before any API call. */
-export async function checkSettings(
-  settings: Partial<Settings>,
-  context: Context,
-): Promise<SettingProblem[]> {
-  const { problem, build, env } = context;
-  const problems: SettingProblem[] = [];
-  const viaToken = settings.server !== undefined || settings.token !== undefined;
-  if (settings.kubeconfig !== undefined && viaToken) {
-    problems.push(
-      problem(
-        "kubeconfig",
-        "E_SETTING_CONFLICT",
-        "and `server`/`token` are two ways to reach the cluster; give one",
-      ),
-    );
-  } else if (settings.kubeconfig !== undefined) {
-    const issue = kubeconfigProblem(kubeconfigText(settings.kubeconfig), settings.context);
-    if (issue) problems.push(problem("kubeconfig", "E_SETTING_INVALID", issue));
-  } else if (!viaToken) {
-    problems.push(
-      problem(
-        "kubeconfig",
-        "E_SETTING_REQUIRED",
-        "or `server` with `token` is required to reach the cluster",
-      ),
-    );
-  } else {
-    if (settings.server === undefined)
-      problems.push(problem("server", "E_SETTING_REQUIRED", "is required with `token`"));
-    if (settings.token === undefined)
-      problems.push(problem("token", "E_SETTING_REQUIRED", "is required with `server`"));
-  }
-  if (settings.ca_cert !== undefined) {
-    try {
-      await caCertificate(build.workspace, settings.ca_cert);
-    } catch (error) {
-      problems.push(
-        problem("ca_cert", "E_SETTING_INVALID", errorMessage(error), settings.ca_cert.slice(0, 40)),
-      );
-    }
-  }
-  if (settings.action === "deploy" || settings.action === undefined) {
-    if (!settings.manifests?.length && !settings.secrets) {
-      problems.push(
-        problem("manifests", "E_SETTING_REQUIRED", "is required to deploy (files, globs or directories)"),
-      );
-    } else if (settings.manifests?.length && settings.namespace !== undefined) {
-      const loaded = await loadManifests(
-        build.workspace,
-        settings.manifests,
-        templateVars(settings, context),
-      );
-      for (const issue of loaded.problems) problems.push(problem("manifests", "E_MANIFEST", issue));
-      for (const { object, source } of loaded.manifests) {
-        const ns = object.metadata.namespace;
-        if (ns !== undefined && ns !== settings.namespace && !CLUSTER_SCOPED.has(object.kind))
-          problems.push(
-            problem(
-              "manifests",
-              "E_MANIFEST_NAMESPACE",
-              `${source}: ${object.kind}/${object.metadata.name} names namespace "${ns}", not "${settings.namespace}"; leave it out`,
-            ),
-          );
-      }
-    }
-    const secrets = parseSecrets(settings.secrets);
-    if (secrets.problem) problems.push(problem("secrets", "E_SETTING_MAP", secrets.problem));
-    for (const [name, vars] of Object.entries(secrets.value)) {
-      const missing = vars.filter((each) => env[each] === undefined);
-      if (missing.length > 0)
-        problems.push(
-          problem(
-            "secrets",
-            "E_SECRET_ENV",
-            `Secret "${name}" needs ${missing.join(", ")}, not set in the step's environment (add them under \`environment:\` with from_secret)`,
-          ),
-        );
-      if (slug(name) !== name)
-        problems.push(problem("secrets", "E_SETTING_INVALID", `"${name}" is not a valid Secret name`));
-    }
-  }
-  return problems;
+  /** This build's number (0 when the CI gives none) and commit. */
+  build: number;
+  commit: string;
+  /** Why an older build may replace a newer one (`promote`, `force`), or undefined. */
+  override: string | undefined;
+  allowClusterScoped: boolean;
 }
 
 function withMetadata(
@@ -187,7 +59,7 @@ function withMetadata(
   annotations: Record<string, string>,
 ): Manifest {
   const metadata = { ...object.metadata };
-  if (!CLUSTER_SCOPED.has(object.kind)) metadata.namespace = namespace;
+  if (!isClusterScoped(object.kind)) metadata.namespace = namespace;
   metadata.labels = { ...((metadata.labels as Record<string, string>) ?? {}), ...labels };
   const merged = { ...((metadata.annotations as Record<string, string>) ?? {}), ...annotations };
   if (Object.keys(merged).length > 0) metadata.annotations = merged;
@@ -228,12 +100,14 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
   };
   const annotations = {
     ...settings.annotations,
-    ...(build.build.link ? { "hangar.dev/build": build.build.link } : {}),
+    ...(build.build.number ? { [BUILD_ANNOTATION]: String(build.build.number) } : {}),
+    ...(build.commit.sha ? { [COMMIT_ANNOTATION]: build.commit.sha } : {}),
+    ...(build.build.link ? { "hangar.dev/build-link": build.build.link } : {}),
   };
 
   const loaded: LoadedManifest[] =
     settings.action === "deploy" && settings.manifests?.length
-      ? (await loadManifests(build.workspace, settings.manifests, templateVars(settings, context))).manifests
+      ? (await loadManifests(build, settings.manifests, templateVars(settings, context))).manifests
       : [];
   const overrides = new Map(
     settings.images.map((each) => {
@@ -295,44 +169,15 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
     objects: ordered.map(({ object }) => withMetadata(object, namespace, labels, annotations)),
     sources: ordered.map(({ source }) => source),
     replacedImages,
+    build: Number(build.build.number) || 0,
+    commit: build.commit.sha ?? "",
+    override: REDEPLOY_EVENTS.has(build.build.event ?? "")
+      ? `the build event is ${build.build.event}`
+      : settings.force
+        ? "force is on"
+        : undefined,
+    allowClusterScoped: settings.allow_cluster_scoped,
   };
 }
 
 export const objectName = (object: Manifest) => `${object.kind}/${object.metadata.name}`;
-
-/** What dry_run prints; Secret data is never shown, only its keys. */
-export function describePlan(plan: DeployPlan): string {
-  const lines = [
-    `${plan.action === "delete" ? "delete namespace" : "deploy to namespace"} ${plan.namespace} on ${plan.access.server}`,
-  ];
-  if (plan.action === "delete") {
-    lines.push(
-      `refuses a namespace hangar did not create${plan.force ? " (force: deletes it anyway)" : ""}; waits up to ${plan.timeoutMs / 1000}s`,
-    );
-    return lines.join("\n");
-  }
-  lines.push(
-    `apply:    server-side, field manager "${plan.fieldManager}", forced on conflicts${plan.serverDryRun ? ", with the API's dry run" : ""}`,
-    `labels:   ${Object.entries(plan.labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(", ")}`,
-  );
-  plan.objects.forEach((object, index) => {
-    const keys =
-      object.kind === "Secret" && object.data
-        ? ` (keys: ${Object.keys(object.data as object).join(", ")})`
-        : "";
-    lines.push(`object:   ${objectName(object)}${keys}  ← ${plan.sources[index]}`);
-  });
-  for (const replaced of plan.replacedImages) lines.push(`image:    overridden in ${replaced}`);
-  lines.push(
-    `prune:    ${plan.prune ? `objects labelled ${DEPLOYMENT_LABEL}=${plan.deploymentId} that are not above` : "off"}`,
-  );
-  lines.push(
-    `wait:     ${plan.wait ? `for every workload to roll out, at most ${plan.timeoutMs / 1000}s` : "off"}`,
-  );
-  if (plan.url) lines.push(`url:      ${plan.url}`);
-  if (plan.access.kind === "token" && plan.access.insecure)
-    lines.push("tls:      certificate NOT verified (insecure)");
-  return lines.join("\n");
-}

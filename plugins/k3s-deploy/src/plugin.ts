@@ -1,6 +1,8 @@
 import type { PluginDefinition, RunResult } from "@hangar/kit";
+import { checkSettings } from "./check.ts";
 import { deploy } from "./deploy.ts";
-import { checkSettings, type DeployPlan, describePlan, objectName, planDeploy } from "./plan.ts";
+import { describePlan } from "./describe.ts";
+import { type DeployPlan, objectName, planDeploy } from "./plan.ts";
 import { type K3sDeploySchema, k3sDeploySettings } from "./settings.ts";
 import { teardown } from "./teardown.ts";
 
@@ -18,7 +20,8 @@ export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
     // The API client is most of the bundle: loaded only when the cluster is reached, so a client
     // dry run and a settings error stay quick.
     const { Cluster, kubeConfigFor } = await import("./cluster.ts");
-    const cluster = new Cluster(kubeConfigFor(plan.access), log);
+    // Every request: at most `timeout`, and not past a cancel.
+    const cluster = new Cluster(kubeConfigFor(plan.access), log, { signal, timeoutMs: plan.timeoutMs });
     if (plan.action === "delete") {
       const { existed } = await teardown(plan, cluster, log, signal);
       return {
@@ -35,8 +38,36 @@ export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
     }
     const outcome = await deploy(plan, cluster, log, signal);
     const objects = outcome.applied.map(({ object }) => objectName(object as never));
+    const running = [
+      ...(outcome.running.build !== undefined
+        ? [{ name: "Build", value: String(outcome.running.build) }]
+        : []),
+      ...(outcome.running.commit ? [{ name: "Commit", value: outcome.running.commit.slice(0, 12) }] : []),
+    ];
+    const outputs = {
+      namespace: plan.namespace,
+      ...(plan.url ? { url: plan.url } : {}),
+      objects: objects.join(","),
+      ...(outcome.running.build !== undefined ? { build: String(outcome.running.build) } : {}),
+      ...(outcome.running.commit ? { commit: outcome.running.commit } : {}),
+    };
+    if (outcome.skipped)
+      return {
+        summary: outcome.skipped,
+        outputs,
+        card: {
+          title: `Skipped: build ${outcome.running.build} runs in ${plan.namespace}`,
+          status: "success",
+          facts: [
+            { name: "Namespace", value: plan.namespace },
+            ...running,
+            { name: "This build", value: String(plan.build) },
+          ],
+        },
+      };
     const facts = [
       { name: "Namespace", value: plan.namespace },
+      ...running,
       ...outcome.applied.map(({ object, state }) => ({
         name: `${object.kind}/${object.metadata?.name}`,
         value: state,
@@ -48,11 +79,7 @@ export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
       summary: outcome.ok
         ? `${plan.serverDryRun ? "dry run: " : ""}${objects.length} objects applied to ${plan.namespace}${outcome.pruned.length ? `, ${outcome.pruned.length} pruned` : ""}${plan.url ? ` — ${plan.url}` : ""}`
         : `the rollout in ${plan.namespace} failed: ${outcome.failures.join("; ")}`,
-      outputs: {
-        namespace: plan.namespace,
-        ...(plan.url ? { url: plan.url } : {}),
-        objects: objects.join(","),
-      },
+      outputs,
       card: {
         title: `${plan.serverDryRun ? "Dry run: " : ""}Deploy to ${plan.namespace}`,
         status: outcome.ok ? "success" : "failure",

@@ -73,7 +73,13 @@ export const k3sDeploySettings = {
     default: "deploy",
   }),
   force: s.boolean({
-    description: "With `action: delete`, also delete a namespace that hangar did not create.",
+    description:
+      "Deploy even when a newer build is live in the namespace (an older build is otherwise skipped); with `action: delete`, also delete a namespace that hangar did not create.",
+    default: false,
+  }),
+  allow_cluster_scoped: s.boolean({
+    description:
+      "Allow cluster-scoped objects in the manifests (ClusterRole, ClusterRoleBinding, CRDs, PersistentVolumes, webhooks …). Off, a deploy changes only its namespace.",
     default: false,
   }),
   field_manager: s.string()({ description: "The server-side apply field manager.", default: "hangar" }),
@@ -86,7 +92,8 @@ export const k3sDeploySettings = {
     default: true,
   }),
   timeout: s.duration({ min: 1000 })({
-    description: "Deadline for the rollout (or the deletion).",
+    description:
+      "Deadline for each API request, for applying everything, and (again) for the rollout or the deletion; a cancel stops any of them at once.",
     default: 300_000,
   }),
   url: s.string()({

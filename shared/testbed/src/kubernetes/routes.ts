@@ -231,6 +231,14 @@ export function patch(
     throw badRequest(`invalid boolean value for force: ${force}`);
   const body = parseBody(text, contentType);
   checkIdentity(route, body, route.name);
+  // A resourceVersion in the applied configuration is a precondition, as in the real server.
+  const precondition = isObject(body.metadata) ? body.metadata.resourceVersion : undefined;
+  if (precondition !== undefined && precondition !== null)
+    checkVersion(
+      store.get(route.type, route.namespace, route.name)?.resourceVersion,
+      String(precondition),
+      route,
+    );
   const dryRun = dryRunOf(search);
   const result = store.write(route.type, route.namespace, route.name, body, {
     manager,
@@ -272,13 +280,32 @@ export function create(
   return { status: 201, json: result.object };
 }
 
-export function remove(store: Store, route: ResourceRoute, search: URLSearchParams): Reply {
+/** 409 when the object is not (or no longer) at the version a client made its change for. */
+function checkVersion(current: number | undefined, wanted: string, route: ResourceRoute): void {
+  if (current !== undefined && String(current) === wanted) return;
+  throw new ApiError(
+    409,
+    "Conflict",
+    `Operation cannot be fulfilled on ${groupResource(route.type)} "${route.name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name: route.name ?? "", group: route.type.group, kind: route.type.plural },
+  );
+}
+
+export function remove(store: Store, route: ResourceRoute, search: URLSearchParams, text = ""): Reply {
   if (!route.name)
     throw new ApiError(
       405,
       "MethodNotAllowed",
       `deletecollection of ${groupResource(route.type)} is not served by this stand-in`,
     );
+  // DeleteOptions may carry preconditions: delete only the version the client saw.
+  const options = text.trim() ? parseBody(text, "application/json") : {};
+  const preconditions = isObject(options.preconditions) ? options.preconditions : {};
+  const existing = store.get(route.type, route.namespace, route.name);
+  if (existing && typeof preconditions.resourceVersion === "string")
+    checkVersion(existing.resourceVersion, preconditions.resourceVersion, route);
+  if (existing && typeof preconditions.uid === "string" && preconditions.uid !== existing.uid)
+    checkVersion(undefined, "", route);
   return { status: 200, json: store.delete(route.type, route.namespace, route.name, dryRunOf(search)) };
 }
 

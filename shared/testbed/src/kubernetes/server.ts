@@ -173,7 +173,7 @@ export async function startKubernetesStandIn(
       case "POST":
         return create(store, route, search, contentType, body);
       case "DELETE":
-        return remove(store, route, search);
+        return remove(store, route, search, body);
       default:
         throw new ApiError(
           405,
