@@ -1,4 +1,4 @@
-import { HangarError, type Logger, retry } from "@hangar/kit";
+import { formatDuration, HangarError, type Logger, retry } from "@hangar/kit";
 import type { MailPlan } from "./plan.ts";
 
 export interface RecipientResult {
@@ -25,13 +25,34 @@ interface SmtpError extends Error {
 
 const NETWORK_CODES = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNREFUSED", "ECONNRESET"]);
 const ATTEMPTS = 3;
+/**
+ * Beyond `timeout`, an attempt is granted the time to upload the message at this rate: a slow
+ * uplink may take long over big attachments, a server dribbling its answers may not.
+ */
+const UPLOAD_BYTES_PER_SECOND = 128 * 1024;
 
-/** 4xx replies and broken connections may pass on another try; 5xx replies will not. */
+/**
+ * 4xx replies and broken connections may pass on another try; 5xx replies will not, and
+ * neither does a server that did not answer in time: the next attempt would wait as long.
+ */
 export function isTransient(error: unknown): boolean {
   const { code, responseCode } = error as SmtpError;
   if (isTlsFailure(error as SmtpError)) return false;
   if (responseCode !== undefined) return responseCode >= 400 && responseCode < 500;
-  return code !== undefined && NETWORK_CODES.has(code);
+  return code !== undefined && code !== "ETIMEDOUT" && NETWORK_CODES.has(code);
+}
+
+/**
+ * How long one attempt (connect to the server's last reply) may take: `timeout`, plus the
+ * upload of the message at a slow uplink's rate. nodemailer's own timeouts measure silence
+ * only; this bounds a server that answers a byte at a time.
+ */
+export function attemptDeadlineMs(plan: MailPlan): number {
+  const attached = plan.attachments.reduce((sum, file) => sum + file.size, 0);
+  // Attachments travel base64-encoded, a third larger.
+  const bytes = (attached * 4) / 3 + Buffer.byteLength(plan.html) + Buffer.byteLength(plan.text);
+  // Whole seconds, none for an ordinary mail: the message names the bound the user set.
+  return plan.server.timeoutMs + Math.floor(bytes / UPLOAD_BYTES_PER_SECOND) * 1000;
 }
 
 /** A certificate the client does not trust fails the same way on every attempt. */
@@ -58,9 +79,14 @@ export async function sendMail(plan: MailPlan, log: Logger, signal?: AbortSignal
   let messageId = "";
   // Loaded when a mail is really sent, so a dry run or a skipped status starts fast.
   const { default: nodemailer } = await import("nodemailer");
+  const deadlineMs = attemptDeadlineMs(plan);
 
   await retry(
     async (attempt) => {
+      // Aborting closes the connection (nodemailer tears the session down on its signal), so a
+      // cancel or a server that never finishes answering does not hold the step.
+      const deadline = AbortSignal.timeout(deadlineMs);
+      const attemptSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
       const transport = nodemailer.createTransport({
         host: server.host,
         port: server.port,
@@ -72,6 +98,8 @@ export async function sendMail(plan: MailPlan, log: Logger, signal?: AbortSignal
         connectionTimeout: server.timeoutMs,
         greetingTimeout: server.timeoutMs,
         socketTimeout: server.timeoutMs,
+        // After an abort, a server that does not close its side is not waited for.
+        socketCloseTimeout: 1_000,
         tls: {
           rejectUnauthorized: !server.skipVerify,
           ...(server.ca ? { ca: server.ca } : {}),
@@ -93,6 +121,7 @@ export async function sendMail(plan: MailPlan, log: Logger, signal?: AbortSignal
             path: file.absolute,
           })),
           ...(messageId ? { messageId } : {}),
+          signal: attemptSignal,
         });
         messageId = info.messageId;
         for (const address of info.accepted.map(String))
@@ -103,6 +132,8 @@ export async function sendMail(plan: MailPlan, log: Logger, signal?: AbortSignal
           attempt,
         );
       } catch (error) {
+        if (signal?.aborted) throw cancelled(plan, signal.reason);
+        if (deadline.aborted) throw tooSlow(plan, deadlineMs, error);
         const failure = error as SmtpError;
         if (failure.code === "EENVELOPE" && failure.rejectedErrors?.length) {
           pending = settleRejected(failure.rejectedErrors, results, attempt);
@@ -126,6 +157,8 @@ export async function sendMail(plan: MailPlan, log: Logger, signal?: AbortSignal
       ...(signal ? { signal } : {}),
     },
   ).catch((error: unknown) => {
+    // A cancel between attempts ends the backoff with the signal's reason.
+    if (signal?.aborted) throw cancelled(plan, signal.reason);
     if (!(error instanceof TransientRecipients)) throw error;
     for (const address of pending) {
       results.set(address, {
@@ -164,6 +197,28 @@ function settleRejected(
   return retryLater;
 }
 
+function cancelled(plan: MailPlan, reason: unknown): HangarError {
+  if (reason instanceof HangarError && reason.code !== "E_CANCELLED") return reason;
+  const { host, port } = plan.server;
+  return new HangarError(
+    "E_CANCELLED",
+    `the step was cancelled while sending through ${host}:${port}; the connection is closed and the mail may not have been sent`,
+    { cause: reason },
+  );
+}
+
+function tooSlow(plan: MailPlan, deadlineMs: number, error: unknown): HangarError {
+  const { host, port } = plan.server;
+  return new HangarError(
+    "E_SMTP_TIMEOUT",
+    `the SMTP server ${host}:${port} did not finish answering within ${formatDuration(deadlineMs)}; the connection is closed`,
+    {
+      hint: "The server answers too slowly or never completes a reply. Check `host` and `port`; raise `timeout` for a slow server.",
+      cause: error,
+    },
+  );
+}
+
 function describeFailure(error: SmtpError, plan: MailPlan): HangarError {
   const { host, port, timeoutMs } = plan.server;
   const where = `${host}:${port}`;
@@ -187,7 +242,7 @@ function describeFailure(error: SmtpError, plan: MailPlan): HangarError {
   if (error.code === "ETIMEDOUT" || /timeout/i.test(error.message)) {
     return new HangarError(
       "E_SMTP_TIMEOUT",
-      `no answer from the SMTP server ${where} within ${timeoutMs / 1000}s${reply}`,
+      `no answer from the SMTP server ${where} within ${formatDuration(timeoutMs)}${reply}`,
       {
         hint: "Check `host` and `port`, and that the runner can reach the server; raise `timeout` for a slow server.",
         cause: error,
@@ -197,7 +252,7 @@ function describeFailure(error: SmtpError, plan: MailPlan): HangarError {
   if (error.code && NETWORK_CODES.has(error.code)) {
     return new HangarError(
       "E_SMTP_CONNECT",
-      `cannot reach the SMTP server ${where} (timeout ${timeoutMs / 1000}s)${reply}`,
+      `cannot reach the SMTP server ${where} (timeout ${formatDuration(timeoutMs)})${reply}`,
       {
         hint: "Check `host` and `port`, and that the runner can reach the server.",
         cause: error,
