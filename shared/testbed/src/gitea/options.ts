@@ -64,7 +64,7 @@ export interface GiteaStandInOptions {
   maxResponseItems?: number;
   /** Serve HTTPS with this certificate (e.g. from createTlsCertificate) instead of HTTP. */
   tls?: { certPem: string; keyPem: string };
-  /** Directory of gitea-api-v1.22.json (default: HANGAR_SPECS_DIR or ../shared/specs beside the repo). */
+  /** Directory of gitea-api-v1.22.json (default: HANGAR_SPECS_DIR or shared/testbed/specs). */
   specsDir?: string;
 }
 

@@ -109,7 +109,7 @@ function snapshot(site: Site, release: ReleaseRecord): ReleaseSnapshot {
 
 /**
  * Starts a strict Gitea 1.22 stand-in on 127.0.0.1 for one repository: every request on the
- * implemented routes is checked against ../shared/specs/gitea-api-v1.22.json and answered the
+ * implemented routes is checked against shared/testbed/specs/gitea-api-v1.22.json and answered the
  * way Gitea answers it (see README-style notes in each module for what was mirrored and from where).
  */
 export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {

@@ -200,14 +200,15 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
   return parts.length === segments.length ? params : undefined;
 }
 
-const REPO_ROOT = resolve(fileURLToPath(new URL("../../../../", import.meta.url)));
+/** The schemas kept in the repository, with their sources and licences (see its README). */
+const BUNDLED_SPECS = resolve(fileURLToPath(new URL("../../specs/", import.meta.url)));
 
-/** `../shared/specs` beside the repository, or HANGAR_SPECS_DIR, or the directory given. */
+/** `shared/testbed/specs` in the repository, or HANGAR_SPECS_DIR, or the directory given. */
 export function specsDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit) return resolve(explicit);
   const fromEnv = env.HANGAR_SPECS_DIR?.trim();
   if (fromEnv) return resolve(fromEnv);
-  return resolve(REPO_ROOT, "..", "shared", "specs");
+  return BUNDLED_SPECS;
 }
 
 export const GITEA_SPEC_FILE = "gitea-api-v1.22.json";
@@ -226,7 +227,7 @@ export function loadGiteaSpec(dir?: string): Promise<GiteaSpec> {
         const reason = error instanceof Error ? error.message : String(error);
         throw new TestbedUnavailableError(
           "the Gitea stand-in",
-          `cannot read the Gitea API schema ${file} (${reason}); it lives in ../shared/specs beside the repository, or set HANGAR_SPECS_DIR`,
+          `cannot read the Gitea API schema ${file} (${reason}); it is kept in shared/testbed/specs, or set HANGAR_SPECS_DIR`,
         );
       },
     );
