@@ -103,6 +103,8 @@ export async function streamAttachment(upload: StreamUpload): Promise<{ data: At
     await writeFile(request, upload.file);
     if (request.destroyed) return;
     request.end(tail);
+    // Sent in full: from here on, what counts is the answer, and it has `timeout` to come.
+    request.setTimeout(0);
     deadlines.start(upload.timeoutMs, `no answer within ${seconds} after the file was sent`);
   })().catch((error: unknown) => {
     request.destroy(error instanceof Error ? error : undefined);

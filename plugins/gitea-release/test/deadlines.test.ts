@@ -1,0 +1,172 @@
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type GiteaStandIn, startGiteaStandIn, startHostileServer } from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+
+let gitea: GiteaStandIn | undefined;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+
+beforeEach(async () => {
+  workspace = await tempWorkspace();
+});
+afterEach(async () => {
+  await gitea?.stop();
+  gitea = undefined;
+  await workspace.remove();
+});
+
+async function start(): Promise<GiteaStandIn> {
+  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN });
+  return gitea;
+}
+
+/** An asset of `bytes` bytes: 32 MiB is more than a loopback socket buffers, so a stalled upload stalls. */
+async function asset(bytes: number): Promise<void> {
+  await mkdir(path.join(workspace.dir, "dist"), { recursive: true });
+  await writeFile(path.join(workspace.dir, "dist", "app.apk"), Buffer.alloc(bytes, 7));
+}
+
+async function timed<T>(action: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const started = performance.now();
+  const result = await action();
+  return { result, seconds: (performance.now() - started) / 1000 };
+}
+
+const ATTACHMENTS = { method: "POST", pathPattern: "repoCreateReleaseAttachment" } as const;
+const MiB = 1024 * 1024;
+
+describe("gitea-release: every call ends within timeout, and a cancel cleans up", () => {
+  it("gives up on an upload a proxy swallows after timeout, and removes its draft", async () => {
+    const g = await start();
+    g.addLatency({ ...ATTACHMENTS, ms: 120_000 });
+    await asset(1024);
+    const { result: run, seconds } = await timed(() =>
+      runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }), workspace.dir),
+    );
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain("uploading app.apk");
+    expect(run.output).toContain("no answer within 3s after the file was sent");
+    expect(run.output).toContain("E_GITEA_TIMEOUT");
+    expect(seconds).toBeLessThan(10);
+    // A timed-out upload is not tried again: that is what would multiply `timeout`.
+    expect(g.count(ATTACHMENTS)).toBe(1);
+    expect(g.release("v1.2.0")).toBeUndefined();
+  }, 30_000);
+
+  it("gives up on an upload that stops moving half way after timeout", async () => {
+    const g = await start();
+    g.addLatency({ ...ATTACHMENTS, ms: 120_000 });
+    await asset(32 * MiB);
+    const { result: run, seconds } = await timed(() =>
+      runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }), workspace.dir),
+    );
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain("uploading app.apk");
+    expect(run.output).toContain("no progress for 3s");
+    expect(seconds).toBeLessThan(10);
+    expect(g.release("v1.2.0")).toBeUndefined();
+  }, 30_000);
+
+  it("gives up on a server that never answers within timeout, not once per retry", async () => {
+    const hole = await startHostileServer({ mode: "black-hole" });
+    try {
+      await asset(1024);
+      const { result: run, seconds } = await timed(() =>
+        runGiteaRelease(
+          droneTagEnv(hole.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }),
+          workspace.dir,
+        ),
+      );
+      expect(run.code, run.output).toBe(1);
+      expect(run.output).toContain("looking up the release of tag v1.2.0");
+      expect(run.output).toContain("timed out after 3s");
+      expect(seconds).toBeGreaterThan(2.5);
+      expect(seconds).toBeLessThan(6);
+      expect(hole.connections).toBe(1);
+    } finally {
+      await hole.stop();
+    }
+  }, 30_000);
+
+  it("bounds retries of a slow, failing call by timeout as a whole", async () => {
+    const g = await start();
+    const lookup = { method: "GET", pathPattern: "repoGetReleaseByTag" } as const;
+    g.addLatency({ ...lookup, ms: 1000 });
+    g.failNext({ ...lookup, status: 503, count: 20 });
+    await asset(1024);
+    const { result: run, seconds } = await timed(() =>
+      runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }), workspace.dir),
+    );
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain("503");
+    expect(run.output).toContain("gave up: `timeout` (3s) ran out");
+    // Four attempts of 1 s each and the waits between them would take 5 to 11 s.
+    expect(seconds).toBeLessThan(4.5);
+    expect(g.count(lookup)).toBeLessThan(4);
+  }, 30_000);
+
+  it("stops reading an endless answer at the cap instead of growing memory", async () => {
+    const endless = await startHostileServer({ mode: "endless" });
+    try {
+      await asset(1024);
+      const { result: run, seconds } = await timed(() =>
+        runGiteaRelease(droneTagEnv(endless.url, { PLUGIN_FILES: "dist/*" }), workspace.dir),
+      );
+      expect(run.code, run.output).toBe(1);
+      expect(run.output).toContain("E_GITEA_ANSWER_TOO_LARGE");
+      expect(run.output).toContain("over 8.0 MiB");
+      expect(seconds).toBeLessThan(10);
+      // The client closed the connection: the server could not push past the cap and buffers.
+      await sleep(300);
+      const sent = endless.bytesSent;
+      await sleep(300);
+      expect(endless.bytesSent).toBe(sent);
+      expect(sent).toBeLessThan(64 * MiB);
+      expect(endless.open).toBe(0);
+      // Not retried: a body that is too big stays too big.
+      expect(run.output).not.toMatch(/retrying/);
+    } finally {
+      await endless.stop();
+    }
+  }, 30_000);
+
+  it("on SIGTERM mid-upload, removes its draft and says it was cancelled, without a stack", async () => {
+    const g = await start();
+    g.addLatency({ ...ATTACHMENTS, ms: 60_000 });
+    await asset(32 * MiB);
+    const child = spawn(process.execPath, [path.resolve(import.meta.dirname, "../src/index.ts")], {
+      cwd: workspace.dir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", HANGAR_CANCEL_GRACE: "8s" }),
+      },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+    for (let waited = 0; g.count(ATTACHMENTS) === 0; waited += 100) {
+      if (waited > 15_000) throw new Error(`the upload never started:\n${output}`);
+      await sleep(100);
+    }
+    expect(g.release("v1.2.0")?.draft).toBe(true);
+    await sleep(500);
+    const { result: code, seconds } = await timed(async () => {
+      child.kill("SIGTERM");
+      return exited;
+    });
+
+    expect(code, output).not.toBe(0);
+    expect(seconds).toBeLessThan(8);
+    expect(output).toMatch(/cancelled: removed the draft release this run had created/);
+    expect(output).toContain("E_CANCELLED");
+    expect(output).not.toContain("ERR_STREAM_DESTROYED");
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toContain("unexpected error");
+    expect(g.releases()).toEqual([]);
+  }, 40_000);
+});
