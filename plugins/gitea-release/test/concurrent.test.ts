@@ -1,0 +1,103 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type GiteaStandIn, startGiteaStandIn } from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+
+let gitea: GiteaStandIn | undefined;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+
+beforeEach(async () => {
+  workspace = await tempWorkspace();
+});
+afterEach(async () => {
+  if (gitea) {
+    expect(gitea.schemaProblems()).toEqual([]);
+    expect(gitea.ignoredFields()).toEqual([]);
+  }
+  await gitea?.stop();
+  gitea = undefined;
+  await workspace.remove();
+});
+
+async function start(): Promise<GiteaStandIn> {
+  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN });
+  // Uploads take a while, as over a real network: the runs overlap while they upload.
+  gitea.addLatency({ method: "POST", pathPattern: "repoCreateReleaseAttachment", ms: 400 });
+  return gitea;
+}
+
+async function buildOutputs(): Promise<void> {
+  await mkdir(path.join(workspace.dir, "dist"), { recursive: true });
+  await writeFile(path.join(workspace.dir, "dist", "app-release.apk"), "android build\n");
+  await writeFile(path.join(workspace.dir, "dist", "app-release.ipa"), "ios build\n");
+}
+
+/** The release of the tag, and the names of its assets with how often each is there. */
+function finalState(g: GiteaStandIn, tag: string) {
+  const releases = g.releases().filter((release) => release.tag === tag);
+  const names = (releases[0]?.assets ?? []).map((asset) => asset.name).sort();
+  return { count: releases.length, names, draft: releases[0]?.draft };
+}
+
+const ASSETS = ["app-release.apk", "app-release.ipa", "checksums.txt"];
+
+describe("gitea-release: two runs for one tag at once", () => {
+  it("started together, they end with one release holding each asset once", async () => {
+    const g = await start();
+    await buildOutputs();
+    const env = droneTagEnv(g.url, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_CHECKSUM: "sha256",
+      PLUGIN_PARALLEL: "1",
+    });
+    const runs = await Promise.all([
+      runGiteaRelease(env, workspace.dir),
+      runGiteaRelease(env, workspace.dir),
+    ]);
+    for (const run of runs) expect(run.code, run.output).toBe(0);
+    expect(finalState(g, "v1.2.0")).toEqual({ count: 1, names: ASSETS, draft: false });
+    // Only one draft was ever created; the other run adopted it.
+    expect(g.events().filter((event) => event.type === "release.created")).toHaveLength(1);
+  });
+
+  it("a re-run while the first still uploads adopts its draft instead of creating a second", async () => {
+    const g = await start();
+    await buildOutputs();
+    const env = droneTagEnv(g.url, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_CHECKSUM: "sha256",
+      PLUGIN_PARALLEL: "1",
+    });
+    const first = runGiteaRelease(env, workspace.dir);
+    // The re-run starts once the first run's draft exists and its first upload is under way.
+    for (let waited = 0; g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" }) === 0; ) {
+      if ((waited += 20) > 10_000) throw new Error("the first run never started uploading");
+      await sleep(20);
+    }
+    const second = await runGiteaRelease(env, workspace.dir);
+    const firstRun = await first;
+    expect(firstRun.code, firstRun.output).toBe(0);
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).toContain("found draft release v1.2.0");
+    expect(finalState(g, "v1.2.0")).toEqual({ count: 1, names: ASSETS, draft: false });
+    expect(g.events().filter((event) => event.type === "release.created")).toHaveLength(1);
+  });
+
+  it("with file_exists: skip, the runs still leave each asset once", async () => {
+    const g = await start();
+    await buildOutputs();
+    const env = droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_FILE_EXISTS: "skip" });
+    const runs = await Promise.all([
+      runGiteaRelease(env, workspace.dir),
+      sleep(150).then(() => runGiteaRelease(env, workspace.dir)),
+    ]);
+    for (const run of runs) expect(run.code, run.output).toBe(0);
+    expect(finalState(g, "v1.2.0")).toEqual({
+      count: 1,
+      names: ["app-release.apk", "app-release.ipa"],
+      draft: false,
+    });
+  });
+});
