@@ -72,8 +72,9 @@ describe("gitea-release: two runs for one tag at once", () => {
     });
     const first = runGiteaRelease(env, workspace.dir);
     // The re-run starts once the first run's draft exists and its first upload is under way.
-    for (let waited = 0; g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" }) === 0; ) {
-      if ((waited += 20) > 10_000) throw new Error("the first run never started uploading");
+    const started = Date.now();
+    while (g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" }) === 0) {
+      if (Date.now() - started > 10_000) throw new Error("the first run never started uploading");
       await sleep(20);
     }
     const second = await runGiteaRelease(env, workspace.dir);
