@@ -62,3 +62,34 @@ export class SmtpFaults {
     this.#pending.clear();
   }
 }
+
+/**
+ * How a refused AUTH may quote the credentials back, as careless servers and proxies do in
+ * their 535 reply: a client must not print the password in any of these.
+ */
+export type CredentialEcho = "plain" | "hex" | "HEX" | "base64" | "json" | "json-u";
+
+/** The attempted credentials as `{"user":…,"pass":…}` in each encoding, on one reply line. */
+export function echoCredentials(
+  encodings: readonly CredentialEcho[],
+  credentials: { username: string; password: string },
+): string {
+  const json = JSON.stringify({ user: credentials.username, pass: credentials.password });
+  const bytes = Buffer.from(json, "utf8");
+  const forms: Record<CredentialEcho, () => string> = {
+    plain: () => `${credentials.username} ${credentials.password}`,
+    hex: () => bytes.toString("hex"),
+    HEX: () => bytes.toString("hex").toUpperCase(),
+    base64: () => bytes.toString("base64"),
+    json: () => json,
+    // Every character but letters and digits as `\uXXXX`, as some JSON writers do.
+    "json-u": () =>
+      [...json]
+        .map((char) =>
+          /[A-Za-z0-9]/.test(char) ? char : `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        )
+        .join(""),
+  };
+  // A reply is one line: CR and LF in a password would end it early.
+  return encodings.map((encoding) => `${encoding}=${forms[encoding]().replace(/[\r\n]/g, " ")}`).join(" ");
+}

@@ -2,7 +2,14 @@ import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import { createTlsCertificate } from "./certificate.ts";
 import { LOOPBACK } from "./ports.ts";
-import { type SmtpFailure, SmtpFaults, type SmtpStage, smtpReply } from "./smtp-faults.ts";
+import {
+  type CredentialEcho,
+  echoCredentials,
+  type SmtpFailure,
+  SmtpFaults,
+  type SmtpStage,
+  smtpReply,
+} from "./smtp-faults.ts";
 
 /** starttls: plain port offering STARTTLS (587 style); tls: implicit TLS (465 style); none: no TLS at all. */
 export type SmtpTlsMode = "starttls" | "tls" | "none";
@@ -16,6 +23,8 @@ export interface SmtpServerOptions {
   rejectRecipients?: readonly string[];
   /** Advertised SIZE limit in bytes; bigger messages get 552. */
   size?: number;
+  /** A refused AUTH quotes the attempted credentials in its 535 reply, in these encodings. */
+  echoCredentials?: readonly CredentialEcho[];
 }
 
 export interface CapturedMessage {
@@ -124,7 +133,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         return;
       }
       stats.authFailures += 1;
-      callback(smtpReply(535, `Authentication credentials invalid (session ${session.id})`));
+      const echo = options.echoCredentials?.length
+        ? `: ${echoCredentials(options.echoCredentials, { username: attempt.username ?? "", password: attempt.password ?? "" })}`
+        : "";
+      callback(smtpReply(535, `Authentication credentials invalid (session ${session.id})${echo}`));
     },
     onMailFrom(_address, _session, callback) {
       if (!fail("mail", callback)) callback();

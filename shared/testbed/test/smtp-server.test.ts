@@ -208,3 +208,24 @@ describe("SMTP without TLS", () => {
     expect(message?.user).toBeUndefined();
   });
 });
+
+describe("SMTP whose refused AUTH quotes the credentials back", () => {
+  const smtp = serverFixture("an SMTP server", () =>
+    startSmtpServer({ mode: "starttls", auth, echoCredentials: ["hex", "json-u"] }),
+  );
+  beforeAll(smtp.setup);
+  afterAll(smtp.teardown);
+
+  it("puts the attempted password in the 535 reply as hex and as \\u-escaped JSON", async (ctx) => {
+    const server = smtp.get(ctx);
+    const attempted = "wr0ng pa$$";
+    const wrong = transport(server, { auth: { user: auth.username, pass: attempted } });
+    const error = await errorOf(wrong.sendMail({ from: "ci@ci.test", to: "dev@example.test", text: "x" }));
+    expect(error.responseCode).toBe(535);
+    const json = JSON.stringify({ user: auth.username, pass: attempted });
+    expect(error.message).toContain(`hex=${Buffer.from(json).toString("hex")}`);
+    expect(error.message).toContain("json-u=\\u007b\\u0022user\\u0022\\u003a\\u0022hangar");
+    expect(error.message).toContain("wr0ng\\u0020pa\\u0024\\u0024");
+    expect(server.stats.authFailures).toBe(1);
+  });
+});
