@@ -44,7 +44,8 @@ export const notifyEmailSettings = {
     example: "[team@example.com, lead@example.com]",
   }),
   recipients_file: s.string()({
-    description: "Workspace file with more recipients, one address a line (`#` starts a comment).",
+    description:
+      "Workspace file with more recipients, one address a line (`#` starts a comment). A symlink out of the workspace is refused; a bad line is reported by its number, not its text.",
   }),
   recipients_only: s.boolean({
     description: "Mail only the listed recipients; when false the commit author is mailed too.",
@@ -61,7 +62,7 @@ export const notifyEmailSettings = {
   }),
   body: s.string()({
     description:
-      "HTML body, a Handlebars template: inline text, a workspace path, or a `file://` URL. The default is a status mail readable on phones and in dark mode.",
+      "HTML body, a Handlebars template: inline text, a workspace path, or a `file://` URL (a symlink out of the workspace is refused). The default is a status mail readable on phones and in dark mode.",
     defaultText: "built-in status mail",
     expand: false,
   }),
@@ -88,7 +89,8 @@ export const notifyEmailSettings = {
     default: false,
   }),
   ca_cert: s.string()({
-    description: "PEM certificate(s) to trust for the SMTP server, inline or a workspace path.",
+    description:
+      "PEM certificate(s) to trust for the SMTP server, inline or a workspace path (a symlink out of the workspace is refused).",
   }),
   client_hostname: s.string()({
     description: "Name this client gives in EHLO.",
@@ -100,7 +102,8 @@ export const notifyEmailSettings = {
     default: [...STATUSES],
   }),
   timeout: s.duration({ min: 1000, max: 600_000 })({
-    description: "How long to wait for the server to connect and answer each step.",
+    description:
+      "How long one attempt may take, from connecting to the server's last reply, however the server spreads its answers; attachments add the time to upload them at 128 KiB/s. A timed-out attempt is not repeated.",
     default: 30_000,
   }),
 };
