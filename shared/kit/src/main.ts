@@ -19,6 +19,12 @@ export const commonSettings = {
     env: ["HANGAR_DRY_RUN"],
   }),
   debug: s.boolean({ description: "Print debug lines.", default: false, env: ["HANGAR_DEBUG"] }),
+  step_timeout: s.duration({ min: 1_000 })({
+    description:
+      "Deadline for the whole step, retries and waits included: past it the step is cancelled as on SIGTERM (clean-up still runs). `timeout` bounds each call or wait; this bounds their sum. Unset: only the runner's own build timeout.",
+    env: ["HANGAR_STEP_TIMEOUT"],
+    example: "20m",
+  }),
 };
 
 /**
@@ -124,7 +130,11 @@ export async function runPlugin<S extends SettingsSchema, P>(
     }
 
     const controller = new AbortController();
-    const signal = deps.signal ? AbortSignal.any([deps.signal, controller.signal]) : controller.signal;
+    const stepTimeout = parsed.values.step_timeout;
+    const stopAt = typeof stepTimeout === "number" ? stepDeadline(stepTimeout) : undefined;
+    const signal = AbortSignal.any(
+      [deps.signal, controller.signal, stopAt].filter((one) => one !== undefined),
+    );
     const cleanupSignal = graceAfter(
       signal,
       (deps.cancelGraceMs ?? cancelGraceMs(deps.env)) - CLEANUP_MARGIN_MS,
@@ -179,6 +189,21 @@ async function publishOutputs(
         "The image runs as uid 1000 and the workspace belongs to root: add `user: root` to this step (Drone), or make the workspace writable in an earlier step.",
     );
   }
+}
+
+/** Aborts, like a cancel, when the whole step has run for `ms`. */
+function stepDeadline(ms: number): AbortSignal {
+  const deadline = new AbortController();
+  setTimeout(
+    () =>
+      deadline.abort(
+        new HangarError("E_STEP_TIMEOUT", `the step ran past its step_timeout of ${formatDuration(ms)}`, {
+          hint: "Raise step_timeout, or find in the log above what took so long.",
+        }),
+      ),
+    ms,
+  ).unref();
+  return deadline.signal;
 }
 
 /** A signal that aborts `graceMs` after `signal` does: what clean-up after a cancel runs under. */

@@ -355,6 +355,38 @@ describe("runPlugin", () => {
   });
 });
 
+describe("step_timeout", () => {
+  it("cancels the run when the whole step passes it, and clean-up still gets its grace", async () => {
+    const workspace = await tempDir();
+    const out = capture();
+    const seen: string[] = [];
+    const plugin: PluginDefinition<Record<string, never>, null> = {
+      name: "slow",
+      description: "waits until it is cancelled",
+      settings: {},
+      plan: () => null,
+      describe: () => "wait",
+      run: async (_plan, { signal, cleanupSignal }) => {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        seen.push(`cleanup aborted: ${cleanupSignal.aborted}`);
+        throw signal.reason;
+      },
+    };
+    const started = Date.now();
+    const code = await runPlugin(plugin, {
+      env: { DRONE: "true", PLUGIN_STEP_TIMEOUT: "1s" },
+      argv: [],
+      cwd: workspace,
+      ...out.streams,
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(code).toBe(EXIT_FAILED);
+    expect(seen).toEqual(["cleanup aborted: false"]);
+    expect(out.stderr).toContain("the step ran past its step_timeout of 1s [E_STEP_TIMEOUT]");
+  });
+});
+
 describe("main", () => {
   const mainUrl = new URL("../src/main.ts", import.meta.url).href;
 
