@@ -1,5 +1,5 @@
-import { looksLikePem, type Masker, textOrFile } from "@hangar/kit";
-import { parse as parseYaml } from "yaml";
+import { looksLikePem, type Masker, readWorkspaceFile, textOrFile } from "@hangar/kit";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 /**
  * How the plugin reaches the cluster: a kubeconfig (YAML or base64), or a server URL with a
@@ -77,10 +77,46 @@ export function maskKubeconfig(text: string, masker: Masker): void {
 /** `ca_cert` as PEM: inline PEM, base64 of PEM, or a workspace file. */
 export async function caCertificate(workspace: string, value: string): Promise<string> {
   const read = await textOrFile(workspace, value, {
+    setting: "ca_cert",
     inline: (text) => looksLikePem(text) || BASE64.test(text.trim()),
   });
   if (looksLikePem(read.text)) return read.text;
   const decoded = Buffer.from(read.text.trim(), "base64").toString("utf8");
   if (looksLikePem(decoded)) return decoded;
   throw new Error("holds no PEM certificate (inline, base64 or a workspace file)");
+}
+
+/** Kubeconfig keys that name a file, and the key that holds the same inline. */
+const FILE_KEYS: [section: "clusters" | "users", inner: "cluster" | "user", file: string, inline: string][] =
+  [
+    ["clusters", "cluster", "certificate-authority", "certificate-authority-data"],
+    ["users", "user", "client-certificate", "client-certificate-data"],
+    ["users", "user", "client-key", "client-key-data"],
+    ["users", "user", "tokenFile", "token"],
+  ];
+
+/**
+ * A kubeconfig's file references (`certificate-authority: ca.crt`, `tokenFile` …) are read
+ * through the kit's workspace reader and inlined: a path outside the workspace, or a link out
+ * of it, is refused, never read (a `tokenFile: /proc/self/environ` would send the runner's
+ * environment as the token).
+ */
+export async function inlineKubeconfigFiles(workspace: string, text: string): Promise<string> {
+  const parsed = parseYaml(text) as Record<string, { [key: string]: Record<string, unknown> }[] | undefined>;
+  let changed = false;
+  for (const [section, inner, fileKey, inlineKey] of FILE_KEYS) {
+    for (const entry of parsed?.[section] ?? []) {
+      const holder = entry?.[inner];
+      const file = holder?.[fileKey];
+      if (!holder || typeof file !== "string") continue;
+      const content = await readWorkspaceFile(workspace, file, {
+        setting: "kubeconfig",
+        maxBytes: 1024 * 1024,
+      });
+      holder[inlineKey] = inlineKey === "token" ? content.trim() : Buffer.from(content).toString("base64");
+      delete holder[fileKey];
+      changed = true;
+    }
+  }
+  return changed ? stringifyYaml(parsed) : text;
 }

@@ -6,7 +6,7 @@ import {
   type SettingsOf,
   slug,
 } from "@hangar/kit";
-import { caCertificate, kubeconfigProblem, kubeconfigText } from "./access.ts";
+import { caCertificate, inlineKubeconfigFiles, kubeconfigProblem, kubeconfigText } from "./access.ts";
 import { loadManifests } from "./manifests.ts";
 import { isClusterScoped } from "./scope.ts";
 import type { K3sDeploySchema } from "./settings.ts";
@@ -62,8 +62,15 @@ export async function checkSettings(
       ),
     );
   } else if (settings.kubeconfig !== undefined) {
-    const issue = kubeconfigProblem(kubeconfigText(settings.kubeconfig), settings.context);
+    const text = kubeconfigText(settings.kubeconfig);
+    const issue = kubeconfigProblem(text, settings.context);
     if (issue) problems.push(problem("kubeconfig", "E_SETTING_INVALID", issue));
+    else
+      await inlineKubeconfigFiles(build.workspace, text).catch((error: unknown) => {
+        problems.push(
+          problem("kubeconfig", "E_SETTING_INVALID", errorMessage(error).replace(/^kubeconfig: /, "")),
+        );
+      });
   } else if (!viaToken) {
     problems.push(
       problem(

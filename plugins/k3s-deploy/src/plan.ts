@@ -1,5 +1,12 @@
 import { type PlanContext, type SettingsOf, slug } from "@hangar/kit";
-import { type Access, caCertificate, kubeconfigServer, kubeconfigText, maskKubeconfig } from "./access.ts";
+import {
+  type Access,
+  caCertificate,
+  inlineKubeconfigFiles,
+  kubeconfigServer,
+  kubeconfigText,
+  maskKubeconfig,
+} from "./access.ts";
 import { parseSecrets, templateVars } from "./check.ts";
 import {
   applyOrder,
@@ -71,7 +78,7 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
   const access: Access = settings.kubeconfig
     ? {
         kind: "kubeconfig",
-        yaml: kubeconfigText(settings.kubeconfig),
+        yaml: await inlineKubeconfigFiles(build.workspace, kubeconfigText(settings.kubeconfig)),
         context: settings.context,
         server: kubeconfigServer(kubeconfigText(settings.kubeconfig), settings.context),
       }
