@@ -38,7 +38,8 @@ export const giteaReleaseSettings = {
   }),
   title: s.string()({ description: "Release title.", defaultText: "the tag", template: "text" }),
   note: s.string()({
-    description: "Release notes: Markdown text, or a workspace file holding them.",
+    description:
+      "Release notes: Markdown text, or a workspace file holding them (a symlink leading out of the workspace is refused).",
     expand: false,
   }),
   generate_notes: s.boolean({
@@ -60,7 +61,7 @@ export const giteaReleaseSettings = {
   }),
   checksum_file: s.string()({
     description:
-      "Name of the checksum asset; `{{ algorithm }}` is replaced by the algorithm, which it must contain when `checksum` lists several.",
+      "Name of the checksum asset (a name, not a path); `{{ algorithm }}` is replaced by the algorithm, which it must contain when `checksum` lists several.",
     default: "checksums.txt",
     expand: false,
   }),
@@ -86,7 +87,8 @@ export const giteaReleaseSettings = {
   ca_cert: s.string()({ description: "PEM certificate(s) to trust for Gitea, inline or a workspace path." }),
   parallel: s.integer({ min: 1, max: 8 })({ description: "Assets uploaded at once.", default: 3 }),
   timeout: s.duration({ min: 1000 })({
-    description: "Longest wait for any one API call to start answering (uploads may stream longer).",
+    description:
+      "Longest time one API call may take, its retries and the waits between them included. An upload may stream for longer, but fails when nothing moves for this long, or when its answer has not come this long after the file was sent.",
     default: 60_000,
   }),
 };
