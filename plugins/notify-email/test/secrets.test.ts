@@ -17,7 +17,7 @@ const PASSWORD = "Grüße-aus-Köln/2024+secret";
 const echoing = await testbed.smtp({
   mode: "starttls",
   auth: { username: USER, password: "the-right-one" },
-  echoCredentials: ["plain", "hex", "HEX", "json", "json-u"],
+  echoCredentials: ["plain", "hex", "HEX", "base64", "json", "json-u"],
 });
 const smtp = await testbed.smtp({ mode: "starttls", auth: { username: USER, password: PASSWORD } });
 afterAll(async () => {
