@@ -18,6 +18,17 @@ export {
   ensureDockerEngine,
   type IsolatedDockerd,
 } from "./docker-engine.ts";
+export { buildVariables, type SimulatedBuild } from "./drone-exec/build.ts";
+export { encodeSettings, encodeValue } from "./drone-exec/encode.ts";
+export {
+  type ExecuteOptions,
+  executePipeline,
+  type StepOutcome,
+  type StepReport,
+} from "./drone-exec/execute.ts";
+export { type Pipeline, type PipelineStep, readPipeline } from "./drone-exec/pipeline.ts";
+export { substitute } from "./drone-exec/substitute.ts";
+export { type BuildFacts, stepRuns, type When } from "./drone-exec/when.ts";
 export {
   DRONE_WORKSPACE,
   type DroneStepOptions,
@@ -57,6 +68,17 @@ export type {
 } from "./kubernetes/options.ts";
 export { startKubernetesStandIn } from "./kubernetes/server.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
+export type {
+  ProxmoxRequest,
+  ProxmoxStandIn,
+  ProxmoxStandInOptions,
+  SeedVm,
+  TaskSnapshot,
+  TaskType,
+  VmSnapshot,
+} from "./proxmox/options.ts";
+export { guestAddress } from "./proxmox/routes.ts";
+export { startProxmoxStandIn } from "./proxmox/server.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";
 export type { SmtpFailure, SmtpStage } from "./smtp-faults.ts";

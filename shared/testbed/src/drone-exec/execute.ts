@@ -1,0 +1,107 @@
+import { type DroneStepOptions, type DroneStepResult, runDroneStep } from "../drone-step.ts";
+import { buildFacts, buildVariables, type SimulatedBuild } from "./build.ts";
+import { encodeEnvironment, encodeSettings } from "./encode.ts";
+import { type PipelineStep, readPipeline } from "./pipeline.ts";
+import { stepRuns } from "./when.ts";
+
+export type StepOutcome = "success" | "failure" | "skipped" | "not run";
+
+export interface StepReport {
+  name: string;
+  image: string;
+  outcome: StepOutcome;
+  /** Why a step was skipped or not run. */
+  why?: string;
+  durationMs: number;
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export interface ExecuteOptions {
+  /** The `.drone.yml` text. */
+  pipeline: string;
+  build: SimulatedBuild;
+  /** Host folder mounted as the workspace (the repository's files). */
+  workspace: string;
+  /** `from_secret` values. */
+  secrets: Readonly<Record<string, string>>;
+  /** More variables for the YAML's `${…}` substitution, as `drone exec --env-file` gives them. */
+  variables?: Readonly<Record<string, string>>;
+  /** The local image for a step's image, or undefined for a step this runner does not run. */
+  image: (step: PipelineStep) => string | undefined;
+  runStep?: (options: DroneStepOptions) => Promise<DroneStepResult>;
+  onStep?: (report: StepReport) => void;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs a pipeline's plugin steps in order the way Drone does: `when` decides each step against
+ * the build and its status so far, a failed step makes the build a failure (so later
+ * `status: [failure]` steps run), and each plugin gets its settings as `PLUGIN_*`, its
+ * `environment:` and the build's `DRONE_*` variables, with the workspace mounted.
+ */
+export async function executePipeline(
+  options: ExecuteOptions,
+): Promise<{ status: "success" | "failure"; steps: StepReport[] }> {
+  const { build } = options;
+  const vars = { ...buildVariables(build, "success", []), ...options.variables };
+  const pipeline = readPipeline(options.pipeline, vars);
+  const run = options.runStep ?? runDroneStep;
+  const failed: string[] = [];
+  const steps: StepReport[] = [];
+  const report = (step: StepReport) => {
+    steps.push(step);
+    options.onStep?.(step);
+  };
+  for (const [index, step] of pipeline.steps.entries()) {
+    const status = failed.length > 0 ? "failure" : "success";
+    const decision = stepRuns(step.when, buildFacts(build, status));
+    if (!decision.runs) {
+      report({ name: step.name, image: step.image, outcome: "skipped", why: decision.why, durationMs: 0 });
+      continue;
+    }
+    const image = options.image(step);
+    if (!image) {
+      report({
+        name: step.name,
+        image: step.image,
+        outcome: "not run",
+        why: "not a hangar plugin",
+        durationMs: 0,
+      });
+      continue;
+    }
+    const secret = (name: string) => options.secrets[name];
+    const settings = encodeSettings(step.settings, secret);
+    const environment = encodeEnvironment(step.environment, secret);
+    const env = {
+      ...buildVariables(build, status, failed),
+      DRONE_STEP_NAME: step.name,
+      DRONE_STEP_NUMBER: String(index + 1),
+      ...environment.env,
+      ...settings.env,
+    };
+    const started = Date.now();
+    const result = await run({
+      image,
+      env,
+      workspace: options.workspace,
+      timeoutMs: options.timeoutMs ?? 300_000,
+    });
+    const outcome = result.exitCode === 0 ? "success" : "failure";
+    if (outcome === "failure") failed.push(step.name);
+    const missing = [...settings.missingSecrets, ...environment.missingSecrets];
+    report({
+      name: step.name,
+      image: step.image,
+      outcome,
+      ...(missing.length > 0 ? { why: `secrets not in the secrets file: ${missing.join(", ")}` } : {}),
+      durationMs: Date.now() - started,
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+    });
+  }
+  return { status: failed.length > 0 ? "failure" : "success", steps };
+}

@@ -1,0 +1,40 @@
+import { parseAllDocuments } from "yaml";
+import { substitute } from "./substitute.ts";
+import type { When } from "./when.ts";
+
+export interface PipelineStep {
+  name: string;
+  image: string;
+  settings?: Record<string, unknown>;
+  environment?: Record<string, unknown>;
+  commands?: string[];
+  when?: When;
+}
+
+export interface Pipeline {
+  name: string;
+  steps: PipelineStep[];
+}
+
+/**
+ * The first `kind: pipeline` of type docker in a `.drone.yml`, after Drone's `${VAR}`
+ * substitution with the build's variables (and any others given, as `drone exec --env-file` does).
+ */
+export function readPipeline(text: string, vars: Readonly<Record<string, string | undefined>>): Pipeline {
+  const documents = parseAllDocuments(substitute(text, vars));
+  for (const document of documents) {
+    if (document.errors.length > 0) throw new Error(`.drone.yml: ${document.errors[0]?.message}`);
+    const value = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null;
+    if (!value || value.kind !== "pipeline" || (value.type ?? "docker") !== "docker") continue;
+    const steps = value.steps;
+    if (!Array.isArray(steps)) throw new Error(`.drone.yml: pipeline "${String(value.name)}" has no steps`);
+    const problems: string[] = [];
+    for (const [index, step] of steps.entries()) {
+      if (typeof step?.name !== "string") problems.push(`step ${index + 1} has no name`);
+      if (typeof step?.image !== "string") problems.push(`step ${step?.name ?? index + 1} has no image`);
+    }
+    if (problems.length > 0) throw new Error(`.drone.yml: ${problems.join("; ")}`);
+    return { name: String(value.name ?? "default"), steps: steps as PipelineStep[] };
+  }
+  throw new Error(".drone.yml holds no `kind: pipeline` of type docker");
+}
