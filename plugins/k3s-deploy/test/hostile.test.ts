@@ -1,3 +1,4 @@
+import { runPlugin } from "@hangar/kit";
 import {
   createTlsCertificate,
   type HostileServer,
@@ -5,7 +6,6 @@ import {
   startHostileServer,
   type TlsCertificate,
 } from "@hangar/testbed";
-import { runPlugin } from "@hangar/kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { k3sDeploy } from "../src/plugin.ts";
 import { droneEnv, WEB, workspaceWith } from "./helpers.ts";
@@ -32,7 +32,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function run(mode: "black-hole" | "endless" | "echo", extra: Record<string, string>, signal?: AbortSignal) {
+async function run(
+  mode: "black-hole" | "endless" | "echo",
+  extra: Record<string, string>,
+  signal?: AbortSignal,
+) {
   server = await startHostileServer({ mode, tls: certificate });
   let output = "";
   const write = (chunk: string) => {
