@@ -94,3 +94,11 @@ export { type Sshd, type SshdOptions, sshFingerprint, startSshd } from "./sshd.t
 export { makeTempDir, type TempDir } from "./temp-dir.ts";
 export { testbed } from "./testbed.ts";
 export { type WaitOptions, waitUntil } from "./wait.ts";
+export {
+  type LocalBuildOptions,
+  type LocalBuildResult,
+  localImage,
+  readSecretsFile,
+  runLocalBuild,
+  stepTable,
+} from "./drone-exec/local-build.ts";

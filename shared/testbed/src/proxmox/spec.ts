@@ -1,0 +1,213 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { TestbedUnavailableError } from "../availability.ts";
+import { specsDir } from "../gitea/spec.ts";
+import { checkFormat } from "./formats.ts";
+
+/**
+ * The Proxmox VE API schema as the API viewer has it (shared/testbed/specs/proxmox-ve-api.json):
+ * a tree of nodes with `path`, `children` and `info[METHOD].parameters.properties`. The stand-in
+ * checks every request's parameters against it the way pve-api-daemon's JSONSchema does, with
+ * the same messages, so a client that gets past the stand-in gets past a real node.
+ */
+
+export interface ParameterSchema {
+  type?: string;
+  format?: string | Record<string, ParameterSchema & { default_key?: number; format_description?: string }>;
+  optional?: number;
+  enum?: string[];
+  pattern?: string;
+  minimum?: number | string;
+  maximum?: number | string;
+  maxLength?: number;
+  default_key?: number;
+  requires?: string;
+}
+
+export interface ApiMethod {
+  method: string;
+  path: string;
+  name: string;
+  allowtoken: boolean;
+  protected: boolean;
+  properties: Record<string, ParameterSchema>;
+  additionalProperties: boolean;
+}
+
+interface RawNode {
+  path: string;
+  children?: RawNode[];
+  info?: Record<
+    string,
+    {
+      name: string;
+      allowtoken?: number;
+      protected?: number;
+      parameters?: { properties?: Record<string, ParameterSchema>; additionalProperties?: number };
+    }
+  >;
+}
+
+interface Route {
+  path: string;
+  segments: string[];
+  methods: Map<string, ApiMethod>;
+}
+
+export interface Matched {
+  path: string;
+  params: Record<string, string>;
+  methods: ReadonlyMap<string, ApiMethod>;
+}
+
+export class ProxmoxSpec {
+  readonly #routes: Route[] = [];
+
+  constructor(tree: RawNode[]) {
+    const visit = (node: RawNode) => {
+      const methods = new Map<string, ApiMethod>();
+      for (const [method, info] of Object.entries(node.info ?? {})) {
+        methods.set(method, {
+          method,
+          path: node.path,
+          name: info.name,
+          allowtoken: info.allowtoken !== 0,
+          protected: info.protected === 1,
+          properties: info.parameters?.properties ?? {},
+          additionalProperties: info.parameters?.additionalProperties === 1,
+        });
+      }
+      this.#routes.push({ path: node.path, segments: node.path.split("/").slice(1), methods });
+      for (const child of node.children ?? []) visit(child);
+    };
+    for (const root of tree) visit(root);
+  }
+
+  get routeCount(): number {
+    return this.#routes.length;
+  }
+
+  /** The route of a path below /api2/json; static segments win over `{param}` ones. */
+  match(path: string): Matched | undefined {
+    const parts = path.split("/").slice(1);
+    let best: { route: Route; params: Record<string, string>; score: number } | undefined;
+    for (const route of this.#routes) {
+      if (route.segments.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let score = 0;
+      let ok = true;
+      route.segments.forEach((segment, index) => {
+        const part = parts[index] ?? "";
+        const name = /^\{(.+)\}$/.exec(segment)?.[1];
+        if (name !== undefined) {
+          if (part === "") ok = false;
+          params[name] = safeDecode(part);
+        } else if (segment === part) score++;
+        else ok = false;
+      });
+      if (ok && (!best || score > best.score)) best = { route, params, score };
+    }
+    return best && { path: best.route.path, params: best.params, methods: best.route.methods };
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `net0` is declared as `net[n]`. */
+function propertyFor(method: ApiMethod, name: string): ParameterSchema | undefined {
+  const direct = method.properties[name];
+  if (direct) return direct;
+  const indexed = /^([a-z]+)(\d+)$/.exec(name);
+  return indexed ? method.properties[`${indexed[1]}[n]`] : undefined;
+}
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
+
+/**
+ * Checks request parameters (path, query and form merged, as pve-api-daemon does) and returns
+ * Proxmox's `errors` map: parameter name → message. Empty when the request may proceed.
+ */
+export function verifyParameters(method: ApiMethod, params: Record<string, string>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    const schema = propertyFor(method, name);
+    if (!schema) {
+      if (!method.additionalProperties)
+        errors[name] =
+          "property is not defined in schema and the schema does not allow additional properties";
+      continue;
+    }
+    const problem = checkValue(schema, value);
+    if (problem) errors[name] = problem;
+  }
+  for (const [name, schema] of Object.entries(method.properties)) {
+    if (name.includes("[n]") || schema.optional === 1) continue;
+    if (params[name] === undefined && errors[name] === undefined)
+      errors[name] = "property is missing and it is not optional";
+  }
+  return errors;
+}
+
+export function checkValue(schema: ParameterSchema, value: string): string | undefined {
+  switch (schema.type) {
+    case "integer": {
+      if (!/^-?\d+$/.test(value)) return `type check ('integer') failed - got '${value}'`;
+      const number = Number(value);
+      if (schema.minimum !== undefined && number < Number(schema.minimum))
+        return `value must have a minimum value of ${schema.minimum}`;
+      if (schema.maximum !== undefined && number > Number(schema.maximum))
+        return `value must have a maximum value of ${schema.maximum}`;
+      break;
+    }
+    case "number":
+      if (!/^-?\d+(\.\d+)?$/.test(value)) return `type check ('number') failed - got '${value}'`;
+      break;
+    case "boolean":
+      if (!TRUE.includes(value.toLowerCase()) && !FALSE.includes(value.toLowerCase()))
+        return `type check ('boolean') failed - got '${value}'`;
+      break;
+  }
+  if (schema.enum && !schema.enum.includes(value))
+    return `value '${value}' does not have a value in the enumeration '${schema.enum.join(", ")}'`;
+  if (schema.maxLength !== undefined && value.length > schema.maxLength)
+    return `value may only be ${schema.maxLength} characters long`;
+  if (schema.pattern && !new RegExp(`^(?:${schema.pattern})$`).test(value))
+    return "value does not match the regex pattern";
+  if (schema.format !== undefined) return checkFormat(schema.format, value);
+  return undefined;
+}
+
+export function isTrue(value: string | undefined): boolean {
+  return value !== undefined && TRUE.includes(value.toLowerCase());
+}
+
+export const PROXMOX_SPEC_FILE = "proxmox-ve-api.json";
+
+const cache = new Map<string, Promise<ProxmoxSpec>>();
+
+/** Reads the repository's copy of the schema once per process. */
+export function loadProxmoxSpec(dir?: string): Promise<ProxmoxSpec> {
+  const file = resolve(specsDir(dir), PROXMOX_SPEC_FILE);
+  let loading = cache.get(file);
+  if (!loading) {
+    loading = readFile(file, "utf8").then(
+      (text) => new ProxmoxSpec(JSON.parse(text) as RawNode[]),
+      (error: unknown) => {
+        cache.delete(file);
+        throw new TestbedUnavailableError(
+          "the Proxmox VE stand-in",
+          `cannot read the Proxmox VE API schema ${file} (${error instanceof Error ? error.message : String(error)})`,
+        );
+      },
+    );
+    cache.set(file, loading);
+  }
+  return loading;
+}
