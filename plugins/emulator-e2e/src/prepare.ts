@@ -1,0 +1,51 @@
+import path from "node:path";
+import { HangarError, type Logger } from "@hangar/kit";
+import type { E2ePlan } from "./plan.ts";
+import type { Processes } from "./processes.ts";
+import type { Runner } from "./runner.ts";
+
+const ANIMATION_SCALES = ["window_animation_scale", "transition_animation_scale", "animator_duration_scale"];
+
+/** Unlock, animations off, logcat into the artifacts, the APK installed. */
+export async function prepareDevice(
+  runner: Runner,
+  plan: E2ePlan,
+  apkOnRunner: string,
+  processes: Processes,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const adb = async (args: string[], what: string, timeoutMs = 60_000) => {
+    const result = await runner.run(plan.sdk.adb, ["-s", plan.emulator.serial, ...args], {
+      signal,
+      timeoutMs,
+    });
+    // `adb install` says Failure [INSTALL_FAILED_…] and may still exit 0 on old platform-tools.
+    const failure = /^(Failure|Error)\b.*$|^adb: failed.*$/m.exec(`${result.stdout}\n${result.stderr}`);
+    if (result.exitCode !== 0 || failure) {
+      const detail =
+        failure?.[0] ??
+        (`${result.stderr}\n${result.stdout}`.trim().split("\n").pop() ||
+          `exit ${result.exitCode ?? "killed"}`);
+      throw new HangarError("E_ADB", `${what} failed: ${detail}`);
+    }
+    return result;
+  };
+  log.section("preparing the device");
+  processes.logcat = await runner.start(
+    "logcat",
+    plan.sdk.adb,
+    ["-s", plan.emulator.serial, "logcat", "-v", "threadtime"],
+    {
+      logFile: path.join(plan.artifacts.absolute, "logcat.txt"),
+    },
+  );
+  await adb(["shell", "input", "keyevent", "82"], "unlocking the screen");
+  if (plan.disableAnimations) {
+    for (const scale of ANIMATION_SCALES) {
+      await adb(["shell", "settings", "put", "global", scale, "0"], `setting ${scale}`);
+    }
+  }
+  await adb(["install", "-r", "-t", apkOnRunner], "installing the app", 10 * 60_000);
+  log.success(`installed ${path.basename(apkOnRunner)} on ${plan.emulator.serial}`);
+}

@@ -1,0 +1,13 @@
+import type { Started } from "./runner.ts";
+
+/** What the step started, so clean-up stops exactly that, whatever went wrong in between. */
+export interface Processes {
+  emulator?: Started;
+  logcat?: Started;
+  appium?: Started;
+  /** Where the Appium this step started answers (for ending its sessions). */
+  appiumUrl?: string;
+  wdio?: Started;
+  /** An adb server was used on the runner (local mode: stopped at the end). */
+  adbUsed?: boolean;
+}
