@@ -6,9 +6,10 @@ import {
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
+import { unrepresentable } from "./dotenv.ts";
 import { knownHostsEntries } from "./host-key.ts";
 import { parseHost } from "./hosts.ts";
-import { readKeyFile, readKnownHosts, regularFile } from "./inputs.ts";
+import { composeFileProblem, readKeyFile, readKnownHosts, withoutSetting } from "./inputs.ts";
 import { dotenvPath, projectFromRepo } from "./plan.ts";
 import type { ComposeDeploySchema } from "./settings.ts";
 
@@ -46,7 +47,12 @@ export async function checkSettings(
     const key = await readKeyFile(build.workspace, settings.key_path).catch((error: unknown) => error);
     if (key instanceof Error) {
       problems.push(
-        problem("key_path", "E_SETTING_FILE", `cannot be read: ${key.message}`, settings.key_path),
+        problem(
+          "key_path",
+          "E_SETTING_FILE",
+          `cannot be read: ${withoutSetting(key, "key_path")}`,
+          settings.key_path,
+        ),
       );
     } else if (!looksLikePem(String(key))) {
       problems.push(problem("key_path", "E_SETTING_KEY", "does not hold a private key", settings.key_path));
@@ -57,7 +63,13 @@ export async function checkSettings(
     (error: unknown) => error,
   );
   if (knownHosts instanceof Error) {
-    problems.push(problem("known_hosts", "E_SETTING_FILE", `cannot be read: ${knownHosts.message}`));
+    problems.push(
+      problem(
+        "known_hosts",
+        "E_SETTING_FILE",
+        `cannot be read: ${withoutSetting(knownHosts, "known_hosts")}`,
+      ),
+    );
   } else if (typeof knownHosts === "string" && knownHostsEntries(knownHosts).length === 0) {
     problems.push(problem("known_hosts", "E_SETTING_INVALID", "holds no `host keytype key` line"));
   }
@@ -94,7 +106,7 @@ export async function checkSettings(
       );
     }
     if (settings.proxy_key_path) {
-      const key = await readKeyFile(build.workspace, settings.proxy_key_path).catch(
+      const key = await readKeyFile(build.workspace, settings.proxy_key_path, "proxy_key_path").catch(
         (error: unknown) => error,
       );
       if (key instanceof Error)
@@ -102,7 +114,7 @@ export async function checkSettings(
           problem(
             "proxy_key_path",
             "E_SETTING_FILE",
-            `cannot be read: ${key.message}`,
+            `cannot be read: ${withoutSetting(key, "proxy_key_path")}`,
             settings.proxy_key_path,
           ),
         );
@@ -124,7 +136,7 @@ export async function checkSettings(
   }
 
   for (const file of settings.compose_files ?? []) {
-    const problemText = await regularFile(build.workspace, file);
+    const problemText = await composeFileProblem(build.workspace, file);
     if (problemText) problems.push(problem("compose_files", "E_SETTING_FILE", problemText, file));
   }
   if (settings.env_files?.length) {
@@ -145,9 +157,16 @@ export async function checkSettings(
       problem("env", "E_SETTING_INVALID", `has names that are not variable names: ${badNames.join(", ")}`),
     );
   }
+  for (const [name, value] of Object.entries(settings.env ?? {})) {
+    const why = unrepresentable(value);
+    if (why) problems.push(problem("env", "E_SETTING_DOTENV", `${name}'s value ${why}`, value));
+  }
   for (const name of settings.env_secrets ?? []) {
     const value = env[name];
     log.mask.add(value);
+    // The value is secret: the message names the variable only.
+    const why = value === undefined ? undefined : unrepresentable(value);
+    if (why) problems.push(problem("env_secrets", "E_SETTING_DOTENV", `${name}'s value ${why}`));
     if (value === undefined || value === "") {
       problems.push(
         problem(

@@ -3,6 +3,7 @@ import type { NodeSSH } from "node-ssh";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { checkHostKey, type HostKeyPolicy, type HostKeyVerdict } from "./host-key.ts";
 import type { HostAddress } from "./hosts.ts";
+import { lineWriter } from "./lines.ts";
 import { shellJoin } from "./shell.ts";
 
 /** How to log in to one SSH server. */
@@ -45,6 +46,13 @@ export interface RemoteHost {
   exec(command: RemoteCommand, options?: RemoteExecOptions): Promise<RemoteResult>;
   sftp(): Promise<SFTPWrapper>;
   forward(host: string, port: number): Promise<ClientChannel>;
+  /**
+   * Starts a command on its own channel with no deadline and no cancel: for a process that must
+   * live exactly as long as the connection (the deploy lock's holder).
+   */
+  channel(script: string): Promise<ClientChannel>;
+  /** The same host, with commands stopped by `signal` instead (clean-up after a cancel). */
+  withSignal(signal: AbortSignal): RemoteHost;
   close(): void;
 }
 
@@ -199,13 +207,20 @@ function forwardOut(ssh: NodeSSH, host: string, port: number): Promise<ClientCha
   });
 }
 
-function remoteHost(ssh: NodeSSH, label: string, options: ConnectorOptions, log: Logger): RemoteHost {
-  let sftp: Promise<SFTPWrapper> | undefined;
+function remoteHost(
+  ssh: NodeSSH,
+  label: string,
+  options: ConnectorOptions,
+  log: Logger,
+  shared: { sftp?: Promise<SFTPWrapper> } = {},
+): RemoteHost {
   return {
     label,
     async exec(command, execOptions = {}) {
       const text = "script" in command ? command.script : shellJoin(command);
       const display = "script" in command ? (command.display ?? text) : text;
+      // After a cancel nothing new starts on the cancelled signal; clean-up uses `withSignal`.
+      options.signal?.throwIfAborted();
       if (!execOptions.quiet) log.info(`+ ${display}`);
       const timeoutMs = execOptions.timeoutMs ?? options.commandTimeoutMs;
       let channel: ClientChannel | undefined;
@@ -254,30 +269,17 @@ function remoteHost(ssh: NodeSSH, label: string, options: ConnectorOptions, log:
       }
     },
     sftp() {
-      sftp ??= ssh.requestSFTP();
-      return sftp;
+      shared.sftp ??= ssh.requestSFTP();
+      return shared.sftp;
     },
     forward: (host, port) => forwardOut(ssh, host, port),
+    channel: (script) =>
+      new Promise((resolve, reject) => {
+        const client = ssh.connection;
+        if (!client) return reject(new Error("the SSH connection is closed"));
+        client.exec(script, (error, channel) => (error ? reject(error) : resolve(channel)));
+      }),
+    withSignal: (signal) => remoteHost(ssh, label, { ...options, signal }, log, shared),
     close: () => ssh.dispose(),
-  };
-}
-
-/** Splits a stream of chunks into whole lines (compose redraws progress with \r). */
-function lineWriter(emit: (line: string) => void): { write: (chunk: Buffer) => void; flush: () => void } {
-  let pending = "";
-  const flushLines = (final: boolean) => {
-    const parts = pending.split(/\r?\n|\r/);
-    pending = final ? "" : (parts.pop() ?? "");
-    for (const line of parts) if (line.trim() !== "") emit(line.trimEnd());
-  };
-  return {
-    write: (chunk) => {
-      pending += chunk.toString("utf8");
-      flushLines(false);
-    },
-    flush: () => {
-      if (pending !== "") pending += "\n";
-      flushLines(true);
-    },
   };
 }

@@ -1,26 +1,23 @@
-import { errorMessage, HangarError, type Logger } from "@hangar/kit";
-import { type ComposeCommand, composeArgv, projectContainers, type StackFiles } from "./compose.ts";
+import { errorMessage, type Logger } from "@hangar/kit";
+import { composeArgv } from "./compose.ts";
 import type { RemoteHost } from "./connection.ts";
-import { renderDotenv } from "./dotenv.ts";
+import { acquireLock } from "./lock.ts";
 import type { DeployPlan } from "./plan.ts";
+import { prepare, showFailure, stackIn, upload } from "./prepare.ts";
 import { type HttpProbe, ProofFailed, verifyUrl, waitForServices } from "./proof.ts";
 import {
   finishRelease,
-  installRelease,
   listReleases,
-  MANIFEST,
   parentDirs,
   probeHost,
-  type ReleaseLayout,
-  type ReleaseManifest,
+  readManifest,
   releaseLayout,
   releasesToPrune,
   removeDockerConfig,
   removeRelease,
-  type UploadItem,
-  uploadFiles,
 } from "./release.ts";
 import { rollBack } from "./rollback.ts";
+import { buildOf, type RunningRelease, readRunning, removeStaleDockerConfigs } from "./running.ts";
 import { remoteJoin } from "./shell.ts";
 
 /** What happened on one host. */
@@ -34,39 +31,65 @@ export interface HostOutcome {
   /** Why the deploy failed, and what was done about it. */
   failure?: string | undefined;
   rollback?: string | undefined;
+  /** Why nothing was deployed: a newer build runs there (`skipped: build 3 is deployed, …`). */
+  skipped?: string | undefined;
   pruned?: string[] | undefined;
+  /** What `current` names at the end, read back from the host. */
+  running?: RunningRelease | undefined;
 }
 
 export interface DeployDeps {
   log: Logger;
   /** How `verify_url` is fetched: on the host or from the runner. */
   probe: (remote: RemoteHost) => HttpProbe;
+  /** Aborted by a cancel: nothing new starts. */
   signal?: AbortSignal | undefined;
+  /** Aborted when the grace period after a cancel runs out: what the rollback runs under. */
+  cleanupSignal: AbortSignal;
   now: () => Date;
 }
 
-/** The stack as compose addresses it inside one release directory. */
-export function stackIn(
-  plan: Pick<DeployPlan, "project" | "composeFiles" | "dotenv">,
-  dir: string,
-): StackFiles {
-  return {
-    project: plan.project,
-    composeFiles: plan.composeFiles.map((file) => remoteJoin(dir, file)),
-    envFile: plan.dotenv ? remoteJoin(dir, plan.dotenv.path) : undefined,
-  };
-}
-
 /**
- * One host, on one connection: upload the release, install it, check and pull, `up`, prove it;
- * then make it current, or show why not and bring the previous release back.
- *
- * Throws when the deploy fails before `up` (nothing that runs was changed, and the new release
- * directory is removed again); returns `ok: false` when it failed after, with what the rollback did.
+ * One host, on one connection, holding the target's lock from the first look at the host to
+ * the last word about it: a second build's deploy waits, and then sees what this one left.
  */
 export async function deployToHost(
   plan: DeployPlan,
   remote: RemoteHost,
+  deps: DeployDeps,
+): Promise<HostOutcome> {
+  const lock = await acquireLock(remote, {
+    target: plan.target,
+    release: plan.release,
+    build: plan.build,
+    timeoutMs: plan.lockTimeoutMs,
+    now: deps.now,
+    log: deps.log,
+    signal: deps.signal,
+  });
+  const cleanup = remote.withSignal(deps.cleanupSignal);
+  try {
+    await removeStaleDockerConfigs(remote, plan.target, deps.log);
+    const outcome = await deployLocked(plan, remote, cleanup, deps);
+    outcome.running = await readRunning(cleanup, plan.target).catch(() => undefined);
+    return outcome;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Upload the release, install it, check and pull, `up`, prove it; then make it current, or show
+ * why not and bring the previous release back. A cancel after `up` (SIGTERM while waiting for
+ * health) rolls back too, under the clean-up signal, and says so.
+ *
+ * Throws when the deploy fails before `up` (nothing that runs was changed, and the new release
+ * directory is removed again); returns `ok: false` when it failed after, with what the rollback did.
+ */
+async function deployLocked(
+  plan: DeployPlan,
+  remote: RemoteHost,
+  cleanup: RemoteHost,
   deps: DeployDeps,
 ): Promise<HostOutcome> {
   const { log } = deps;
@@ -81,8 +104,6 @@ export async function deployToHost(
       ? `current release: ${state.current}${state.current === layout.name ? " (this one, deployed again)" : ""}`
       : "first deploy to this host: there is no current release",
   );
-  // A re-run of the release that is current goes back to the one before it on failure.
-  const rollbackTo = state.current !== layout.name ? state.current : state.previous;
   const outcome: HostOutcome = {
     host: remote.label,
     ok: false,
@@ -90,13 +111,22 @@ export async function deployToHost(
     compose: composeName,
   };
 
+  const newer = await newerBuildDeployed(plan, remote, state.current, log);
+  if (newer) {
+    await removeRelease(cleanup, { ...layout, dir: layout.staging });
+    log.info(newer);
+    return { ...outcome, ok: true, skipped: newer };
+  }
+  // A re-run of the release that is current goes back to the one before it on failure.
+  const rollbackTo = state.current !== layout.name ? state.current : state.previous;
+
   await upload(plan, remote, layout, compose, log).catch(async (error: unknown) => {
-    await removeRelease(remote, { ...layout, dir: layout.staging });
+    await removeRelease(cleanup, { ...layout, dir: layout.staging });
     throw error;
   });
   let dockerConfig: string | undefined;
   try {
-    const services = await prepare(plan, remote, layout, compose, state, deps, (dir) => {
+    const services = await prepare(plan, remote, layout, compose, state, { ...deps, cleanup }, (dir) => {
       dockerConfig = dir;
     });
     const stack = stackIn(plan, layout.dir);
@@ -120,12 +150,17 @@ export async function deployToHost(
         outcome.verifiedUrl = plan.verify.url;
       }
     } catch (error) {
-      if (deps.signal?.aborted) throw error;
-      outcome.failure = `release ${layout.name} failed: ${errorMessage(error)}`;
+      // Cancelled after `up`: the host may run the new release, unproven. Put the old one back.
+      const cancelled = deps.signal?.aborted === true;
+      outcome.failure = cancelled
+        ? `the deploy of release ${layout.name} was cancelled after \`up\``
+        : `release ${layout.name} failed: ${errorMessage(error)}`;
       log.error(`${remote.label}: ${outcome.failure}`);
-      const failing = error instanceof ProofFailed && error.services.length > 0 ? error.services : services;
-      await showFailure(remote, compose, stack, failing, log);
-      outcome.rollback = await rollBack(remote, {
+      if (!cancelled) {
+        const failing = error instanceof ProofFailed && error.services.length > 0 ? error.services : services;
+        await showFailure(remote, compose, stack, failing, log);
+      }
+      const rollback = await rollBack(cleanup, {
         plan,
         compose,
         failed: stack,
@@ -133,16 +168,18 @@ export async function deployToHost(
         services: selected,
         dockerConfig,
         log,
-        probe: deps.probe(remote),
-        signal: deps.signal,
+        probe: deps.probe(cleanup),
+        signal: deps.cleanupSignal,
       });
+      outcome.rollback = cancelled ? `cancelled: ${rollback}` : rollback;
       log.info(outcome.rollback);
       return outcome;
     }
 
+    // Proven: the switch is done even when a cancel comes now, so `current` names what runs.
     const keep = [layout.name, state.current === layout.name ? state.previous : state.current];
-    outcome.pruned = releasesToPrune(await listReleases(remote, layout), plan.keepReleases, keep);
-    await finishRelease(remote, layout, { wasCurrent: state.current, prune: outcome.pruned, dockerConfig });
+    outcome.pruned = releasesToPrune(await listReleases(cleanup, layout), plan.keepReleases, keep);
+    await finishRelease(cleanup, layout, { wasCurrent: state.current, prune: outcome.pruned, dockerConfig });
     dockerConfig = undefined;
     log.info(`${remoteJoin(plan.target, "current")} → releases/${layout.name}`);
     if (outcome.pruned.length > 0) log.info(`removed old release(s): ${outcome.pruned.join(", ")}`);
@@ -150,124 +187,30 @@ export async function deployToHost(
     outcome.ok = true;
     return outcome;
   } finally {
-    if (dockerConfig) await removeDockerConfig(remote, dockerConfig);
+    if (dockerConfig) await removeDockerConfig(cleanup, dockerConfig);
   }
-}
-
-/** Uploads the files into the staging directory; the `.env` is rendered for the host's compose. */
-async function upload(
-  plan: DeployPlan,
-  remote: RemoteHost,
-  layout: ReleaseLayout,
-  compose: ComposeCommand,
-  log: Logger,
-): Promise<void> {
-  const items: UploadItem[] = plan.files.map((file) => ({
-    relative: file.relative,
-    source: { file: file.absolute },
-  }));
-  if (plan.dotenv) {
-    // Holds the secrets: readable by the SSH user only.
-    const content = renderDotenv(plan.dotenv.entries, compose.flavour);
-    items.push({ relative: plan.dotenv.path, source: { content }, mode: 0o600 });
-  }
-  await uploadFiles(remote, layout.staging, items);
-  log.info(`uploaded ${items.map((item) => item.relative).join(", ")} over SFTP`);
 }
 
 /**
- * Installs the release and logs in, then lets compose check the files and list the services
- * while it pulls (two Python starts in parallel, for compose v1). A failure here has changed
- * nothing that runs: the new release directory is removed again, unless `current` or `previous`
- * names it. Returns the services to wait for.
+ * No time travel: when `current` names a newer build than this one, the sentence that says
+ * why this deploy is skipped. A `promote` or `rollback` event, or `force`, deploys it anyway.
  */
-async function prepare(
+async function newerBuildDeployed(
   plan: DeployPlan,
   remote: RemoteHost,
-  layout: ReleaseLayout,
-  compose: ComposeCommand,
-  state: { current?: string | undefined; previous?: string | undefined },
-  { log, now }: Pick<DeployDeps, "log" | "now">,
-  onLogin: (dockerConfig: string) => void,
-): Promise<string[]> {
-  try {
-    const dockerConfig = await installRelease(remote, layout, plan.registry);
-    if (dockerConfig) onLogin(dockerConfig);
-    log.info(`release directory ${layout.dir} is in place`);
-    const stack = stackIn(plan, layout.dir);
-    const [checked, pulled] = await Promise.allSettled([
-      remote.exec(composeArgv(compose, stack, undefined, "config", "--services")),
-      plan.pull
-        ? remote.exec(composeArgv(compose, stack, dockerConfig, "pull", ...(plan.services ?? [])), {
-            stream: true,
-          })
-        : Promise.resolve(undefined),
-    ]);
-    if (checked.status === "rejected") throw checked.reason;
-    if (pulled.status === "rejected") throw pulled.reason;
-
-    const known = checked.value.stdout
-      .split("\n")
-      .map((line) => line.trim())
-      .filter(Boolean);
-    const unknown = (plan.services ?? []).filter((service) => !known.includes(service));
-    if (unknown.length > 0) {
-      throw new HangarError(
-        "E_UNKNOWN_SERVICE",
-        `the compose files have no service ${unknown.join(", ")} (they have ${known.join(", ")})`,
-        { hint: "Fix `services`, or add the service to the compose files." },
-      );
-    }
-    const services = plan.services ?? known;
-    const manifest: ReleaseManifest = {
-      release: layout.name,
-      project: plan.project,
-      composeFiles: plan.composeFiles,
-      envFile: plan.dotenv?.path,
-      services,
-      deployedAt: now().toISOString(),
-    };
-    await uploadFiles(remote, layout.dir, [
-      { relative: MANIFEST, source: { content: `${JSON.stringify(manifest, null, 2)}\n` } },
-    ]);
-    return services;
-  } catch (error) {
-    if (![state.current, state.previous].includes(layout.name)) await removeRelease(remote, layout);
-    const kept = state.current ? `: ${state.current} is still the current release` : "";
-    throw new HangarError(
-      error instanceof HangarError ? error.code : "E_PREPARE",
-      `${errorMessage(error)}\nNothing that runs was changed${kept}.`,
-      { cause: error, ...(error instanceof HangarError && error.hint ? { hint: error.hint } : {}) },
-    );
-  }
-}
-
-const LOG_LINES = 30;
-
-/** The state of the failing services and the end of their logs, for the step's log. */
-async function showFailure(
-  remote: RemoteHost,
-  compose: ComposeCommand,
-  stack: StackFiles,
-  services: readonly string[],
+  current: string | undefined,
   log: Logger,
-): Promise<void> {
-  try {
-    const states = await projectContainers(remote, stack.project);
-    log.section(`${remote.label}: state of ${services.join(", ")}`);
-    for (const state of states.filter((item) => services.includes(item.service))) {
-      const health = state.health ? `, health ${state.health}` : "";
-      log.info(
-        `  ${state.service} (${state.name}): ${state.status}${health}, exit code ${state.exitCode}, ${state.restarts} restart(s)`,
-      );
-    }
-    const logs = await remote.exec(
-      composeArgv(compose, stack, undefined, "logs", "--no-color", `--tail=${LOG_LINES}`, ...services),
-      { allowFailure: true },
-    );
-    log.section(`${remote.label}: last ${LOG_LINES} log lines of ${services.join(", ")}`);
-    for (const line of `${logs.stdout}\n${logs.stderr}`.split("\n")) if (line.trim()) log.info(`  │ ${line}`);
-  } catch (error) {
-    log.warn(`could not read the state of the failed services: ${errorMessage(error)}`);
+): Promise<string | undefined> {
+  const mine = plan.build.number;
+  if (!current || mine === undefined) return undefined;
+  const manifest = await readManifest(remote, plan.target, current).catch(() => undefined);
+  const deployed = buildOf(current, manifest?.build);
+  if (deployed === undefined || deployed <= mine) return undefined;
+  if (plan.allowOlder) {
+    const why =
+      plan.build.event === "promote" || plan.build.event === "rollback" ? `a ${plan.build.event}` : "force";
+    log.warn(`deploying build ${mine} over build ${deployed}, which is newer: ${why} asks for it`);
+    return undefined;
   }
+  return `skipped: build ${deployed} is deployed, this is build ${mine} (\`force: true\` or a promote deploys it anyway)`;
 }

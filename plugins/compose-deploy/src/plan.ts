@@ -1,10 +1,9 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
-import { matchFiles, type PlanContext, type SettingsOf, slug, workspacePath } from "@hangar/kit";
+import { matchFiles, type PlanContext, type SettingsOf, slug } from "@hangar/kit";
 import type { SshLogin } from "./connection.ts";
 import type { HostKeyPolicy } from "./host-key.ts";
 import { type HostAddress, parseHost } from "./hosts.ts";
-import { readKeyFile, readKnownHosts } from "./inputs.ts";
+import { readKeyFile, readKnownHosts, shippedFile } from "./inputs.ts";
 import type { ComposeDeploySchema, STRATEGIES, VERIFY_FROM } from "./settings.ts";
 import { remoteDirname } from "./shell.ts";
 
@@ -14,11 +13,20 @@ type Context = PlanContext<ComposeDeploySchema>;
 /** A workspace file shipped with the release, at the same relative path. */
 export interface ShippedFile {
   relative: string;
+  /** The setting that names it, for messages. */
+  setting: "compose_files" | "env_files";
   absolute: string;
   size: number;
 }
 
 export interface DeployPlan {
+  /** The workspace the shipped files are read from (again, through the kit's reader). */
+  workspace: string;
+  /** The build being deployed, recorded in the release's manifest and the lock's holder file. */
+  build: BuildStamp;
+  /** Deploy even over a newer build (`force`, or a `promote`/`rollback` event). */
+  allowOlder: boolean;
+  lockTimeoutMs: number;
   hosts: HostAddress[];
   /** How to log in to each host; the address is filled in per host. */
   login: Omit<SshLogin, "address">;
@@ -56,6 +64,17 @@ export interface DeployPlan {
   insecure: boolean;
 }
 
+/** Which build a release or a lock belongs to. */
+export interface BuildStamp {
+  number?: number | undefined;
+  commit: string;
+  event: string;
+  link?: string | undefined;
+}
+
+/** Drone's events that redeploy an older build on purpose. */
+export const DELIBERATE_EVENTS = ["promote", "rollback"];
+
 export async function planDeploy(settings: Settings, context: Context): Promise<DeployPlan> {
   const { build, env, log } = context;
   const workspace = build.workspace;
@@ -78,7 +97,9 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
   if (settings.proxy_host) {
     const proxyKey =
       settings.proxy_key ??
-      (settings.proxy_key_path ? await readKeyFile(workspace, settings.proxy_key_path) : undefined);
+      (settings.proxy_key_path
+        ? await readKeyFile(workspace, settings.proxy_key_path, "proxy_key_path")
+        : undefined);
     log.mask.add(proxyKey);
     const ownCredentials = proxyKey !== undefined || settings.proxy_password !== undefined;
     proxy = {
@@ -100,13 +121,14 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
   const project = settings.project ?? projectFromRepo(build.repo.name);
   const files: ShippedFile[] = [];
   for (const relative of settings.compose_files) {
-    const absolute = workspacePath(workspace, relative);
-    files.push({ relative: normalise(relative), absolute, size: (await stat(absolute)).size });
+    const { real, size } = await shippedFile(workspace, relative, "compose_files");
+    files.push({ relative: normalise(relative), absolute: real, size, setting: "compose_files" });
   }
   if (settings.env_files?.length) {
     const matched = await matchFiles(workspace, settings.env_files);
     for (const file of matched.files) {
-      if (!files.some((known) => known.relative === file.relative)) files.push(file);
+      if (!files.some((known) => known.relative === file.relative))
+        files.push({ ...file, setting: "env_files" });
     }
   }
 
@@ -118,6 +140,15 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
   }
 
   return {
+    workspace,
+    build: {
+      number: build.build.number,
+      commit: build.commit.sha,
+      event: build.build.event,
+      link: build.build.link,
+    },
+    allowOlder: settings.force || DELIBERATE_EVENTS.includes(build.build.event),
+    lockTimeoutMs: settings.lock_timeout,
     hosts,
     login,
     proxy,

@@ -6,6 +6,7 @@ import { describePlan } from "./describe.ts";
 import { type DeployPlan, planDeploy } from "./plan.ts";
 import { hostProbe, runnerProbe } from "./proof.ts";
 import { rollout } from "./rollout.ts";
+import type { RunningRelease } from "./running.ts";
 import { type ComposeDeploySchema, composeDeploySettings } from "./settings.ts";
 import { remoteJoin } from "./shell.ts";
 
@@ -18,7 +19,7 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
   plan: planDeploy,
   describe: describePlan,
 
-  async run(plan, { log, fetch, signal, now }): Promise<RunResult> {
+  async run(plan, { log, fetch, signal, cleanupSignal, now }): Promise<RunResult> {
     const connector = new Connector({
       proxy: plan.proxy,
       connectTimeoutMs: plan.connectTimeoutMs,
@@ -37,7 +38,7 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
         let remote: RemoteHost | undefined;
         try {
           remote = await connector.connect({ ...plan.login, address: host }, hostLog);
-          return await deployToHost(plan, remote, { log: hostLog, probe, signal, now });
+          return await deployToHost(plan, remote, { log: hostLog, probe, signal, cleanupSignal, now });
         } catch (error) {
           if (signal.aborted || !(error instanceof HangarError)) throw error;
           const hint = error.hint ? `\n  ${error.hint}` : "";
@@ -59,29 +60,42 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
     const good = outcomes.filter((outcome) => outcome.ok);
     const ok = good.length === plan.hosts.length;
     const verified = good.find((outcome) => outcome.verifiedUrl)?.verifiedUrl;
-    const summary = ok
-      ? `deployed ${plan.project} release ${plan.release} to ${good.map((outcome) => outcome.host).join(", ")}${verified ? `, verified ${verified}` : ""}`
-      : [
-          `the deploy of ${plan.project} release ${plan.release} failed`,
-          ...outcomes.filter((outcome) => !outcome.ok).map(describeFailure),
-          ...good.map((outcome) => `  ${outcome.host}: deployed`),
-          ...skipped.map(
-            (host) => `  ${host.label}: not deployed: the rolling deploy stopped at the first failure`,
-          ),
-        ].join("\n");
+    const notNewer = outcomes.filter((outcome) => outcome.skipped);
+    const summary =
+      ok && notNewer.length === outcomes.length
+        ? (notNewer[0]?.skipped ?? "skipped")
+        : ok
+          ? `deployed ${plan.project} release ${plan.release} to ${good.map((outcome) => outcome.host).join(", ")}${verified ? `, verified ${verified}` : ""}`
+          : [
+              `the deploy of ${plan.project} release ${plan.release} failed`,
+              ...outcomes.filter((outcome) => !outcome.ok).map(describeFailure),
+              ...good.map((outcome) => `  ${outcome.host}: ${outcome.skipped ?? "deployed"}`),
+              ...skipped.map(
+                (host) => `  ${host.label}: not deployed: the rolling deploy stopped at the first failure`,
+              ),
+            ].join("\n");
 
     return {
       ok,
       summary,
       outputs: {
-        hosts: good.map((outcome) => outcome.host).join(","),
+        hosts: good
+          .filter((outcome) => !outcome.skipped)
+          .map((outcome) => outcome.host)
+          .join(","),
         project: plan.project,
         release: plan.release,
         release_dir: releaseDir,
         ...(verified ? { verified_url: verified } : {}),
+        ...runningOutputs(outcomes),
+        ...(notNewer.length > 0 ? { skipped: "true" } : {}),
         ...(ok
           ? {}
-          : { rolled_back: String(outcomes.some((outcome) => outcome.rollback?.startsWith("rolled back"))) }),
+          : {
+              rolled_back: String(
+                outcomes.some((outcome) => /^(cancelled: )?rolled back/.test(outcome.rollback ?? "")),
+              ),
+            }),
       },
       card: card(
         plan,
@@ -92,6 +106,34 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
     };
   },
 };
+
+/**
+ * What runs at the end, read back from each host's `current` and its manifest (not what this
+ * step meant to deploy): one value when every host agrees, `host=value` pairs when not.
+ */
+function runningOutputs(outcomes: readonly HostOutcome[]): Record<string, string> {
+  const known = outcomes.filter((outcome) => outcome.running);
+  if (known.length === 0) return {};
+  const field = (pick: (outcome: HostOutcome) => string | number | undefined) => {
+    const values = known.map((outcome) => String(pick(outcome) ?? ""));
+    return new Set(values).size === 1
+      ? (values[0] ?? "")
+      : known.map((outcome, index) => `${outcome.host}=${values[index]}`).join(",");
+  };
+  return {
+    running_release: field((outcome) => outcome.running?.release),
+    running_build: field((outcome) => outcome.running?.build),
+    running_commit: field((outcome) => outcome.running?.commit),
+  };
+}
+
+function describeRunning(running: RunningRelease): string {
+  const about = [
+    running.build !== undefined ? `build ${running.build}` : "",
+    running.commit ? `commit ${running.commit.slice(0, 8)}` : "",
+  ].filter(Boolean);
+  return `${running.release}${about.length > 0 ? ` (${about.join(", ")})` : ""}`;
+}
 
 function describeFailure(outcome: HostOutcome): string {
   const rollback = outcome.rollback ? `\n    ${outcome.rollback}` : "";
@@ -104,10 +146,11 @@ function card(
   skipped: readonly string[],
   ok: boolean,
 ): Card {
-  const hostFacts = outcomes.map((outcome) => ({
-    name: outcome.host,
-    value: outcome.ok ? "deployed" : (outcome.rollback ?? "failed"),
-  }));
+  const hostFacts = outcomes.map((outcome) => {
+    const running = outcome.running ? `; runs ${describeRunning(outcome.running)}` : "";
+    const what = outcome.ok ? (outcome.skipped ?? "deployed") : (outcome.rollback ?? "failed");
+    return { name: outcome.host, value: `${what}${running}` };
+  });
   const compose = outcomes.find((outcome) => outcome.compose)?.compose;
   const verified = outcomes.find((outcome) => outcome.verifiedUrl)?.verifiedUrl;
   return {

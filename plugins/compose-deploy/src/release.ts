@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { HangarError, mapWithLimit } from "@hangar/kit";
+import { HangarError, mapWithLimit, readWorkspaceBytes } from "@hangar/kit";
 import type { SFTPWrapper } from "ssh2";
 import { COMPOSE_PROBE, type ComposeCommand, parseComposeProbe } from "./compose.ts";
 import type { RemoteHost } from "./connection.ts";
@@ -30,6 +29,10 @@ export interface ReleaseManifest {
   envFile?: string | undefined;
   services: string[];
   deployedAt: string;
+  /** The build and commit deployed: how a later deploy tells an older build from a newer one. */
+  build?: number | undefined;
+  commit?: string | undefined;
+  event?: string | undefined;
 }
 
 export function releaseLayout(target: string, name: string): ReleaseLayout {
@@ -90,8 +93,8 @@ done`,
 export interface UploadItem {
   /** Path relative to the release directory. */
   relative: string;
-  /** A local file, or the content itself. */
-  source: { file: string } | { content: string };
+  /** A workspace file (read through the kit's reader, links out refused), or the content itself. */
+  source: { workspace: string; file: string; setting: string } | { content: string | Buffer };
   mode?: number;
 }
 
@@ -103,7 +106,10 @@ export async function uploadFiles(
 ): Promise<void> {
   const sftp = await remote.sftp();
   await mapWithLimit(items, 4, async (item) => {
-    const data = "file" in item.source ? await readFile(item.source.file) : Buffer.from(item.source.content);
+    const data =
+      "file" in item.source
+        ? await readWorkspaceBytes(item.source.workspace, item.source.file, { setting: item.source.setting })
+        : Buffer.from(item.source.content);
     const destination = remoteJoin(dir, item.relative);
     await writeRemote(sftp, destination, data, item.mode ?? 0o644).catch((error: unknown) => {
       throw new HangarError(

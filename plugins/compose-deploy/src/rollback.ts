@@ -79,7 +79,7 @@ export async function rollBack(remote: RemoteHost, options: RollbackOptions): Pr
     if (plan.verify) await verifyUrl(options.probe, { ...plan.verify, log, signal: options.signal });
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    return `rolled back to ${options.to}, but it is not healthy either: ${errorMessage(error)}`;
+    return `rolled back to release ${options.to}, but it is not healthy either: ${errorMessage(error)}`;
   }
-  return `rolled back to ${options.to}, which is running${plan.wait ? " and healthy" : ""}${plan.verify ? ` and answers ${plan.verify.url}` : ""} again`;
+  return `rolled back to release ${options.to}, which is running${plan.wait ? " and healthy" : ""}${plan.verify ? ` and answers ${plan.verify.url}` : ""} again`;
 }

@@ -197,6 +197,16 @@ export const composeDeploySettings = {
     description: "Remove dangling images (`docker image prune -f`) after a good deploy.",
     default: false,
   }),
+  lock_timeout: s.duration({ min: 1000, max: 86_400_000 })({
+    description:
+      "Deploys to one `target` take turns: a lock on the host, held on the deploy's own SSH connection (so a killed deploy releases it), covers upload, `up`, proof, switch and rollback. How long a deploy waits for another build's deploy to finish; the log says which build holds the lock and since when.",
+    default: 600_000,
+  }),
+  force: s.boolean({
+    description:
+      "Deploy even when `current` on the host names a newer build. Without it, an older build is skipped (exit 0, and the log says so), except on Drone's `promote` and `rollback` events, which redeploy an older build on purpose.",
+    default: false,
+  }),
   strategy: s.enum(STRATEGIES)({
     description:
       "With several hosts: `rolling` deploys one after the other and stops at the first that fails; `parallel` deploys all at once.",

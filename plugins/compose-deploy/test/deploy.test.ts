@@ -148,7 +148,7 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     // The app logged its database password; the log shows it masked.
     expect(run.stdout).toContain("db password ****");
     expect(run.output).not.toContain(DB_PASSWORD);
-    expect(run.stderr).toContain(`rolled back to ${release(43)}, which is running and healthy`);
+    expect(run.stderr).toContain(`rolled back to release ${release(43)}, which is running and healthy`);
     expect(await webAnswer(ports)).toBe("200 web v2");
     expect(await link("current")).toBe(`releases/${release(43)}`);
     const outputs = JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));
@@ -160,7 +160,7 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     expect(run.code, run.output).toBe(1);
     expect(run.stdout).toContain("try 3/3");
     expect(run.stderr).toContain("did not answer 200 in 3 tries 300ms apart (last: 500: web status500)");
-    expect(run.stderr).toContain(`rolled back to ${release(43)}, which is running and healthy`);
+    expect(run.stderr).toContain(`rolled back to release ${release(43)}, which is running and healthy`);
     expect(await webAnswer(ports)).toBe("200 web v2");
     for (const secret of [REGISTRY_PASSWORD, DB_PASSWORD]) expect(run.output).not.toContain(secret);
   }, 120_000);

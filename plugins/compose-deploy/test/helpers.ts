@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type CapturedRun, runCaptured } from "@hangar/kit";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type CapturedRun, runCaptured, runPlugin } from "@hangar/kit";
 import type { Sshd } from "@hangar/testbed";
 import { composeDeploy } from "../src/plugin.ts";
 
@@ -47,4 +48,47 @@ export async function tempDir(purpose: string): Promise<{ dir: string; remove: (
 /** How many SSH logins an sshd accepted so far (its VERBOSE log has one line per login). */
 export function acceptedLogins(sshd: Sshd): number {
   return sshd.logs().match(/Accepted publickey for /g)?.length ?? 0;
+}
+
+/** A deploy running in this process, whose output can be watched while it runs. */
+export interface LiveRun {
+  done: Promise<Run>;
+  output(): string;
+  /** Resolves when the output holds `text`; rejects when the run ends first or after `timeoutMs`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+}
+
+export function startComposeDeploy(
+  env: Record<string, string>,
+  workspace: string,
+  options: { signal?: AbortSignal; cancelGraceMs?: number } = {},
+): LiveRun {
+  let stdout = "";
+  let stderr = "";
+  let finished = false;
+  const done = runPlugin(composeDeploy, {
+    env,
+    argv: [],
+    cwd: workspace,
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: (chunk: string) => (stderr += chunk) },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.cancelGraceMs ? { cancelGraceMs: options.cancelGraceMs } : {}),
+  }).then((code) => {
+    finished = true;
+    return { code, stdout, stderr, output: stdout + stderr };
+  });
+  const output = () => stdout + stderr;
+  return {
+    done,
+    output,
+    async waitFor(text, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!output().includes(text)) {
+        if (finished) throw new Error(`the deploy ended without printing "${text}":\n${output()}`);
+        if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${output()}`);
+        await sleep(50);
+      }
+    },
+  };
 }

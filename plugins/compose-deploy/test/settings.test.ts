@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderDotenv } from "../src/dotenv.ts";
 import { droneEnv, runComposeDeploy, tempDir } from "./helpers.ts";
 
 const KEY =
@@ -98,7 +99,7 @@ describe("settings and plan", () => {
       "fingerprint: is required to verify the host",
       "proxy_username: has no effect without `proxy_host`",
       "project: is required: the build names no repository",
-      'compose_files: does not exist in the workspace; got "nope.yml"',
+      'compose_files: nope.yml does not exist in the workspace; got "nope.yml"',
       'env_files: matches no file in the workspace; got "deploy/*.nothing"',
       "env: has names that are not variable names: BAD-NAME",
       "env_secrets: names NOT_SET, which is not set in the step's environment",
@@ -173,5 +174,50 @@ describe("settings and plan", () => {
     expect(run.stderr).toContain(
       "env_files: ships deploy/.env, which this plugin writes from `env` and `env_secrets`",
     );
+  });
+
+  it("refuses .env values docker-compose v1 would misread: a trailing backslash, the injection, a placeholder", async () => {
+    // Two values ending in `\\` made compose v1 read `INJECTED=pwned` as an entry of its own.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's placeholder, not JavaScript's
+    const secret = "s3cret-${HOME}";
+    const run = await runComposeDeploy(
+      production({
+        PLUGIN_ENV: JSON.stringify({ A: "x\\", B: "fix\\\nINJECTED=pwned\n#\\", D: "fine $HOME \\ 'q'" }),
+        MONGO_PASSWORD: secret,
+      }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.stderr).toContain("env: A's value ends with a backslash");
+    expect(run.stderr).toContain("env: B's value ends with a backslash");
+    expect(run.stderr).not.toContain("env: D's");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's placeholder, not JavaScript's
+    expect(run.stderr).toContain("env_secrets: MONGO_PASSWORD's value holds `${…}`");
+    expect(run.output).not.toContain("s3cret");
+    expect(() => renderDotenv([["A", "x\\"]], "v1")).toThrow("cannot be written safely");
+  });
+
+  it("refuses key_path and known_hosts that lead out of the workspace through a symlink", async () => {
+    const outside = await tempDir("outside");
+    try {
+      await writeFile(path.join(outside.dir, "id"), KEY);
+      await writeFile(
+        path.join(outside.dir, "hosts"),
+        "vps.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxx\n",
+      );
+      await symlink(path.join(outside.dir, "id"), path.join(workspace.dir, "id_ed25519"));
+      await symlink("/proc/self/environ", path.join(workspace.dir, "known_hosts"));
+      const run = await runComposeDeploy(
+        production({ PLUGIN_KEY: "", PLUGIN_KEY_PATH: "id_ed25519", PLUGIN_KNOWN_HOSTS: "known_hosts" }),
+        workspace.dir,
+      );
+      expect(run.code, run.output).toBe(2);
+      expect(run.stderr).toContain("key_path: cannot be read: id_ed25519 leads outside the workspace");
+      expect(run.stderr).toContain("known_hosts: cannot be read: known_hosts leads outside the workspace");
+      expect(run.output).not.toContain("PLUGIN_REGISTRY_PASSWORD");
+      expect(run.output).not.toContain(REGISTRY_PASSWORD);
+    } finally {
+      await outside.remove();
+    }
   });
 });
