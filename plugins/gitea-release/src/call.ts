@@ -33,7 +33,7 @@ export async function boundedCall<T>(
   const parent = limits.signal;
   const whole = [deadline, parent].filter((each): each is AbortSignal => each !== undefined);
   const signal = whole.length > 0 ? AbortSignal.any(whole) : new AbortController().signal;
-  let last: GiteaCallFailed | undefined;
+  const failures: GiteaCallFailed[] = [];
   try {
     return await retry(
       async (attempt) => {
@@ -41,8 +41,9 @@ export async function boundedCall<T>(
           return await request(signal, attempt);
         } catch (error) {
           if (parent?.aborted) throw parent.reason;
-          last = explainFailure(what, error, deadline?.aborted === true, limits);
-          throw last;
+          const failure = explainFailure(what, error, deadline?.aborted === true, limits);
+          failures.push(failure);
+          throw failure;
         }
       },
       {
@@ -56,15 +57,19 @@ export async function boundedCall<T>(
     );
   } catch (error) {
     if (parent?.aborted) throw parent.reason;
-    // The deadline passed while waiting to retry: the last failure says what went wrong.
-    if (deadline?.aborted) {
-      throw last && last.kind !== "timeout" ? withDeadline(last, limits.timeoutMs) : (last ?? error);
-    }
+    if (deadline?.aborted) throw ranOut(failures, limits.timeoutMs) ?? error;
     throw error;
   }
 }
 
-function withDeadline(failure: GiteaCallFailed, timeoutMs: number): GiteaCallFailed {
-  failure.message = `${failure.message}; gave up: \`timeout\` (${timeoutMs / 1000}s) ran out`;
-  return failure;
+/**
+ * The deadline passed during an attempt or while waiting to retry. The last answer Gitea gave
+ * (a 503) says more than the timeout that cut the next attempt short, so it is the one reported.
+ */
+function ranOut(failures: readonly GiteaCallFailed[], timeoutMs: number): GiteaCallFailed | undefined {
+  const last = failures.at(-1);
+  if (!last || (failures.length === 1 && last.kind === "timeout")) return last;
+  const answered = [...failures].reverse().find((failure) => failure.kind !== "timeout") ?? last;
+  answered.message = `${answered.message}; gave up after ${failures.length} attempt${failures.length === 1 ? "" : "s"}: \`timeout\` (${timeoutMs / 1000}s) ran out`;
+  return answered;
 }

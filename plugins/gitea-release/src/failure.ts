@@ -20,6 +20,8 @@ const CODES: Record<FailureKind, string> = {
 export class GiteaCallFailed extends HangarError {
   readonly status: number | undefined;
   readonly kind: FailureKind | undefined;
+  /** What went wrong, without the call's name: `503 Service Unavailable`. */
+  readonly detail: string;
 
   constructor(
     what: string,
@@ -32,6 +34,7 @@ export class GiteaCallFailed extends HangarError {
       ...(hint ? { hint } : {}),
     });
     this.name = "GiteaCallFailed";
+    this.detail = `${status ?? "no answer"} ${message}`.trim();
     this.status = status;
     this.kind = kind;
   }

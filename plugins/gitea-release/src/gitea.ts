@@ -126,20 +126,14 @@ export class GiteaReleases {
   }
 
   /**
-   * Streams a file from disk as an asset. A retried upload first removes what an attempt whose
-   * answer was lost may have left, so a retry never leaves two copies.
+   * Streams a file from disk as an asset. An attempt whose answer was lost may have left a copy
+   * behind; the run keeps the newest of each name once its uploads are done (converge.ts), which
+   * also leaves alone the copies a parallel run uploads meanwhile.
    */
-  async upload(id: number, name: string, file: string, keep: ReadonlySet<number>): Promise<Attachment> {
+  async upload(id: number, name: string, file: string): Promise<Attachment> {
     const uploaded = await this.#call(
       `uploading ${name}`,
-      async (signal, attempt) => {
-        if (attempt > 1) {
-          for (const stray of (await this.assets(id)).filter(
-            (asset) => asset.name === name && !keep.has(asset.id ?? -1),
-          )) {
-            await this.remove(id, stray.id ?? -1, name);
-          }
-        }
+      async (signal) => {
         const { baseUrl, owner, repo, token } = this.#target;
         return streamAttachment({
           url: `${baseUrl}/api/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/releases/${id}/assets`,

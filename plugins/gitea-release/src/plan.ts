@@ -1,15 +1,14 @@
 import path from "node:path";
 import {
   errorMessage,
-  HangarError,
   looksLikePem,
   matchFiles,
   type PlanContext,
   type SettingProblem,
   type SettingsOf,
-  textOrFile,
 } from "@hangar/kit";
 import { type Algorithm, checksumFileName } from "./checksums.ts";
+import { fileProblem, isHeaderSafe, isPlainName, readCaCert, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
 import type { GiteaReleaseSchema } from "./settings.ts";
 
@@ -175,46 +174,6 @@ export async function checkSettings(
     }
   }
   return problems;
-}
-
-/**
- * `note` is Markdown or a workspace file holding it. The file is read through the kit's
- * workspace reader: a link out of the workspace (`NOTES.md -> /proc/self/environ`) is refused
- * before a byte is read, so nothing of the runner can end up in a public release.
- */
-async function readNote(workspace: string, value: string): Promise<string> {
-  const read = await textOrFile(workspace, value, {
-    inline: (text) => text.includes(" ") || text.includes("#"),
-    setting: "note",
-  });
-  return read.text;
-}
-
-async function readCaCert(workspace: string, value: string): Promise<string> {
-  return (await textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" })).text;
-}
-
-/** A refused or unreadable file as a settings problem, with the reader's own code. */
-function fileProblem(
-  problem: Context["problem"],
-  setting: "note" | "ca_cert",
-  error: unknown,
-  value: string,
-): SettingProblem {
-  const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
-  // The reader names the setting itself; the problem list names it already.
-  const message = errorMessage(error).replace(new RegExp(`^${setting}: `), "");
-  return problem(setting, code, `cannot be read: ${message}`, value);
-}
-
-/** Visible ASCII only: a token with a line break or a control character cannot be sent as a header. */
-function isHeaderSafe(token: string): boolean {
-  return /^[\x21-\x7e]*$/.test(token);
-}
-
-/** The checksum asset is named, not placed: `../x` would write outside the temporary folder. */
-function isPlainName(name: string): boolean {
-  return name !== "" && !/[/\\\0]/.test(name) && name !== "." && name !== "..";
 }
 
 /** The release to converge to; settings were checked by `checkSettings`. */

@@ -63,10 +63,9 @@ export async function publishRelease(
   try {
     const existing = await gitea.assets(id);
     const { uploads, skipped } = await planUploads(plan, existing, workdir, log);
-    const keep = new Set(existing.map((asset) => asset.id ?? -1));
     const uploaded = await mapWithLimit(uploads, plan.parallel, async (upload) => {
       const started = performance.now();
-      const asset = await gitea.upload(id, upload.name, upload.absolute, keep);
+      const asset = await gitea.upload(id, upload.name, upload.absolute);
       ours.add(asset.id ?? -1);
       log.info(
         `  ↑ ${upload.name} (${formatSize(asset.size ?? 0)}, ${((performance.now() - started) / 1000).toFixed(1)}s)`,
