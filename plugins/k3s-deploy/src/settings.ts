@@ -93,7 +93,7 @@ export const k3sDeploySettings = {
   }),
   timeout: s.duration({ min: 1000 })({
     description:
-      "Deadline for each API request, for applying everything, and (again) for the rollout or the deletion; a cancel stops any of them at once.",
+      "Deadline for each API request, and for the rollout (or the deletion) wait; a cancel stops either at once.",
     default: 300_000,
   }),
   url: s.string()({
