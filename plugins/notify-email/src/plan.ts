@@ -1,6 +1,7 @@
 import {
   errorMessage,
   formatDuration,
+  HangarError,
   looksLikePem,
   type MatchedFile,
   matchFiles,
@@ -10,10 +11,12 @@ import {
 } from "@hangar/kit";
 import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
 import { dedupeRecipients, describeInvalidLines, isAddress, readRecipientsFile } from "./recipients.ts";
+import { isTemplateUrl, maskUrl, urlCredentials } from "./remote-template.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
-import { readBody, readCaCert, readFailure } from "./setting-files.ts";
+import { readCaCert, readFailure } from "./setting-files.ts";
 import { type NotifyEmailSchema, notifyEmailSettings } from "./settings.ts";
 import { templateData } from "./template-data.ts";
+import { readTemplate, type TemplateSetting } from "./templates.ts";
 import { decideSending, type SendDecision } from "./when.ts";
 
 type Settings = SettingsOf<NotifyEmailSchema>;
@@ -41,9 +44,13 @@ export interface MailPlan {
   html: string;
   text: string;
   attachments: MatchedFile[];
+  /** Where subject and body templates were read or fetched from, for the dry run. */
+  templateSources: string[];
 }
 
 const MIB = 1024 * 1024;
+/** The `timeout` default, for a check that runs when `timeout` itself did not parse. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Everything that can be wrong with the settings, found before any connection is made. */
 export async function checkSettings(
@@ -107,29 +114,54 @@ export async function checkSettings(
     );
   }
 
-  // The built-in subject is known to compile; the subject is always inline text, never a file.
-  if (settings.subject !== undefined && settings.subject !== notifyEmailSettings.subject.default) {
-    const failure = templateFailure(settings.subject, false);
-    if (failure) problems.push(problem("subject", "E_SETTING_TEMPLATE", failure, settings.subject));
-  }
-  if (settings.body !== undefined) {
+  // ca_cert first: a template URL is fetched trusting what the SMTP connection trusts.
+  let ca: string | undefined;
+  let caUsable = true;
+  if (settings.ca_cert !== undefined) {
     try {
-      const failure = templateFailure((await readBody(workspace, settings.body)).text, true);
-      if (failure) problems.push(problem("body", "E_SETTING_TEMPLATE", failure, settings.body));
+      ca = await readCaCert(workspace, settings.ca_cert);
+      if (!looksLikePem(ca)) {
+        caUsable = false;
+        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
+      }
     } catch (error) {
-      const failure = readFailure("body", error);
-      problems.push(problem("body", failure.code, failure.message, settings.body));
+      caUsable = false;
+      const failure = readFailure("ca_cert", error);
+      problems.push(problem("ca_cert", failure.code, failure.message, settings.ca_cert));
     }
   }
 
-  if (settings.ca_cert !== undefined) {
+  const templates: [TemplateSetting, string | undefined, boolean][] = [
+    // The built-in subject is known to compile.
+    [
+      "subject",
+      settings.subject === notifyEmailSettings.subject.default ? undefined : settings.subject,
+      false,
+    ],
+    ["body", settings.body, true],
+  ];
+  for (const [setting, value, html] of templates) {
+    if (value === undefined) continue;
+    const shown = isTemplateUrl(value) ? maskUrl(value) : value;
+    if (isTemplateUrl(value)) {
+      for (const credential of urlCredentials(value)) context.log.mask.add(credential);
+      // Without a usable ca_cert the fetch would fail for that reason, reported already.
+      if (!caUsable) continue;
+    }
     try {
-      const ca = await readCaCert(workspace, settings.ca_cert);
-      if (!looksLikePem(ca))
-        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
+      const template = await readTemplate(setting, value, {
+        run: context,
+        workspace,
+        fetch: fetchOptions(settings, ca),
+      });
+      const failure = templateFailure(template.text, html);
+      if (failure) problems.push(problem(setting, "E_SETTING_TEMPLATE", failure, shown));
     } catch (error) {
-      const failure = readFailure("ca_cert", error);
-      problems.push(problem("ca_cert", failure.code, failure.message, settings.ca_cert));
+      const failure =
+        error instanceof HangarError && error.code === "E_TEMPLATE_FETCH"
+          ? { code: error.code, message: error.message }
+          : readFailure(setting, error);
+      problems.push(problem(setting, failure.code, failure.message, shown));
     }
   }
 
@@ -177,16 +209,35 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
   let html: Render;
   let renderedHtml: string | undefined;
   let text: Render;
+  const ca = settings.ca_cert ? await readCaCert(workspace, settings.ca_cert) : undefined;
+  const sources: string[] = [];
+  const read = async (setting: TemplateSetting, value: string) => {
+    if (isTemplateUrl(value) && /^http:/i.test(value.trim()))
+      log.warn(
+        `${setting}: the template is fetched over plain http from ${maskUrl(value)}: anyone on the way can change the mail; prefer https`,
+      );
+    const template = await readTemplate(setting, value, {
+      run: context,
+      workspace,
+      fetch: fetchOptions(settings, ca),
+    });
+    if (template.fetched)
+      sources.push(
+        `${setting} template: ${template.fetched.bytes} bytes fetched from ${template.fetched.source}`,
+      );
+    else if (template.file) sources.push(`${setting} template: ${template.file}`);
+    return template.text;
+  };
+
   if (settings.body === undefined) {
     html = compileTemplate(DEFAULT_HTML, { html: true, check: false });
     text = compileTemplate(DEFAULT_TEXT, { html: false, check: false });
   } else {
-    const body = await readBody(workspace, settings.body);
-    if (body.file) log.info(`body template: ${body.file}`);
-    const render = compileTemplate(body.text, { html: true });
+    const render = compileTemplate(await read("body", settings.body), { html: true });
     html = render;
     text = (values) => htmlToText(render(values));
   }
+  const subject = compileTemplate(await read("subject", settings.subject), { html: false });
 
   const attachments = settings.attachments?.length
     ? await matchFiles(workspace, settings.attachments)
@@ -213,7 +264,7 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
       port: settings.port ?? (tls === "tls" ? 465 : 587),
       tls,
       skipVerify: settings.skip_verify,
-      ca: settings.ca_cert ? await readCaCert(workspace, settings.ca_cert) : undefined,
+      ca,
       clientHostname: settings.client_hostname,
       timeoutMs: settings.timeout,
       auth:
@@ -224,7 +275,8 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
     from,
     ...lists,
     authorNote,
-    subject: compileTemplate(settings.subject, { html: false })(data).replace(/\s+/g, " ").trim(),
+    subject: subject(data).replace(/\s+/g, " ").trim(),
+    templateSources: sources,
     // Rendered when first read (by the sender), not for a dry run or a status that mails nobody.
     get html() {
       renderedHtml ??= html(data);
@@ -232,6 +284,14 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
     },
     text: text(data),
     attachments: attachments?.files ?? [],
+  };
+}
+
+function fetchOptions(settings: Partial<Settings>, ca: string | undefined) {
+  return {
+    timeoutMs: settings.timeout ?? DEFAULT_TIMEOUT_MS,
+    ca,
+    skipVerify: settings.skip_verify === true,
   };
 }
 
@@ -269,6 +329,7 @@ export function describePlan(plan: MailPlan): string {
   if (plan.bcc.length) lines.push(`bcc:     ${plan.bcc.join(", ")}`);
   if (plan.authorNote) lines.push(`note:    ${plan.authorNote}`);
   lines.push(`subject: ${plan.subject}`);
+  for (const source of plan.templateSources) lines.push(`source:  ${source}`);
   for (const file of plan.attachments) lines.push(`attach:  ${file.relative} (${file.size} bytes)`);
   lines.push("", plan.text);
   return lines.join("\n");

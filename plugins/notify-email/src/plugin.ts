@@ -22,6 +22,7 @@ export const notifyEmail: PluginDefinition<NotifyEmailSchema, MailPlan> = {
     );
     log.info(`sending because ${plan.decision.reason}`);
     if (plan.authorNote) log.info(plan.authorNote);
+    for (const source of plan.templateSources) log.info(source);
 
     const result = await sendMail(plan, log, signal);
     const accepted = result.recipients.filter((recipient) => recipient.accepted);
