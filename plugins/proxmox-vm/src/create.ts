@@ -1,0 +1,196 @@
+import { errorMessage, HangarError, type Logger, pollUntil } from "@hangar/kit";
+import { waitForAddress, waitForSsh } from "./address.ts";
+import { cloneToFreeId, IdAllocator } from "./allocate.ts";
+import { destroyVm } from "./destroy.ts";
+import { HANGAR_TAG, listVms, resolveTemplate } from "./inventory.ts";
+import type { VmPlan } from "./plan.ts";
+import { type ProxmoxApi, pveMessage } from "./proxmox-client.ts";
+import { TaskFailed, waitTask } from "./tasks.ts";
+
+/**
+ * `create`: resolve the template, replace VMs of the same names from an earlier run, then for
+ * each name in parallel: clone to a free id, set cloud-init and sizing once the clone's lock is
+ * gone, start, wait for the address. When any of it fails (or the step is cancelled), every VM
+ * this run made is destroyed before the error is reported, unless `keep_on_failure`.
+ */
+
+export interface MadeVm {
+  vmid: number;
+  name: string;
+  node: string;
+  ip: string;
+}
+
+interface Claim {
+  vmid: number;
+  upid: string;
+  name: string;
+  node: string;
+}
+
+export interface Deadline {
+  remainingMs: () => number;
+}
+
+export async function createVms(
+  plan: VmPlan,
+  api: ProxmoxApi,
+  cleanupApi: ProxmoxApi,
+  deadline: Deadline,
+  log: Logger,
+): Promise<MadeVm[]> {
+  const template = await resolveTemplate(api, plan.template ?? "");
+  if (!template.template && !plan.full)
+    throw new HangarError(
+      "E_PROXMOX_NOT_TEMPLATE",
+      `VM ${template.vmid} (${template.name}) is not a template, and a linked clone needs one`,
+      {
+        hint: `Convert it (qm template ${template.vmid}) or set full_clone: true.`,
+      },
+    );
+  const node = plan.node ?? template.node;
+  await replaceEarlier(plan, api, deadline, log);
+
+  const allocator = new IdAllocator();
+  const claims: Claim[] = [];
+  const group = new AbortController();
+  const groupApi = api.withSignal(AbortSignal.any([api.signal, group.signal]));
+  log.info(`cloning ${template.name} (${template.vmid}) on ${template.node} to ${plan.names.join(", ")}`);
+  const results = await Promise.allSettled(
+    plan.names.map(async (name) => {
+      try {
+        return await createOne(plan, groupApi, { allocator, claims, template, node, name, deadline, log });
+      } catch (error) {
+        // One failed: the others stop too, and everything is cleaned up together.
+        if (!group.signal.aborted) group.abort(error);
+        throw error;
+      }
+    }),
+  );
+  const failure = results.find((result) => result.status === "rejected");
+  if (!failure) return results.map((result) => (result as PromiseFulfilledResult<MadeVm>).value);
+  const error = (failure as PromiseRejectedResult).reason;
+  if (plan.keepOnFailure) {
+    log.warn(
+      `keep_on_failure: leaving ${claims.map((claim) => `VM ${claim.vmid} (${claim.name})`).join(", ") || "nothing"} in place`,
+    );
+  } else await cleanUp(cleanupApi, claims, log);
+  throw error;
+}
+
+interface OneVm {
+  allocator: IdAllocator;
+  claims: Claim[];
+  template: { vmid: number; node: string };
+  node: string;
+  name: string;
+  deadline: Deadline;
+  log: Logger;
+}
+
+async function createOne(plan: VmPlan, api: ProxmoxApi, one: OneVm): Promise<MadeVm> {
+  const { template, node, name, deadline, log } = one;
+  const vmid = await cloneToFreeId(api, one.allocator, {
+    node: template.node,
+    templateId: template.vmid,
+    vmid: plan.vmid,
+    params: {
+      name,
+      description: plan.description,
+      ...(plan.full ? { full: 1 } : {}),
+      storage: plan.full ? plan.storage : undefined,
+      pool: plan.pool,
+      target: node !== template.node ? node : undefined,
+    },
+    onAccepted: (id, upid) => one.claims.push({ vmid: id, upid, name, node }),
+  });
+  log.info(`VM ${vmid} (${name}) cloned on ${node}`);
+  const base = `/nodes/${encodeURIComponent(node)}/qemu/${vmid}`;
+  await pollUntil(
+    async () => {
+      try {
+        await api.put(`${base}/config`, plan.config);
+        return true;
+      } catch (error) {
+        const message = pveMessage(error);
+        // Proxmox keeps the clone's lock a moment after the task: wait it out.
+        if (message && /VM is locked/.test(message)) return { pending: message.trim() };
+        throw error;
+      }
+    },
+    {
+      what: `VM ${vmid} to be unlocked after its clone`,
+      timeoutMs: deadline.remainingMs(),
+      intervalMs: 100,
+      maxIntervalMs: 2000,
+      signal: api.signal,
+    },
+  );
+  const upid = await api.post<string>(`${base}/status/start`, {});
+  await waitTask(api, upid, `starting VM ${vmid} (${name})`, node);
+  log.info(`VM ${vmid} (${name}) started`);
+  let ip = "";
+  if (plan.waitIp) {
+    ip = await waitForAddress(api, { vmid, node, name }, deadline.remainingMs);
+    log.info(`VM ${vmid} (${name}) has address ${ip}`);
+    if (plan.waitSsh) {
+      await waitForSsh(ip, deadline.remainingMs, api.signal);
+      log.info(`VM ${vmid} (${name}) answers on ${ip}:22`);
+    }
+  }
+  return { vmid, name, node, ip };
+}
+
+/** A re-run of the same build replaces its VMs; a VM of that name that hangar did not make is left alone. */
+async function replaceEarlier(plan: VmPlan, api: ProxmoxApi, deadline: Deadline, log: Logger): Promise<void> {
+  const same = (await listVms(api)).filter((vm) => !vm.template && plan.names.includes(vm.name));
+  const foreign = same.filter((vm) => !vm.tags.includes(HANGAR_TAG));
+  if (foreign.length > 0)
+    throw new HangarError(
+      "E_PROXMOX_NAME_TAKEN",
+      `${foreign.map((vm) => `VM ${vm.vmid} (${vm.name})`).join(", ")} already exists and was not made by hangar (no \`${HANGAR_TAG}\` tag)`,
+      { hint: "Choose another `name`, or remove that VM." },
+    );
+  await Promise.all(
+    same.map(async (vm) => {
+      log.info(`replacing VM ${vm.vmid} (${vm.name}) of an earlier run`);
+      await destroyVm(api, vm, deadline.remainingMs);
+    }),
+  );
+}
+
+const CLEANUP_MS = 120_000;
+
+/** Destroys what this run made: each clone it started that succeeded and still has its name. */
+async function cleanUp(api: ProxmoxApi, claims: Claim[], log: Logger): Promise<void> {
+  if (claims.length === 0) return;
+  const until = Date.now() + CLEANUP_MS;
+  const bounded = api.withSignal(AbortSignal.any([api.signal, AbortSignal.timeout(CLEANUP_MS)]));
+  const remainingMs = () => until - Date.now();
+  await Promise.all(
+    claims.map(async (claim) => {
+      const label = `VM ${claim.vmid} (${claim.name})`;
+      try {
+        // A clone still running when the run stopped: its outcome says whether the VM is ours.
+        await waitTask(bounded, claim.upid, `cloning to ${label}`, claim.node);
+      } catch (error) {
+        if (error instanceof TaskFailed) return;
+        log.error(
+          `could not learn whether the clone to ${label} finished (${errorMessage(error)}); check for it by hand`,
+        );
+        return;
+      }
+      try {
+        const config = await bounded.get<{ name?: string }>(
+          `/nodes/${encodeURIComponent(claim.node)}/qemu/${claim.vmid}/config`,
+        );
+        if (config.name !== claim.name) return;
+        await destroyVm(bounded, claim, remainingMs);
+        log.info(`destroyed ${label}, made by this run`);
+      } catch (error) {
+        if (/does not exist/.test(pveMessage(error) ?? "")) return;
+        log.error(`could not destroy ${label}: ${errorMessage(error)}; remove it by hand`);
+      }
+    }),
+  );
+}

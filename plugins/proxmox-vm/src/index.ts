@@ -1,0 +1,4 @@
+import { main } from "@hangar/kit";
+import { proxmoxVm } from "./plugin.ts";
+
+await main(proxmoxVm);

@@ -1,0 +1,359 @@
+import {
+  contextVars,
+  errorMessage,
+  HangarError,
+  looksLikePem,
+  type PlanContext,
+  readOutputs,
+  renderTemplate,
+  type SettingProblem,
+  type SettingsOf,
+  textOrFile,
+} from "@hangar/kit";
+import type { Auth } from "./proxmox-client.ts";
+import type { ProxmoxVmSchema } from "./settings.ts";
+import { normaliseFingerprint, type TlsTrust } from "./tls.ts";
+
+type Settings = SettingsOf<ProxmoxVmSchema>;
+type Context = PlanContext<ProxmoxVmSchema>;
+
+/** What a later step of this build finds in `.hangar/outputs.json` about the VMs. */
+export interface VmRecord {
+  vmid: number;
+  name: string;
+  node: string;
+  ip?: string;
+}
+
+export interface VmPlan {
+  action: Settings["action"];
+  baseUrl: string;
+  auth: Auth;
+  tls: TlsTrust;
+  node?: string | undefined;
+  template?: string | undefined;
+  /** create: every VM's name; destroy/start/stop by name: the one name. */
+  names: string[];
+  vmid?: number | undefined;
+  /** destroy/start/stop with neither vmid nor name: what the create step recorded. */
+  recorded?: VmRecord[] | undefined;
+  full: boolean;
+  storage?: string | undefined;
+  pool?: string | undefined;
+  /** One config call after the clone: sizing and cloud-init, `sshkeys` already percent-encoded. */
+  config: Record<string, string | number | undefined>;
+  description: string;
+  waitIp: boolean;
+  waitSsh: boolean;
+  keepOnFailure: boolean;
+  timeoutMs: number;
+  ttlMs: number;
+}
+
+export const DEFAULT_NAME = "ci-{{ repo.name }}-{{ build.number }}";
+const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/;
+const TOKEN_ID = /^[^\s@!=]+@[^\s@!=]+![A-Za-z][A-Za-z0-9._-]*$/;
+const PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?$/;
+const IPCONFIG =
+  /^(ip=(dhcp|\d{1,3}(\.\d{1,3}){3}\/\d{1,2})|gw=\d{1,3}(\.\d{1,3}){3}|ip6=(dhcp|auto|[0-9a-fA-F:]+\/\d{1,3})|gw6=[0-9a-fA-F:]+)(,(ip=(dhcp|\d{1,3}(\.\d{1,3}){3}\/\d{1,2})|gw=\d{1,3}(\.\d{1,3}){3}|ip6=(dhcp|auto|[0-9a-fA-F:]+\/\d{1,3})|gw6=[0-9a-fA-F:]+))*$/;
+
+/** Everything wrong with the settings, found before any request. */
+export async function checkSettings(
+  settings: Partial<Settings>,
+  context: Context,
+): Promise<SettingProblem[]> {
+  const { problem } = context;
+  const problems: SettingProblem[] = [];
+  const action = settings.action ?? "create";
+  const token = settings.token_id !== undefined || settings.token_secret !== undefined;
+  const login = settings.username !== undefined || settings.password !== undefined;
+  if (token && login)
+    problems.push(
+      problem(
+        "token_id",
+        "E_SETTING_CONFLICT",
+        "give either token_id + token_secret or username + password, not both",
+      ),
+    );
+  else if (!token && !login)
+    problems.push(
+      problem(
+        "token_id",
+        "E_SETTING_REQUIRED",
+        "is required (with token_secret), or give username + password",
+      ),
+    );
+  else if (token) {
+    if (settings.token_id === undefined)
+      problems.push(problem("token_id", "E_SETTING_REQUIRED", "is required with token_secret"));
+    else if (!TOKEN_ID.test(settings.token_id))
+      problems.push(
+        problem(
+          "token_id",
+          "E_SETTING_INVALID",
+          "must be USER@REALM!TOKENID, e.g. drone@pve!ci",
+          settings.token_id,
+        ),
+      );
+    if (settings.token_secret === undefined)
+      problems.push(problem("token_secret", "E_SETTING_REQUIRED", "is required with token_id"));
+  } else {
+    if (settings.username === undefined)
+      problems.push(problem("username", "E_SETTING_REQUIRED", "is required with password"));
+    else if (!settings.username.includes("@"))
+      problems.push(
+        problem(
+          "username",
+          "E_SETTING_INVALID",
+          "must name the realm: USER@REALM, e.g. ci@pve",
+          settings.username,
+        ),
+      );
+    if (settings.password === undefined)
+      problems.push(problem("password", "E_SETTING_REQUIRED", "is required with username"));
+  }
+  for (const name of ["token_secret", "password"] as const) {
+    const value = settings[name];
+    if (value !== undefined && !/^[\x21-\x7e]+$/.test(value))
+      problems.push(
+        problem(
+          name,
+          "E_SETTING_INVALID",
+          "holds a space, a line break or another character a header cannot carry (saved with a trailing newline?)",
+        ),
+      );
+  }
+  if (settings.url !== undefined && !settings.url.startsWith("https://") && !settings.insecure)
+    problems.push(
+      problem(
+        "url",
+        "E_SETTING_INVALID",
+        "must be https:// (plain http only with insecure: true)",
+        settings.url,
+      ),
+    );
+  if (settings.fingerprint !== undefined && !normaliseFingerprint(settings.fingerprint))
+    problems.push(
+      problem(
+        "fingerprint",
+        "E_SETTING_INVALID",
+        "must be a SHA-256 fingerprint: 32 hex bytes, e.g. AB:CD:… as the GUI shows it",
+        settings.fingerprint,
+      ),
+    );
+  if (settings.ca_cert !== undefined) {
+    try {
+      if (!looksLikePem(await readCa(context.build.workspace, settings.ca_cert)))
+        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
+    } catch (error) {
+      const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
+      problems.push(
+        problem(
+          "ca_cert",
+          code,
+          `cannot be read: ${errorMessage(error).replace(/^ca_cert: /, "")}`,
+          settings.ca_cert,
+        ),
+      );
+    }
+  }
+  if (action === "create" && settings.template === undefined)
+    problems.push(
+      problem(
+        "template",
+        "E_SETTING_REQUIRED",
+        "is required for action create: the template's VM id or name",
+      ),
+    );
+  if (settings.vmid !== undefined && (settings.count ?? 1) > 1)
+    problems.push(
+      problem(
+        "vmid",
+        "E_SETTING_CONFLICT",
+        `names one VM, but count is ${settings.count}; leave vmid out to allocate ids`,
+        String(settings.vmid),
+      ),
+    );
+  if (settings.vmid !== undefined && settings.name !== undefined && action !== "create")
+    problems.push(
+      problem("name", "E_SETTING_CONFLICT", `give vmid or name for ${action}, not both`, settings.name),
+    );
+  const badTags = (settings.tags ?? []).filter((tag) => !TAG.test(tag.toLowerCase()));
+  if (badTags.length > 0)
+    problems.push(
+      problem(
+        "tags",
+        "E_SETTING_INVALID",
+        `${badTags.map((tag) => `"${tag}"`).join(", ")}: a tag is letters, digits and _ - + . (no spaces or ;)`,
+      ),
+    );
+  const badKeys = (settings.sshkeys ?? []).filter((key) => !PUBLIC_KEY.test(key.trim()));
+  if (badKeys.length > 0)
+    problems.push(
+      problem(
+        "sshkeys",
+        "E_SETTING_INVALID",
+        `${badKeys.length} item(s) are not OpenSSH public keys ("ssh-ed25519 AAAA… comment"); a private key does not belong here`,
+      ),
+    );
+  if (settings.ipconfig0 !== undefined && !IPCONFIG.test(settings.ipconfig0))
+    problems.push(
+      problem(
+        "ipconfig0",
+        "E_SETTING_INVALID",
+        "must be like ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1",
+        settings.ipconfig0,
+      ),
+    );
+  if (settings.name !== undefined && settings.name.length + ((settings.count ?? 1) > 1 ? 3 : 0) > 63)
+    problems.push(
+      problem(
+        "name",
+        "E_SETTING_INVALID",
+        "is longer than a DNS name allows (63, with the -N suffix)",
+        settings.name,
+      ),
+    );
+  if (action === "create" && settings.name === undefined) {
+    try {
+      renderTemplate(DEFAULT_NAME, contextVars(context.build), "name");
+    } catch (error) {
+      problems.push(
+        problem(
+          "name",
+          "E_SETTING_REQUIRED",
+          `is required: the default ${DEFAULT_NAME} cannot be rendered (${errorMessage(error)})`,
+        ),
+      );
+    }
+  }
+  if (["start", "stop"].includes(action) && settings.vmid === undefined && settings.name === undefined) {
+    const recorded = await recordedVms(context.build.workspace).catch(() => []);
+    if (recorded.length === 0)
+      problems.push(
+        problem(
+          "vmid",
+          "E_SETTING_REQUIRED",
+          `${action} needs vmid or name (no create step of this build recorded VMs)`,
+        ),
+      );
+  }
+  return problems;
+}
+
+function readCa(workspace: string, value: string): Promise<string> {
+  return textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" }).then((read) => read.text);
+}
+
+/** The VMs the create step recorded in this workspace (`PROXMOX_VM_VMS`). */
+export async function recordedVms(workspace: string): Promise<VmRecord[]> {
+  const outputs = await readOutputs(workspace);
+  const raw = outputs.PROXMOX_VM_VMS;
+  if (!raw) return [];
+  const parsed: unknown = JSON.parse(raw);
+  if (!Array.isArray(parsed)) return [];
+  return parsed
+    .filter((each): each is VmRecord => typeof each?.vmid === "number" && typeof each?.node === "string")
+    .map((each) => ({ vmid: each.vmid, name: String(each.name ?? ""), node: each.node }));
+}
+
+export async function planVms(settings: Settings, context: Context): Promise<VmPlan> {
+  const { build, log } = context;
+  const action = settings.action;
+  const base =
+    settings.name ??
+    (action === "create" ? renderTemplate(DEFAULT_NAME, contextVars(build), "name") : undefined);
+  const names =
+    base === undefined
+      ? []
+      : settings.count > 1 && action === "create"
+        ? Array.from({ length: settings.count }, (_, i) => `${base}-${i + 1}`)
+        : [base];
+  const recorded =
+    action !== "create" && action !== "reap" && settings.vmid === undefined && base === undefined
+      ? await recordedVms(build.workspace)
+      : undefined;
+  const fingerprint = settings.fingerprint ? normaliseFingerprint(settings.fingerprint) : undefined;
+  if (settings.insecure && !fingerprint)
+    log.warn(
+      "insecure is on: the API's certificate is not checked, so the token could go to an impostor; prefer fingerprint or ca_cert",
+    );
+  const tags = [...new Set(["hangar", ...settings.tags.map((tag) => tag.toLowerCase())])];
+  const created = new Date().toISOString();
+  const description = [
+    `Made by hangar (proxmox-vm) for ${build.repo.fullName || "a build"} build ${build.build.number || "?"}${build.build.link ? `: ${build.build.link}` : ""}`,
+    `hangar-created: ${created}`,
+  ].join("\n");
+  return {
+    action,
+    baseUrl: settings.url.replace(/\/+$/, "").replace(/\/api2\/json$/, ""),
+    auth:
+      settings.token_id !== undefined
+        ? { kind: "token", tokenId: settings.token_id, secret: settings.token_secret ?? "" }
+        : { kind: "password", username: settings.username ?? "", password: settings.password ?? "" },
+    tls: {
+      ca: settings.ca_cert ? await readCa(build.workspace, settings.ca_cert) : undefined,
+      fingerprint,
+      insecure: settings.insecure,
+    },
+    node: settings.node,
+    template: settings.template,
+    names,
+    vmid: settings.vmid,
+    recorded,
+    full: settings.full_clone,
+    storage: settings.storage,
+    pool: settings.pool,
+    config: {
+      cores: settings.cores,
+      memory: settings.memory,
+      ciuser: settings.ciuser,
+      // Proxmox decodes sshkeys once more after the form: percent-encode it first (spaces as %20).
+      sshkeys: settings.sshkeys?.length
+        ? encodeURIComponent(settings.sshkeys.map((key) => key.trim()).join("\n"))
+        : undefined,
+      ipconfig0: settings.ipconfig0,
+      tags: tags.join(";"),
+    },
+    description,
+    waitIp: settings.wait_ip,
+    waitSsh: settings.wait_ssh,
+    keepOnFailure: settings.keep_on_failure,
+    timeoutMs: settings.timeout,
+    ttlMs: settings.ttl,
+  };
+}
+
+export function describePlan(plan: VmPlan): string {
+  const auth =
+    plan.auth.kind === "token" ? `API token ${plan.auth.tokenId}` : `password login as ${plan.auth.username}`;
+  const tls = plan.tls.fingerprint
+    ? `certificate pinned (${plan.tls.fingerprint})`
+    : plan.tls.ca
+      ? "verified against ca_cert"
+      : plan.tls.insecure
+        ? "certificate NOT verified (insecure)"
+        : "verified against the system CAs";
+  const lines = [`${plan.action} on ${plan.baseUrl} (${auth}; ${tls})`];
+  if (plan.action === "create") {
+    lines.push(
+      `template: ${plan.template} (${plan.full ? "full clone" : "linked clone"}${plan.storage ? ` to ${plan.storage}` : ""})`,
+      `node:     ${plan.node ?? "the template's"}`,
+      `vms:      ${plan.names.join(", ")} (id ${plan.vmid ?? "allocated"})`,
+      `config:   ${Object.entries(plan.config)
+        .filter(([key, value]) => value !== undefined && key !== "sshkeys")
+        .map(([key, value]) => `${key}=${value}`)
+        .join(" ")}${plan.config.sshkeys ? " + ssh keys" : ""}`,
+      `wait:     ${plan.waitIp ? `address from the guest agent${plan.waitSsh ? ", then SSH" : ""}` : "nothing after the start"}, within ${Math.round(plan.timeoutMs / 1000)}s`,
+      `failure:  ${plan.keepOnFailure ? "VMs kept (keep_on_failure)" : "every VM this run made is destroyed"}`,
+    );
+  } else if (plan.action === "reap")
+    lines.push(
+      `reap:     hangar-tagged VMs older than ${Math.round(plan.ttlMs / 60_000)} min (templates and untagged VMs never)`,
+    );
+  else
+    lines.push(
+      `vms:      ${plan.vmid !== undefined ? `id ${plan.vmid}` : plan.names.length ? `named ${plan.names[0]} (and its -N siblings)` : `recorded by the create step: ${plan.recorded?.map((vm) => vm.vmid).join(", ") || "none"}`}`,
+    );
+  return lines.join("\n");
+}

@@ -1,0 +1,190 @@
+import { guestAddress, type ProxmoxStandIn, secretLeaks, startProxmoxStandIn } from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clones, droneEnv, FAST, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+
+let pve: ProxmoxStandIn;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeEach(async () => {
+  pve = await startProxmoxStandIn(FAST);
+  workspace = await tempWorkspace();
+});
+afterEach(async () => {
+  await pve.stop();
+  await workspace.remove();
+});
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxx ci@drone";
+
+describe("proxmox-vm create", () => {
+  it("clones the template, configures cloud-init, starts it and publishes its address", async () => {
+    const run = await runProxmoxVm(
+      droneEnv(pve, {
+        PLUGIN_NAME: "e2e-{{ build.number }}",
+        PLUGIN_SSHKEYS: JSON.stringify([KEY, "ssh-rsa AAAAB3NzaC1yc2E+/= other@host"]),
+        PLUGIN_CIUSER: "ci",
+        PLUGIN_CORES: "4",
+        PLUGIN_MEMORY: "4096",
+        PLUGIN_TAGS: "CalChat,e2e",
+      }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    const [vm] = clones(pve);
+    expect(vm).toMatchObject({
+      vmid: 100,
+      name: "e2e-42",
+      status: "running",
+      tags: ["hangar", "calchat", "e2e"],
+    });
+    expect(vm?.sshkeys).toEqual([KEY, "ssh-rsa AAAAB3NzaC1yc2E+/= other@host"]);
+    expect(vm?.config).toMatchObject({ ciuser: "ci", cores: "4", memory: "4096", ipconfig0: "ip=dhcp" });
+    expect(vm?.config.description).toContain("Made by hangar (proxmox-vm) for acme/calchat build 42");
+    expect(vm?.config.description).toMatch(/hangar-created: \d{4}-/);
+    const out = await outputs(workspace.dir);
+    expect(out).toMatchObject({
+      PROXMOX_VM_ID: "100",
+      PROXMOX_VM_IP: guestAddress(100),
+      PROXMOX_VM_NAME: "e2e-42",
+      PROXMOX_VM_IDS: "100",
+    });
+    expect(JSON.parse(out.PROXMOX_VM_VMS ?? "[]")).toEqual([
+      { vmid: 100, name: "e2e-42", node: "pve", ip: guestAddress(100) },
+    ]);
+    expect(secretLeaks(run.output, pve.tokenSecret)).toEqual([]);
+    expect(pve.problems()).toEqual([]);
+  });
+
+  it("creates count VMs in parallel, each with its own id, name and address", async () => {
+    const started = Date.now();
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "3", PLUGIN_NAME: "e2e" }), workspace.dir);
+    expect(run.code, run.output).toBe(0);
+    expect(clones(pve).map((vm) => [vm.vmid, vm.name])).toEqual([
+      [100, "e2e-1"],
+      [101, "e2e-2"],
+      [102, "e2e-3"],
+    ]);
+    const out = await outputs(workspace.dir);
+    expect(out.PROXMOX_VM_IPS).toBe([100, 101, 102].map(guestAddress).join(","));
+    expect(out.PROXMOX_VM_NAMES).toBe("e2e-1,e2e-2,e2e-3");
+    // The clone tasks overlapped: three serial creates would take three times one.
+    const clonesStarted = pve.tasks().filter((task) => task.type === "qmclone");
+    expect(clonesStarted).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("two builds allocating ids at once both succeed, with different ids", async () => {
+    const other = await tempWorkspace();
+    try {
+      const [a, b] = await Promise.all([
+        runProxmoxVm(droneEnv(pve, { PLUGIN_NAME: "build-a", PLUGIN_COUNT: "2" }), workspace.dir),
+        runProxmoxVm(
+          droneEnv(pve, { PLUGIN_NAME: "build-b", PLUGIN_COUNT: "2", DRONE_BUILD_NUMBER: "43" }),
+          other.dir,
+        ),
+      ]);
+      expect(a.code, a.output).toBe(0);
+      expect(b.code, b.output).toBe(0);
+      const vms = clones(pve);
+      expect(vms.map((vm) => vm.name).sort()).toEqual(["build-a-1", "build-a-2", "build-b-1", "build-b-2"]);
+      expect(new Set(vms.map((vm) => vm.vmid)).size).toBe(4);
+      // Both asked nextid for the same first id: one of them had to move on.
+      expect(a.output + b.output).toContain("was taken by another job");
+      const ids = [(await outputs(workspace.dir)).PROXMOX_VM_IDS, (await outputs(other.dir)).PROXMOX_VM_IDS];
+      expect(ids.join(",").split(",").sort()).toEqual(vms.map((vm) => String(vm.vmid)).sort());
+    } finally {
+      await other.remove();
+    }
+  });
+
+  it("waits out the lock a clone leaves behind before configuring", async () => {
+    pve.configure({ lockAfterCloneMs: 600 });
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_CORES: "3" }), workspace.dir);
+    expect(run.code, run.output).toBe(0);
+    expect(clones(pve)[0]?.config.cores).toBe("3");
+    const locked = pve.requests().filter((each) => each.message === "VM is locked (clone)");
+    expect(locked.length).toBeGreaterThan(0);
+  });
+
+  it("waits for a guest agent that starts late", async () => {
+    pve.configure({ agentDelayMs: 1500 });
+    const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
+    expect(run.code, run.output).toBe(0);
+    expect((await outputs(workspace.dir)).PROXMOX_VM_IP).toBe(guestAddress(100));
+    const notYet = pve.requests().filter((each) => each.message === "QEMU guest agent is not running");
+    expect(notYet.length).toBeGreaterThan(1);
+  });
+
+  it("fails within the timeout naming the fix when the agent never answers, and destroys the VM", async () => {
+    pve.configure({ agentDelayMs: "never" });
+    const started = Date.now();
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TIMEOUT: "3s" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3000 + 5000);
+    expect(run.stderr).toContain("qemu-guest-agent");
+    expect(run.stderr).toContain("`agent: 1`");
+    expect(run.output).toContain("destroyed VM 100 (ci-calchat-42), made by this run");
+    expect(clones(pve)).toEqual([]);
+  });
+
+  it("fails at once, naming the fix, on a template without agent: 1", async () => {
+    pve.addVm({ vmid: 9001, name: "no-agent", template: true, agent: false });
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TEMPLATE: "no-agent" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("has no QEMU guest agent enabled");
+    expect(run.stderr).toContain("qm set <template> --agent enabled=1");
+    expect(clones(pve)).toEqual([]);
+  });
+
+  it("reports a failed task with its log tail and destroys every VM the run made", async () => {
+    pve.failNextTask("qmstart", "start failed: QEMU exited with code 1", [
+      "kvm: -drive file=/dev/pve/vm-101-disk-0: Could not open: No such file or directory",
+    ]);
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "2" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("failed: start failed: QEMU exited with code 1");
+    expect(run.stderr).toContain("Could not open: No such file or directory");
+    expect(run.stderr).toContain("TASK ERROR: start failed");
+    expect(clones(pve)).toEqual([]);
+  });
+
+  it("keeps the VMs of a failed create with keep_on_failure", async () => {
+    pve.failNextTask("qmstart", "start failed: QEMU exited with code 1");
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_KEEP_ON_FAILURE: "true" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-calchat-42) in place");
+    expect(clones(pve)).toHaveLength(1);
+  });
+
+  it("a re-run of the build replaces its VM instead of making a second one", async () => {
+    expect((await runProxmoxVm(droneEnv(pve), workspace.dir)).code).toBe(0);
+    const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("replacing VM 100 (ci-calchat-42) of an earlier run");
+    expect(clones(pve).map((vm) => vm.name)).toEqual(["ci-calchat-42"]);
+  });
+
+  it("leaves a VM of the same name that hangar did not make alone", async () => {
+    pve.addVm({ vmid: 500, name: "ci-calchat-42" });
+    const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("VM 500 (ci-calchat-42) already exists and was not made by hangar");
+    expect(pve.vm(500)).toBeDefined();
+    expect(clones(pve)).toHaveLength(1);
+  });
+
+  it("logs in with a password: ticket cookie and CSRF token on writes", async () => {
+    const env = droneEnv(pve, { PLUGIN_USERNAME: pve.username, PLUGIN_PASSWORD: pve.password });
+    delete env.PLUGIN_TOKEN_ID;
+    delete env.PLUGIN_TOKEN_SECRET;
+    const run = await runProxmoxVm(env, workspace.dir);
+    expect(run.code, run.output).toBe(0);
+    expect(
+      pve
+        .requests()
+        .filter((each) => each.route !== "/access/ticket")
+        .every((each) => each.auth === "ticket"),
+    ).toBe(true);
+    expect(pve.requests().filter((each) => each.route === "/access/ticket")).toHaveLength(1);
+    expect(secretLeaks(run.output, pve.password)).toEqual([]);
+  });
+});
