@@ -213,6 +213,38 @@ describe("Kubernetes stand-in: server-side apply", () => {
     ).toBe(400);
   });
 
+  it("takes a resourceVersion in an apply or in DeleteOptions as a precondition (409 when it moved on)", async () => {
+    await ns("ssa-seven");
+    const path = "/api/v1/namespaces/ssa-seven/configmaps/release";
+    const config = (build: string, resourceVersion?: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "release", ...(resourceVersion ? { resourceVersion } : {}) },
+      data: { build },
+    });
+    const created = await apply(path, config("1"));
+    const first = created.json?.metadata.resourceVersion as string;
+    const moved = await apply(path, config("2"));
+    expect(moved.status).toBe(200);
+    const stale = await apply(path, config("3", first));
+    expect(stale.status).toBe(409);
+    expect(stale.json?.message).toContain("the object has been modified");
+    const current = moved.json?.metadata.resourceVersion as string;
+    const fresh = await apply(path, config("3", current));
+    expect(fresh.status).toBe(200);
+    expect((k.get("v1", "ConfigMap", "ssa-seven", "release") as any).data).toEqual({ build: "3" });
+    const deleteAt = (resourceVersion: string) =>
+      call(path, {
+        method: "DELETE",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ apiVersion: "v1", kind: "DeleteOptions", preconditions: { resourceVersion } }),
+      });
+    expect((await deleteAt(current)).status).toBe(409);
+    expect(k.get("v1", "ConfigMap", "ssa-seven", "release")).toBeDefined();
+    expect((await deleteAt(fresh.json?.metadata.resourceVersion as string)).status).toBe(200);
+    expect(k.get("v1", "ConfigMap", "ssa-seven", "release")).toBeUndefined();
+  });
+
   it("turns a Secret's stringData into data and serves CRDs' resources once applied", async () => {
     await ns("ssa-seven");
     const secret = await apply("/api/v1/namespaces/ssa-seven/secrets/db", {
