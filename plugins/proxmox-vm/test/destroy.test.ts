@@ -1,0 +1,123 @@
+import { type ProxmoxStandIn, startProxmoxStandIn } from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clones, droneEnv, FAST, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+
+let pve: ProxmoxStandIn;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeEach(async () => {
+  pve = await startProxmoxStandIn(FAST);
+  workspace = await tempWorkspace();
+});
+afterEach(async () => {
+  await pve.stop();
+  await workspace.remove();
+});
+
+const DAY = 86_400_000;
+const made = (ago: number) =>
+  `Made by hangar (proxmox-vm) for acme/calchat build 1\nhangar-created: ${new Date(Date.now() - ago).toISOString()}`;
+
+describe("proxmox-vm destroy", () => {
+  it("by name, as the seed pipeline's e2e-cleanup step does: the running VM and its count siblings", async () => {
+    expect(
+      (
+        await runProxmoxVm(
+          droneEnv(pve, { PLUGIN_NAME: "e2e-{{ build.number }}", PLUGIN_COUNT: "2" }),
+          workspace.dir,
+        )
+      ).code,
+    ).toBe(0);
+    pve.addVm({ vmid: 700, name: "e2e-420", tags: ["hangar"] });
+    const run = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-{{ build.number }}" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(clones(pve).map((vm) => vm.name)).toEqual(["e2e-420"]);
+    const deletes = pve.requests().filter((each) => each.method === "DELETE");
+    expect(deletes.map((each) => each.params)).toContainEqual(
+      expect.objectContaining({ purge: "1", "destroy-unreferenced-disks": "1" }),
+    );
+  });
+
+  it("by vmid, and with neither: the VMs the create step recorded in the workspace", async () => {
+    pve.addVm({ vmid: 300, name: "manual", running: true });
+    const byId = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "300" }),
+      workspace.dir,
+    );
+    expect(byId.code, byId.output).toBe(0);
+    expect(pve.vm(300)).toBeUndefined();
+    expect((await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "2" }), workspace.dir)).code).toBe(0);
+    expect(clones(pve)).toHaveLength(2);
+    const recorded = await runProxmoxVm(droneEnv(pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    expect(recorded.code, recorded.output).toBe(0);
+    expect(clones(pve)).toEqual([]);
+  });
+
+  it("is fine when the VM is already gone, and when the create step recorded nothing", async () => {
+    const gone = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-1" }),
+      workspace.dir,
+    );
+    expect(gone.code, gone.output).toBe(0);
+    expect(gone.output).toContain("nothing to destroy");
+    const none = await runProxmoxVm(droneEnv(pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    expect(none.code, none.output).toBe(0);
+  });
+
+  it("never destroys a template or, by name, a VM hangar did not make", async () => {
+    pve.addVm({ vmid: 400, name: "e2e-7" });
+    const foreign = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-7" }),
+      workspace.dir,
+    );
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toContain("was not made by hangar");
+    const template = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "9000" }),
+      workspace.dir,
+    );
+    expect(template.code).toBe(1);
+    expect(pve.vm(400)).toBeDefined();
+    expect(pve.vm(9000)).toBeDefined();
+  });
+
+  it("waits out a lock held by another job before destroying", async () => {
+    pve.addVm({ vmid: 310, name: "busy", tags: ["hangar"] });
+    pve.lock(310, "backup");
+    setTimeout(() => pve.lock(310, undefined), 700);
+    const run = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "310" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(pve.vm(310)).toBeUndefined();
+  });
+});
+
+describe("proxmox-vm reap", () => {
+  it("destroys hangar VMs older than ttl, never untagged VMs, templates or younger ones", async () => {
+    pve.addVm({ vmid: 201, name: "old", tags: ["hangar"], description: made(2 * DAY), running: true });
+    pve.addVm({ vmid: 202, name: "young", tags: ["hangar"], description: made(DAY / 2) });
+    pve.addVm({ vmid: 203, name: "old-untagged", description: made(3 * DAY) });
+    pve.addVm({
+      vmid: 204,
+      name: "old-template",
+      template: true,
+      tags: ["hangar"],
+      description: made(3 * DAY),
+    });
+    pve.addVm({ vmid: 205, name: "no-stamp", tags: ["hangar"] });
+    const run = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(pve.vms().map((vm) => vm.vmid)).toEqual([202, 203, 204, 205, 9000]);
+    expect(run.output).toContain("reaped VM 201 (old)");
+    expect(run.output).toContain(
+      "VM 205 (no-stamp) is tagged hangar but its description holds no creation time",
+    );
+  });
+});
