@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { errorMessage, formatDuration, HangarError, type Logger, pollUntil, TimeoutError } from "@hangar/kit";
+import {
+  errorMessage,
+  formatDuration,
+  HangarError,
+  type Logger,
+  pollUntil,
+  TimeoutError,
+  withTimeout,
+} from "@hangar/kit";
 import { type ContainerState, judgeService, projectContainers } from "./compose.ts";
 import type { RemoteHost } from "./connection.ts";
 
@@ -81,7 +89,7 @@ export type HttpProbe = (url: string, timeoutMs: number, signal?: AbortSignal) =
 
 const BODY_LIMIT = 300;
 
-/** Fetches the URL from the runner. */
+/** Fetches the URL from the runner; reads no more of the body than it shows. */
 export function runnerProbe(fetchImpl: typeof fetch): HttpProbe {
   return async (url, timeoutMs, signal) => {
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -89,9 +97,28 @@ export function runnerProbe(fetchImpl: typeof fetch): HttpProbe {
       redirect: "manual",
       signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
     });
-    const body = await response.text().catch(() => "");
-    return { status: response.status, body: body.slice(0, BODY_LIMIT) };
+    return { status: response.status, body: await bodyStart(response) };
   };
+}
+
+/** The first BODY_LIMIT characters of a body; an endless one is cancelled, not read to the end. */
+async function bodyStart(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const decoder = new TextDecoder();
+  let body = "";
+  try {
+    while (body.length < BODY_LIMIT) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      body += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body cut off by the deadline still has its status.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return body.slice(0, BODY_LIMIT);
 }
 
 /**
@@ -104,7 +131,11 @@ export function hostProbe(remote: RemoteHost): HttpProbe {
     const https = target.protocol === "https:";
     const port = Number(target.port) || (https ? 443 : 80);
     const host = target.hostname.replace(/^\[|\]$/g, "");
-    const channel = await remote.forward(host, port);
+    // The deadline covers opening the connection on the host too (a port behind a firewall
+    // that drops packets), not only the answer.
+    const channel = await withTimeout(`a connection from the host to ${host}:${port}`, timeoutMs, () =>
+      remote.forward(host, port),
+    );
     const socket = https
       ? (await import("node:tls")).connect({
           socket: channel,
@@ -118,24 +149,37 @@ export function hostProbe(remote: RemoteHost): HttpProbe {
         channel.destroy();
         reject(error);
       };
+      // Settled here, not by the request's events: a destroyed request that had an answer's head
+      // emits no error of its own.
       const timer = setTimeout(() => {
-        req.destroy(new Error(`no answer within ${formatDuration(timeoutMs)}`));
+        req.destroy();
+        fail(new Error(`no answer within ${formatDuration(timeoutMs)}`));
       }, timeoutMs);
-      signal?.addEventListener("abort", () => req.destroy(new Error("cancelled")), { once: true });
+      signal?.addEventListener(
+        "abort",
+        () => {
+          req.destroy();
+          fail(new Error("cancelled"));
+        },
+        { once: true },
+      );
       const req = request(
         target,
         { method: "GET", headers: { connection: "close" }, createConnection: () => socket as never },
         (response) => {
           let body = "";
-          response.setEncoding("utf8");
-          response.on("data", (chunk: string) => {
-            if (body.length < BODY_LIMIT) body += chunk;
-          });
-          response.on("end", () => {
+          const done = () => {
             clearTimeout(timer);
             channel.destroy();
             resolve({ status: response.statusCode ?? 0, body: body.slice(0, BODY_LIMIT) });
+          };
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            body += chunk;
+            // Enough to show: an endless body is not read on.
+            if (body.length >= BODY_LIMIT) done();
           });
+          response.on("end", done);
           response.on("error", fail);
         },
       );

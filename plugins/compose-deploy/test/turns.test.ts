@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type Registry, type Sshd, testbed } from "@hangar/testbed";
+import { type Registry, type Sshd, startHostileServer, testbed } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { droneEnv, runComposeDeploy, sshSettings, startComposeDeploy, tempDir } from "./helpers.ts";
 import {
@@ -221,6 +221,41 @@ describe.skipIf(!busybox)(
       expect(await dockerConfigs()).toEqual([]);
       expect(await webAnswer(ports)).toBe("200 web v2");
       expect(await current()).toBe(`releases/${release(17)}`);
+    }, 240_000);
+
+    it("a verify URL that never answers, or never stops answering, ends within timeout", async () => {
+      const hole = await startHostileServer({ mode: "black-hole" });
+      const endless = await startHostileServer({ mode: "endless" });
+      try {
+        const silent = await runComposeDeploy(
+          env(18, "v2", {
+            PLUGIN_VERIFY_URL: `${hole.url}/health`,
+            PLUGIN_TIMEOUT: "5s",
+            PLUGIN_VERIFY_RETRIES: "2",
+          }),
+          workspace.dir,
+        );
+        expect(silent.code, silent.output).toBe(1);
+        expect(silent.stdout).toContain(`try 2/2: ${hole.url}/health → no answer within 5s`);
+        expect(silent.stderr).toContain(
+          `rolled back to release ${release(17)}, but it is not healthy either`,
+        );
+        expect(hole.connections).toBeGreaterThanOrEqual(2);
+        expect(hole.open).toBe(0);
+        expect(await current()).toBe(`releases/${release(17)}`);
+
+        // 200 with a body that never ends: the status is the answer, the body is not read on.
+        const streaming = await runComposeDeploy(
+          env(19, "v2", { PLUGIN_VERIFY_URL: endless.url, PLUGIN_TIMEOUT: "5s", PLUGIN_VERIFY_RETRIES: "1" }),
+          workspace.dir,
+        );
+        expect(streaming.code, streaming.output).toBe(0);
+        expect(streaming.stdout).toContain(`✔ ${endless.url} answered 200`);
+        expect(await current()).toBe(`releases/${release(19)}`);
+      } finally {
+        await hole.stop();
+        await endless.stop();
+      }
     }, 240_000);
   },
 );

@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { judgeService, parseComposeProbe, parseContainerStates } from "../src/compose.ts";
 import type { HostOutcome } from "../src/deploy.ts";
-import { renderDotenv } from "../src/dotenv.ts";
+import { renderDotenv, unrepresentable } from "../src/dotenv.ts";
 import { checkHostKey, fingerprintOf } from "../src/host-key.ts";
 import { parseHost } from "../src/hosts.ts";
 import { dotenvPath, releaseName } from "../src/plan.ts";
@@ -142,6 +142,43 @@ describe("compose", () => {
     ];
     expect(renderDotenv(entries, "v1")).toBe(`PLAIN='abc'\nTRICKY='it\\'s "x" $HOME \\\\n'\n`);
     expect(renderDotenv(entries, "v2")).toBe(`PLAIN='abc'\nTRICKY="it's \\"x\\" \\$HOME \\\\n"\n`);
+  });
+
+  it("docker-compose v1's own .env reader (python-dotenv) reads back every value it is given, and the refused ones would have been misread", () => {
+    const read = (text: string): Record<string, string> =>
+      JSON.parse(
+        execFileSync(
+          "python3",
+          [
+            "-c",
+            "import dotenv,io,json,sys;print(json.dumps(dotenv.dotenv_values(stream=io.StringIO(sys.stdin.read()))))",
+          ],
+          { input: text, encoding: "utf8", stdio: ["pipe", "pipe", "ignore"] },
+        ),
+      );
+    try {
+      read("");
+    } catch {
+      console.warn("SKIPPED: python3 with dotenv (what docker-compose v1 reads .env with) is not installed");
+      return;
+    }
+    const accepted = [
+      `it's "x" $HOME \\n`,
+      "a\\\\'b\\'",
+      "two\nlines\r\n# not a comment",
+      "} $" + "{unclosed",
+      "x\\y",
+      "ünï ☃ %s `id`",
+    ];
+    const entries = accepted.map((value, index): [string, string] => [`V${index}`, value]);
+    expect(read(renderDotenv(entries, "v1"))).toEqual(Object.fromEntries(entries));
+
+    // The quoting that was used before for a value ending in `\\`: the next value's lines became entries.
+    const oldQuote = (value: string) => `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+    const injected = read(`A=${oldQuote("x\\")}\nB=${oldQuote("fix\\\nINJECTED=pwned\n#\\")}\n`);
+    expect(injected.INJECTED).toBe("pwned");
+    expect(unrepresentable("x\\")).toContain("ends with a backslash");
+    expect(unrepresentable("$" + "{DB_PASSWORD}")).toContain("docker-compose v1 expands");
   });
 
   it("names releases and puts the .env next to the first compose file", () => {
