@@ -40,7 +40,7 @@ export const DEFAULT_HTML = `<!doctype html>
   <tr><td class="muted" style="color:#59636e;padding:4px 12px 4px 0;vertical-align:top;">Commit</td><td style="padding:4px 0;">{{#if commit.link}}<a href="{{ commit.link }}" style="color:#0969da;">{{ truncate commit.sha 8 }}</a>{{else}}{{ truncate commit.sha 8 }}{{/if}}</td></tr>
   <tr><td class="muted" style="color:#59636e;padding:4px 12px 4px 0;vertical-align:top;">Author</td><td style="padding:4px 0;">{{ commit.author.name }}{{#if commit.author.email}} &lt;{{ commit.author.email }}&gt;{{/if}}</td></tr>
   {{#if build.failedSteps.length}}<tr><td class="muted" style="color:#59636e;padding:4px 12px 4px 0;vertical-align:top;">Failed</td><td style="padding:4px 0;color:#cf222e;font-weight:600;">{{#each build.failedSteps}}{{this}}{{#unless @last}}, {{/unless}}{{/each}}</td></tr>{{/if}}
-  {{#if build.finished}}<tr><td class="muted" style="color:#59636e;padding:4px 12px 4px 0;vertical-align:top;">Took</td><td style="padding:4px 0;">{{ duration build.started build.finished }}</td></tr>{{/if}}
+  {{#if build.finished}}<tr><td class="muted" style="color:#59636e;padding:4px 12px 4px 0;vertical-align:top;">Took</td><td style="padding:4px 0;">{{ elapsed build.started build.finished }}</td></tr>{{/if}}
 </table>
 </td></tr>
 {{#if commit.message}}<tr><td style="padding-top:12px;"><div class="code" style="background:#eff2f5;border-radius:6px;padding:12px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;white-space:pre-wrap;word-break:break-word;">{{ commit.message }}</div></td></tr>{{/if}}
@@ -58,7 +58,7 @@ Branch:  {{#if build.tag}}{{ build.tag }} (tag){{else}}{{ commit.branch }}{{/if}
 Commit:  {{ truncate commit.sha 8 }}{{#if commit.link}} {{ commit.link }}{{/if}}
 Author:  {{ commit.author.name }}{{#if commit.author.email}} <{{ commit.author.email }}>{{/if}}
 {{#if build.failedSteps.length}}Failed:  {{#each build.failedSteps}}{{this}}{{#unless @last}}, {{/unless}}{{/each}}
-{{/if}}{{#if build.finished}}Took:    {{ duration build.started build.finished }}
+{{/if}}{{#if build.finished}}Took:    {{ elapsed build.started build.finished }}
 {{/if}}
 
 {{ commit.message }}

@@ -165,9 +165,10 @@ export async function checkSettings(
     }
   }
 
-  if (settings.attachments?.length && settings.attachments_max_size !== undefined) {
+  const attachments = attachmentPatterns(settings);
+  if (attachments.length > 0 && settings.attachments_max_size !== undefined) {
     try {
-      const { files } = await matchFiles(workspace, settings.attachments);
+      const { files } = await matchFiles(workspace, attachments);
       const total = files.reduce((sum, file) => sum + file.size, 0);
       if (total > settings.attachments_max_size * MIB) {
         problems.push(
@@ -175,14 +176,12 @@ export async function checkSettings(
             "attachments",
             "E_ATTACHMENTS_TOO_LARGE",
             `match ${(total / MIB).toFixed(1)} MiB, over \`attachments_max_size\` (${settings.attachments_max_size} MiB): attach fewer files or raise the limit`,
-            settings.attachments.join(", "),
+            attachments.join(", "),
           ),
         );
       }
     } catch (error) {
-      problems.push(
-        problem("attachments", "E_SETTING_FILE", errorMessage(error), settings.attachments.join(", ")),
-      );
+      problems.push(problem("attachments", "E_SETTING_FILE", errorMessage(error), attachments.join(", ")));
     }
   }
   return problems;
@@ -192,7 +191,7 @@ export async function checkSettings(
 export async function planMail(settings: Settings, context: Context): Promise<MailPlan> {
   const { build, log } = context;
   const workspace = build.workspace;
-  const data = templateData(build);
+  const data = templateData(build, context.env);
 
   const recipients = [...(settings.recipients ?? [])];
   if (settings.recipients_file)
@@ -239,9 +238,8 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
   }
   const subject = compileTemplate(await read("subject", settings.subject), { html: false });
 
-  const attachments = settings.attachments?.length
-    ? await matchFiles(workspace, settings.attachments)
-    : undefined;
+  const patterns = attachmentPatterns(settings);
+  const attachments = patterns.length ? await matchFiles(workspace, patterns) : undefined;
   for (const pattern of attachments?.unmatched ?? [])
     log.warn(`attachment pattern "${pattern}" matches no file`);
 
@@ -285,6 +283,11 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
     text: text(data),
     attachments: attachments?.files ?? [],
   };
+}
+
+/** `attachments` (globs) and drone-email's `attachment` (one file): both are attached. */
+function attachmentPatterns(settings: Partial<Settings>): string[] {
+  return [...(settings.attachments ?? []), ...(settings.attachment ? [settings.attachment] : [])];
 }
 
 function fetchOptions(settings: Partial<Settings>, ca: string | undefined) {

@@ -1,31 +1,51 @@
 import Handlebars from "handlebars";
+import { formatGoDuration, formatGoTime } from "./go-time.ts";
 
 /**
- * Handlebars with the helpers drone-email's templates use (from drone-template-lib):
- * `truncate`, `uppercase`, `lowercase`, `uppercasefirst`, `urlencode`, `datetime`,
- * `duration`, `since`, and the block helpers `success` and `failure`.
+ * Handlebars with the helpers drone-email's templates use (drone-go's template package), with
+ * its arguments and output: `truncate s n` (characters, not bytes), `uppercase`, `lowercase`,
+ * `uppercasefirst`, `urlencode` (also as a block, `{{#urlencode}}…{{/urlencode}}`, encoded as
+ * Go's QueryEscape), `datetime ts "Go layout" "Zone"`, `duration start end` (Go's `1m35s`),
+ * and the block helpers `success` and `failure`. hangar adds `since start` and `elapsed start
+ * end` (`1m 35s`, for the built-in mail).
  */
 const handlebars = Handlebars.create();
 
+type Options = Handlebars.HelperOptions;
+const isOptions = (value: unknown): value is Options =>
+  typeof value === "object" && value !== null && "fn" in value && "hash" in value;
+
 handlebars.registerHelper("truncate", (value: unknown, length: unknown) =>
-  String(value ?? "").slice(0, Number(length)),
+  Array.from(String(value ?? ""))
+    .slice(0, Number(length))
+    .join(""),
 );
 handlebars.registerHelper("uppercase", (value: unknown) => String(value ?? "").toUpperCase());
 handlebars.registerHelper("lowercase", (value: unknown) => String(value ?? "").toLowerCase());
 handlebars.registerHelper("uppercasefirst", (value: unknown) => {
-  const text = String(value ?? "");
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const [first = "", ...rest] = Array.from(String(value ?? ""));
+  return first.toUpperCase() + rest.join("");
 });
-handlebars.registerHelper("urlencode", (value: unknown) => encodeURIComponent(String(value ?? "")));
-handlebars.registerHelper("datetime", (seconds: unknown) =>
-  typeof seconds === "number"
-    ? new Date(seconds * 1000)
-        .toISOString()
-        .replace("T", " ")
-        .replace(/\.\d+Z$/, " UTC")
-    : "",
-);
+handlebars.registerHelper("urlencode", function (this: unknown, value: unknown) {
+  const text = isOptions(value) ? value.fn(this) : String(value ?? "");
+  return queryEscape(text);
+});
+handlebars.registerHelper("datetime", (seconds: unknown, layout: unknown, zone: unknown) => {
+  const timestamp = Number(seconds);
+  if (seconds === undefined || seconds === null || isOptions(seconds) || !Number.isFinite(timestamp))
+    return "";
+  const date = new Date(timestamp * 1000);
+  if (typeof layout !== "string")
+    return date
+      .toISOString()
+      .replace("T", " ")
+      .replace(/\.\d+Z$/, " UTC");
+  return formatGoTime(date, layout, typeof zone === "string" ? zone : undefined);
+});
 handlebars.registerHelper("duration", (start: unknown, end: unknown) =>
+  typeof start === "number" && typeof end === "number" ? formatGoDuration(end - start) : "",
+);
+handlebars.registerHelper("elapsed", (start: unknown, end: unknown) =>
   typeof start === "number" && typeof end === "number" ? formatSeconds(end - start) : "",
 );
 handlebars.registerHelper("since", (start: unknown) =>
@@ -43,6 +63,13 @@ handlebars.registerHelper(
     return status === "failure" ? options.fn(this) : options.inverse(this);
   },
 );
+
+/** Go's url.QueryEscape: everything but letters, digits and `-_.~` escaped, spaces as `+`. */
+function queryEscape(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+}
 
 export function formatSeconds(total: number): string {
   if (!Number.isFinite(total) || total < 0) return "";

@@ -46,6 +46,7 @@ export const notifyEmailSettings = {
   recipients_file: s.string()({
     description:
       "Workspace file with more recipients, one address a line (`#` starts a comment). A symlink out of the workspace is refused; a bad line is reported by its number, not its text.",
+    env: ["EMAIL_RECIPIENTS_FILE"],
   }),
   recipients_only: s.boolean({
     description: "Mail only the listed recipients; when false the commit author is mailed too.",
@@ -55,21 +56,24 @@ export const notifyEmailSettings = {
   bcc: s.list(address)({ description: "Addresses in Bcc (not visible to the others)." }),
   subject: s.string()({
     description:
-      "Subject line, a Handlebars template with drone-email's variables (`build.status`, `repo.name`, `commit.branch` …).",
+      "Subject line, a Handlebars template with drone-email's variables (`build.status`, `repo.name`, `commit.branch` …); or an `http(s)://` URL (or `file://` path) to read it from.",
     default:
       "[{{ build.status }}] {{ repo.owner }}/{{ repo.name }} ({{ commit.branch }} - {{ truncate commit.sha 8 }})",
     expand: false,
   }),
   body: s.string()({
     description:
-      "HTML body, a Handlebars template: inline text, a workspace path, or a `file://` URL (a symlink out of the workspace is refused). The default is a status mail readable on phones and in dark mode.",
+      "HTML body, a Handlebars template: inline text, a workspace path, a `file://` URL (a symlink out of the workspace is refused), or an `http(s)://` URL fetched once before sending (within `timeout`, at most 1 MiB, trusting `ca_cert`). The default is a status mail readable on phones and in dark mode.",
     defaultText: "built-in status mail",
     expand: false,
   }),
   attachments: s.list()({
     description:
       "Workspace files to attach, as globs (`reports/*.html`). A glob that matches nothing is a warning.",
-    aliases: ["attachment"],
+  }),
+  attachment: s.string()({
+    description:
+      "One workspace file to attach, drone-email's singular form; attached together with `attachments`. An absolute path must lie inside the workspace.",
   }),
   attachments_max_size: s.integer({ min: 1, max: 100 })({
     description: "Largest total size of the attachments, in MiB; more is a settings error.",
@@ -95,6 +99,8 @@ export const notifyEmailSettings = {
   client_hostname: s.string()({
     description: "Name this client gives in EHLO.",
     defaultText: "the container's host name",
+    aliases: ["clienthostname"],
+    env: ["EMAIL_CLIENTHOSTNAME"],
   }),
   on: s.list({ choices: STATUSES })({
     description:
@@ -103,7 +109,7 @@ export const notifyEmailSettings = {
   }),
   timeout: s.duration({ min: 1000, max: 600_000 })({
     description:
-      "How long one attempt may take, from connecting to the server's last reply, however the server spreads its answers; attachments add the time to upload them at 128 KiB/s. A timed-out attempt is not repeated.",
+      "How long one attempt may take, from connecting to the server's last reply, however the server spreads its answers; attachments add the time to upload them at 128 KiB/s. A timed-out attempt is not repeated. A template URL's fetch, redirects included, gets the same time, before any connection.",
     default: 30_000,
   }),
 };
