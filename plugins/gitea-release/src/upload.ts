@@ -54,9 +54,14 @@ async function writeFile(request: ClientRequest, file: string): Promise<void> {
       await sending;
       if (bytesRead === 0) return;
       const chunk = bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead);
+      if (request.destroyed) throw new Error("the upload was stopped");
       sending = new Promise((resolve, reject) =>
         request.write(chunk, (error) => (error ? reject(error) : resolve())),
       );
+      // The write may fail (a cancel destroys the request) while the next chunk is being read,
+      // before `await sending` sees it: without a handler by then, Node takes it for an
+      // unhandled rejection and kills the process with ERR_STREAM_DESTROYED.
+      sending.catch(() => {});
     }
   } finally {
     await handle.close();
