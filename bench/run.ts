@@ -15,8 +15,9 @@ import { giteaUpload } from "./gitea-upload.ts";
 import { imageSize } from "./image-size.ts";
 import { k3sRollout } from "./k3s-rollout.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
+import { proxmoxVmBench } from "./proxmox-vm.ts";
 
-const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload, composeDeploy, k3sRollout];
+const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload, composeDeploy, k3sRollout, proxmoxVmBench];
 
 function table(rows: Row[]): string {
   const header = ["", "subject", "measured", "baseline", "ratio", "target", "note"];
