@@ -48,6 +48,7 @@ export function describePlan(plan: DeployPlan): string {
         .filter(Boolean)
         .join("; ") || "none (wait: false, no verify_url)"
     }`,
+    `turns:     wait up to ${formatDuration(plan.lockTimeoutMs)} for the deploy lock on ${plan.target}; ${plan.allowOlder ? "deploy even over a newer build (force or a promote/rollback event)" : "skip when a newer build is current"}`,
     `failure:   ${plan.rollback ? "bring the previous release back up" : "leave the failed release as it is (rollback: false)"}`,
     `success:   keep ${plan.keepReleases} releases${plan.prune ? ", remove dangling images" : ""}`,
   ];

@@ -65,6 +65,16 @@ describe("settings and plan", () => {
     expect(run.stdout).toContain(
       "proof:     services running and healthy within 2m; https://calchat.example.com/api/health answers 200 (12 tries, 5s apart, from the host)",
     );
+    expect(run.stdout).toContain(
+      "turns:     wait up to 10m for the deploy lock on /opt/calchat-server; skip when a newer build is current",
+    );
+    const promote = await runComposeDeploy(
+      production({ DRONE_BUILD_EVENT: "promote", PLUGIN_LOCK_TIMEOUT: "90s" }),
+      workspace.dir,
+    );
+    expect(promote.stdout).toContain(
+      "turns:     wait up to 90s for the deploy lock on /opt/calchat-server; deploy even over a newer build",
+    );
     for (const secret of [REGISTRY_PASSWORD, MONGO_PASSWORD, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"]) {
       expect(run.output).not.toContain(secret);
     }
