@@ -89,12 +89,13 @@ export const notifyEmailSettings = {
     default: false,
   }),
   skip_verify: s.boolean({
-    description: "Accept any TLS certificate. Prints a warning; prefer `ca_cert`.",
+    description:
+      "Accept any TLS certificate, the SMTP server's and a template URL's. Prints a warning; prefer `ca_cert`.",
     default: false,
   }),
   ca_cert: s.string()({
     description:
-      "PEM certificate(s) to trust for the SMTP server, inline or a workspace path (a symlink out of the workspace is refused).",
+      "PEM certificate(s) to trust for the SMTP server and an `https://` template URL, inline or a workspace path (a symlink out of the workspace is refused).",
   }),
   client_hostname: s.string()({
     description: "Name this client gives in EHLO.",
