@@ -36,7 +36,15 @@ function unescapeXml(text: string): string {
     .replace(/&amp;/g, "&");
 }
 
+/** The test cases of a JUnit report, each under its suite's title (`login screen`). */
 export function parseJunit(xml: string): TestCase[] {
+  return (xml.match(SUITE) ?? []).flatMap((suite) => {
+    const title = attribute(/<testsuite\b([^>]*)>/.exec(suite)?.[1] ?? "", "name");
+    return parseCases(suite).map((test) => ({ ...test, suite: title || test.suite }));
+  });
+}
+
+function parseCases(xml: string): TestCase[] {
   const cases: TestCase[] = [];
   for (const match of xml.matchAll(CASE)) {
     const attributes = match[1] ?? "";

@@ -1,4 +1,10 @@
 export {
+  type AndroidScenario,
+  type AndroidSdk,
+  type Call as AndroidCall,
+  createAndroidSdk,
+} from "./android/sdk.ts";
+export {
   requireServer,
   SETUP_COMMAND,
   type ServerFixture,
@@ -26,6 +32,14 @@ export {
   type StepOutcome,
   type StepReport,
 } from "./drone-exec/execute.ts";
+export {
+  type LocalBuildOptions,
+  type LocalBuildResult,
+  localImage,
+  readSecretsFile,
+  runLocalBuild,
+  stepTable,
+} from "./drone-exec/local-build.ts";
 export { type Pipeline, type PipelineStep, readPipeline } from "./drone-exec/pipeline.ts";
 export { substitute } from "./drone-exec/substitute.ts";
 export { type BuildFacts, stepRuns, type When } from "./drone-exec/when.ts";
@@ -94,11 +108,3 @@ export { type Sshd, type SshdOptions, sshFingerprint, startSshd } from "./sshd.t
 export { makeTempDir, type TempDir } from "./temp-dir.ts";
 export { testbed } from "./testbed.ts";
 export { type WaitOptions, waitUntil } from "./wait.ts";
-export {
-  type LocalBuildOptions,
-  type LocalBuildResult,
-  localImage,
-  readSecretsFile,
-  runLocalBuild,
-  stepTable,
-} from "./drone-exec/local-build.ts";

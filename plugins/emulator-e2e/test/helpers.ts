@@ -1,0 +1,82 @@
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type CapturedRun, runPlugin } from "@hangar/kit";
+import { emulatorE2e } from "../src/plugin.ts";
+
+export const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
+export const FIXTURES = path.join(import.meta.dirname, "fixtures");
+
+/** Appium finds its drivers (the fake driver, a devDependency) in the plugin's package. */
+export function baseEnv(sdkRoot: string, settings: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/root",
+    APPIUM_HOME: PLUGIN_DIR,
+    DRONE: "true",
+    DRONE_REPO: "calchat/app",
+    DRONE_BUILD_NUMBER: "7",
+    DRONE_BRANCH: "main",
+    DRONE_COMMIT_SHA: "0123456789abcdef0123456789abcdef01234567",
+    PLUGIN_SDK_ROOT: sdkRoot,
+    PLUGIN_BOOT_TIMEOUT: "120s",
+  };
+  for (const [key, value] of Object.entries(settings)) env[`PLUGIN_${key.toUpperCase()}`] = value;
+  return env;
+}
+
+/** Settings that run the fake driver's app instead of an APK on UiAutomator2. */
+export function fakeDriverSettings(workspace: string): Record<string, string> {
+  return {
+    app: "build/app-release.apk",
+    appium_drivers: "fake",
+    capabilities: JSON.stringify({
+      platformName: "Fake",
+      "appium:automationName": "Fake",
+      "appium:app": path.join(workspace, "e2e", "calchat.xml"),
+    }),
+  };
+}
+
+export async function workspace(
+  specs: string[] = ["login.spec.mjs"],
+): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), "emulator-e2e-"));
+  await mkdir(path.join(dir, "build"), { recursive: true });
+  await mkdir(path.join(dir, "e2e"), { recursive: true });
+  await writeFile(path.join(dir, "build", "app-release.apk"), "PK\u0003\u0004 not really an APK");
+  await cp(path.join(FIXTURES, "calchat.xml"), path.join(dir, "e2e", "calchat.xml"));
+  for (const spec of specs) await cp(path.join(FIXTURES, spec), path.join(dir, "e2e", spec));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface Run extends CapturedRun {
+  outputs: Record<string, string>;
+}
+
+/** The plugin in this process, as a step runs it; `signal` stands for the runner's SIGTERM. */
+export async function runStep(
+  env: Record<string, string>,
+  dir: string,
+  options: { signal?: AbortSignal; cancelGraceMs?: number } = {},
+): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runPlugin(emulatorE2e, {
+    env,
+    argv: [],
+    cwd: dir,
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: (chunk: string) => (stderr += chunk) },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.cancelGraceMs ? { cancelGraceMs: options.cancelGraceMs } : {}),
+  });
+  const outputs = JSON.parse(
+    await readFile(path.join(dir, ".hangar", "outputs.json"), "utf8").catch(() => "{}"),
+  ) as Record<string, string>;
+  return { code, stdout, stderr, output: stdout + stderr, outputs };
+}
+
+export async function listDir(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).sort();
+}

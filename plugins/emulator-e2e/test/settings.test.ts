@@ -1,0 +1,142 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createAndroidSdk, secretLeaks } from "@hangar/testbed";
+import { afterEach, describe, expect, it } from "vitest";
+import { baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
+
+const TOKEN = "gitea-app-token-7c1e9a44d2";
+
+describe("settings", { timeout: 120_000 }, () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  async function setUp() {
+    const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });
+    const ws = await workspace();
+    cleanups.push(sdk.remove, ws.remove);
+    return { sdk, ws };
+  }
+
+  it("lists every bad setting at once and starts nothing", async () => {
+    const { sdk, ws } = await setUp();
+    const run = await runStep(
+      baseEnv(sdk.root, {
+        api_level: "thirty-four",
+        emulator_port: "5555",
+        boot_timeout: "soon",
+        capabilities: "[1,2]",
+        appium_url: "ftp://appium",
+        artifacts: "../outside",
+        app_token: TOKEN,
+        app: "http://git.example.com/calchat/app/releases/download/v1/app.apk",
+      }),
+      ws.dir,
+    );
+    expect(run.code).toBe(2);
+    for (const setting of [
+      "api_level",
+      "emulator_port",
+      "boot_timeout",
+      "capabilities",
+      "appium_url",
+      "artifacts",
+      "app",
+      "specs",
+    ]) {
+      expect(run.output).toContain(`  - ${setting}:`);
+    }
+    expect(run.output).toContain("must be https:// when `app_token` is given");
+    expect(sdk.transcript()).toEqual([]);
+    expect(secretLeaks(run.output, TOKEN)).toEqual([]);
+  });
+
+  it("dry run prints the plan and touches nothing", async () => {
+    const { sdk, ws } = await setUp();
+    const run = await runStep(
+      baseEnv(sdk.root, {
+        dry_run: "true",
+        app: "https://git.example.com/calchat/app/releases/download/v1/app.apk",
+        app_token: TOKEN,
+        wdio_config: "e2e/wdio.conf.ts",
+      }),
+      ws.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("dry run");
+    expect(run.output).toContain(
+      "AVD hangar-34-google_apis-x86_64 (system-images;android-34;google_apis;x86_64, pixel_6)",
+    );
+    expect(run.output).toContain("emulator -avd hangar-34-google_apis-x86_64 -port 5554 -no-window");
+    expect(run.output).toContain(
+      "install https://git.example.com/calchat/app/releases/download/v1/app.apk (with app_token)",
+    );
+    expect(sdk.transcript()).toEqual([]);
+    expect(secretLeaks(run.output, TOKEN)).toEqual([]);
+  });
+
+  it("an earlier proxmox-vm step's VM makes host mode, which this version refuses clearly", async () => {
+    const { sdk, ws } = await setUp();
+    await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
+    await writeFile(
+      path.join(ws.dir, ".hangar", "outputs.json"),
+      JSON.stringify({ PROXMOX_VM_IP: "10.20.0.15" }),
+    );
+    const run = await runStep(
+      baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" }),
+      ws.dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.output).toMatch(
+      /host: running the emulator on a host over SSH is not available in this version \(taken from PROXMOX_VM_IP/,
+    );
+    expect(sdk.transcript()).toEqual([]);
+  });
+
+  it("the app's token never reaches the log, the outputs or the artifacts when the download fails", async () => {
+    const { sdk, ws } = await setUp();
+    const { createServer } = await import("node:http");
+    let seen = "";
+    const server = createServer((request, response) => {
+      seen = request.headers.authorization ?? "";
+      response
+        .writeHead(404, { "content-type": "text/plain" })
+        .end(`no asset for ${request.headers.authorization}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const port = (server.address() as { port: number }).port;
+    const run = await runStep(
+      baseEnv(sdk.root, {
+        ...fakeDriverSettings(ws.dir),
+        specs: "e2e/login.spec.mjs",
+        app: `http://127.0.0.1:${port}/app.apk`,
+        app_token: TOKEN,
+      }),
+      ws.dir,
+    );
+    expect(seen).toBe(`token ${TOKEN}`);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("answered HTTP 404");
+    expect(secretLeaks(run.output, TOKEN)).toEqual([]);
+    expect(sdk.transcript().some((call) => call.startsWith("emulator -avd"))).toBe(false);
+  });
+
+  it("check reports what is ready and what is not, changing nothing", async () => {
+    const sdk = await createAndroidSdk({ kvm: false });
+    const ws = await workspace();
+    cleanups.push(sdk.remove, ws.remove);
+    const run = await runStep(
+      baseEnv(sdk.root, { action: "check", appium_drivers: "fake,uiautomator2" }),
+      ws.dir,
+    );
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("SDK tools: present in");
+    expect(run.output).toContain("KVM: 8 /dev/kvm is not found");
+    expect(run.output).toContain("created from system-images;android-34;google_apis;x86_64 on the first run");
+    expect(run.output).toContain("uiautomator2 not installed yet");
+    expect(run.output).toContain("check: KVM not ready");
+    expect(sdk.transcript()).toEqual(["emulator -accel-check", "emulator -list-avds"]);
+  });
+});
