@@ -1,0 +1,209 @@
+/**
+ * Appends one layer to every platform of a base image, through the registry API alone (as
+ * `crane append`, ko and jib do): nothing runs on the target architecture, so no emulation and no
+ * daemon. For each platform the base offers (filtered by `platforms`): the base's layers are mounted
+ * (same registry) or copied (another one) into the target repository, the layer is uploaded once, and
+ * a manifest = base layers + the layer, with a config = base config + entrypoint, user, labels and the
+ * layer's diff_id, is pushed by digest. Then one OCI image index lists them all; tags are the
+ * caller's business (`tagIndex`).
+ */
+import type { Layer } from "./layer.ts";
+import { sha256 } from "./layer.ts";
+import { type Manifest, MEDIA, type RegistryClient, RegistryError } from "./registry.ts";
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string | undefined;
+}
+
+/** The platforms Node.js publishes Linux binaries for that small CI machines use. */
+export const NODE_PLATFORMS: readonly string[] = ["linux/amd64", "linux/arm64", "linux/arm/v7"];
+
+export function platformName(p: Platform): string {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
+}
+
+export interface ImageRef {
+  repository: string;
+  /** Tag or digest. */
+  reference: string;
+}
+
+export interface ConfigChanges {
+  entrypoint?: string[];
+  /** Replaces the base's CMD; default: none (an ENTRYPOINT ignores the base's CMD, as docker build does). */
+  cmd?: string[] | undefined;
+  user?: string;
+  /** Unset (undefined) leaves no working directory: the runner sets one. */
+  workingDir?: string | undefined;
+  labels?: Record<string, string>;
+  /** Time of the new image (config.created and its history entry), ISO 8601. */
+  created: string;
+  /** The history entry's created_by, e.g. "COPY dist /opt/app". */
+  createdBy: string;
+}
+
+export interface AppendOptions {
+  base: ImageRef;
+  /** The repository to push into, on the same client's registry. */
+  target: string;
+  layer: Layer;
+  changes: ConfigChanges;
+  /** Platform names to keep ("linux/amd64"); default NODE_PLATFORMS. */
+  platforms?: readonly string[];
+  /** Annotations of the index and of each manifest (the base's name and digest are added). */
+  annotations?: Record<string, string>;
+  /** The base lives on another registry: read it with this client (its blobs are copied). */
+  baseClient?: RegistryClient;
+  log?: (line: string) => void;
+}
+
+export interface PlatformImage {
+  platform: Platform;
+  digest: string;
+  size: number;
+  config: string;
+  layers: string[];
+}
+
+export interface AppendResult {
+  digest: string;
+  bytes: Buffer;
+  baseDigest: string;
+  images: PlatformImage[];
+}
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+}
+
+const INDEXES: string[] = [MEDIA.ociIndex, MEDIA.dockerList];
+
+function jsonBytes(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** The base's platform manifests: the entries of an index, or the single manifest (its config says which). */
+async function basePlatforms(client: RegistryClient, base: ImageRef, index: Manifest) {
+  if (INDEXES.includes(index.mediaType)) {
+    return (index.json.manifests as Descriptor[]).filter((d) => d.platform);
+  }
+  const config = JSON.parse(
+    (await client.getBlob(base.repository, index.json.config.digest)).toString("utf8"),
+  );
+  const platform: Platform = { os: config.os, architecture: config.architecture, variant: config.variant };
+  return [{ mediaType: index.mediaType, digest: index.digest, size: index.bytes.length, platform }];
+}
+
+function newConfig(base: Record<string, unknown>, layer: Layer, changes: ConfigChanges) {
+  // biome-ignore lint/suspicious/noExplicitAny: the image config is a plain JSON document
+  const config: any = structuredClone(base);
+  const c = { ...(config.config ?? {}) };
+  if (changes.entrypoint) c.Entrypoint = changes.entrypoint;
+  if (changes.cmd) c.Cmd = changes.cmd;
+  else if (changes.entrypoint) delete c.Cmd;
+  if (changes.user !== undefined) c.User = changes.user;
+  if (changes.workingDir) c.WorkingDir = changes.workingDir;
+  else delete c.WorkingDir;
+  c.Labels = { ...(c.Labels ?? {}), ...(changes.labels ?? {}) };
+  config.config = c;
+  config.created = changes.created;
+  config.rootfs = { type: "layers", diff_ids: [...(config.rootfs?.diff_ids ?? []), layer.diffId] };
+  config.history = [...(config.history ?? []), { created: changes.created, created_by: changes.createdBy }];
+  return config;
+}
+
+/** Pushes one manifest per platform and an index over them (by digest, no tag). */
+export async function appendLayer(client: RegistryClient, options: AppendOptions): Promise<AppendResult> {
+  const { base, target, layer } = options;
+  const log = options.log ?? (() => {});
+  const source = options.baseClient ?? client;
+  const sameRegistry = source === client || source.baseUrl === client.baseUrl;
+  const baseIndex = await source.getManifest(base.repository, base.reference);
+  if (!baseIndex)
+    throw new RegistryError(`the base ${base.repository}:${base.reference} does not exist`, 404);
+  const wanted = new Set(options.platforms ?? NODE_PLATFORMS);
+  const entries = (await basePlatforms(source, base, baseIndex)).filter((d) =>
+    wanted.has(platformName(d.platform as Platform)),
+  );
+  if (entries.length === 0) {
+    throw new RegistryError(
+      `the base ${base.repository}:${base.reference} offers none of ${[...wanted].join(", ")}`,
+    );
+  }
+  const annotations = {
+    ...options.annotations,
+    "org.opencontainers.image.base.name": `${base.repository}:${base.reference}`,
+    "org.opencontainers.image.base.digest": baseIndex.digest,
+  };
+  const copy = async (digest: string) => {
+    const how = await client.ensureBlob(
+      target,
+      digest,
+      () => source.getBlob(base.repository, digest),
+      sameRegistry ? base.repository : undefined,
+    );
+    if (how !== "present") log(`${digest.slice(0, 19)} ${how}`);
+  };
+  const uploaded = await client.ensureBlob(target, layer.digest, () => layer.bytes);
+  log(`layer ${layer.digest.slice(0, 19)} ${uploaded} (${layer.bytes.length} bytes)`);
+
+  const images: PlatformImage[] = [];
+  const descriptors: Descriptor[] = [];
+  for (const entry of entries) {
+    const platform = entry.platform as Platform;
+    const manifest = await source.getManifest(base.repository, entry.digest);
+    if (!manifest)
+      throw new RegistryError(`the base's ${platformName(platform)} manifest ${entry.digest} is missing`);
+    const baseConfig = JSON.parse(
+      (await source.getBlob(base.repository, manifest.json.config.digest)).toString("utf8"),
+    );
+    const config = jsonBytes(newConfig(baseConfig, layer, options.changes));
+    const configDigest = sha256(config);
+    for (const l of manifest.json.layers as Descriptor[]) await copy(l.digest);
+    await client.ensureBlob(target, configDigest, () => config);
+    const layers: Descriptor[] = [
+      ...(manifest.json.layers as Descriptor[]).map(({ mediaType, digest, size }) => ({
+        mediaType,
+        digest,
+        size,
+      })),
+      { mediaType: layer.mediaType, digest: layer.digest, size: layer.bytes.length },
+    ];
+    const body = jsonBytes({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: config.length },
+      layers,
+      annotations,
+    });
+    const digest = await client.putManifest(target, sha256(body), body, MEDIA.ociManifest);
+    log(`${platformName(platform)} ${digest}`);
+    images.push({
+      platform,
+      digest,
+      size: body.length,
+      config: configDigest,
+      layers: layers.map((l) => l.digest),
+    });
+    descriptors.push({ mediaType: MEDIA.ociManifest, digest, size: body.length, platform });
+  }
+  const bytes = jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA.ociIndex,
+    manifests: descriptors,
+    annotations,
+  });
+  const digest = await client.putManifest(target, sha256(bytes), bytes, MEDIA.ociIndex);
+  return { digest, bytes, baseDigest: baseIndex.digest, images };
+}
+
+/** Points `tag` at an index pushed by appendLayer. */
+export async function tagIndex(client: RegistryClient, repository: string, tag: string, index: Buffer) {
+  return client.putManifest(repository, tag, index, MEDIA.ociIndex);
+}

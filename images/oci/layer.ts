@@ -1,0 +1,146 @@
+/**
+ * A reproducible image layer from a folder: a gzip'd tar whose bytes depend only on the files' paths,
+ * contents and executable bits. Entries are sorted, owned by 0:0 with no user or group names, dated
+ * `mtime` (default 0, or SOURCE_DATE_EPOCH), mode 0644 (0755 for folders and executables), and the gzip
+ * header carries no name or time; so the same folder gives the same digest on every machine and run,
+ * and one layer serves every platform.
+ */
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { constants, gzipSync } from "node:zlib";
+
+export interface Layer {
+  /** The gzip'd tar. */
+  bytes: Buffer;
+  /** sha256 of the gzip'd tar (the blob's digest). */
+  digest: string;
+  /** sha256 of the uncompressed tar (the config's rootfs.diff_ids entry). */
+  diffId: string;
+  /** Size of the uncompressed tar. */
+  uncompressedSize: number;
+  mediaType: "application/vnd.oci.image.layer.v1.tar+gzip";
+}
+
+export interface LayerEntry {
+  /** Path inside the image, without a leading "/"; folders end without "/". */
+  path: string;
+  /** File contents; undefined for a folder. */
+  data?: Buffer;
+  executable?: boolean;
+}
+
+const BLOCK = 512;
+
+export function sha256(data: Buffer | Uint8Array): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, "0")}\0`;
+}
+
+/** One ustar header; names longer than 100 bytes use the ustar prefix field (up to 255 in all). */
+function header(path: string, size: number, mode: number, type: "0" | "5", mtime: number): Buffer {
+  const h = Buffer.alloc(BLOCK);
+  let name = path;
+  let prefix = "";
+  if (Buffer.byteLength(name) > 100) {
+    const cut = path.lastIndexOf("/", 155);
+    if (cut <= 0 || Buffer.byteLength(path.slice(cut + 1)) > 100)
+      throw new Error(`path too long for tar: ${path}`);
+    prefix = path.slice(0, cut);
+    name = path.slice(cut + 1);
+  }
+  h.write(name, 0, 100, "utf8");
+  h.write(octal(mode, 8), 100, "ascii");
+  h.write(octal(0, 8), 108, "ascii"); // uid
+  h.write(octal(0, 8), 116, "ascii"); // gid
+  h.write(octal(size, 12), 124, "ascii");
+  h.write(octal(mtime, 12), 136, "ascii");
+  h.write("        ", 148, "ascii"); // checksum placeholder
+  h.write(type, 156, "ascii");
+  h.write("ustar\0", 257, "ascii");
+  h.write("00", 263, "ascii");
+  h.write(prefix, 345, 155, "utf8");
+  let sum = 0;
+  for (const byte of h) sum += byte;
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+  return h;
+}
+
+/** The tar of the entries (sorted by path, parents included) with fixed owners, modes and times. */
+export function tarEntries(entries: LayerEntry[], mtime = 0): Buffer {
+  const all = new Map<string, LayerEntry>();
+  for (const e of entries) {
+    const path = e.path.replace(/^\/+|\/+$/g, "");
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (!all.has(dir)) all.set(dir, { path: dir });
+    }
+    all.set(path, { ...e, path });
+  }
+  const chunks: Buffer[] = [];
+  for (const path of [...all.keys()].sort()) {
+    const e = all.get(path) as LayerEntry;
+    if (e.data === undefined) {
+      chunks.push(header(`${path}/`, 0, 0o755, "5", mtime));
+      continue;
+    }
+    chunks.push(header(path, e.data.length, e.executable ? 0o755 : 0o644, "0", mtime), e.data);
+    const pad = (BLOCK - (e.data.length % BLOCK)) % BLOCK;
+    if (pad) chunks.push(Buffer.alloc(pad));
+  }
+  chunks.push(Buffer.alloc(BLOCK * 2));
+  return Buffer.concat(chunks);
+}
+
+/** The regular files under `dir` (links and special files are refused), as entries under `target`. */
+export function folderEntries(dir: string, target: string): LayerEntry[] {
+  const entries: LayerEntry[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs).sort()) {
+      const a = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const stat = lstatSync(a);
+      if (stat.isDirectory()) {
+        entries.push({ path: `${target}/${r}` });
+        walk(a, r);
+      } else if (stat.isFile()) {
+        entries.push({
+          path: `${target}/${r}`,
+          data: readFileSync(a),
+          executable: (stat.mode & 0o111) !== 0,
+        });
+      } else {
+        throw new Error(`${a} is neither a file nor a folder; a layer holds only those`);
+      }
+    }
+  };
+  walk(dir, "");
+  return entries;
+}
+
+/** Compresses a tar into a layer: gzip level 9, no file name or time in the header. */
+export function layerFromTar(tar: Buffer): Layer {
+  const bytes = gzipSync(tar, { level: constants.Z_BEST_COMPRESSION });
+  return {
+    bytes,
+    digest: sha256(bytes),
+    diffId: sha256(tar),
+    uncompressedSize: tar.length,
+    mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+  };
+}
+
+/** The layer holding `dir`'s files under `target` (e.g. "opt/app"). */
+export function folderLayer(dir: string, target: string, mtime = sourceDateEpoch()): Layer {
+  return layerFromTar(tarEntries([{ path: target }, ...folderEntries(dir, target)], mtime));
+}
+
+/** SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else 0. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.SOURCE_DATE_EPOCH);
+  return Number.isInteger(v) && v >= 0 ? v : 0;
+}

@@ -1,0 +1,312 @@
+/**
+ * A small client for the registry HTTP API v2 (the OCI distribution spec) over fetch: manifests and
+ * blobs by digest, cross-repository blob mounts, monolithic uploads, tags. Authentication the way
+ * Docker does it: anonymous first; on a 401 with `WWW-Authenticate: Bearer realm=…,service=…` a token
+ * is fetched from the realm (with Basic credentials when given; Gitea, Docker Hub, GitLab), on a 401
+ * with `Basic` the credentials are sent. Credentials never appear in an error or a log line.
+ */
+import { sha256 } from "./layer.ts";
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface RegistryOptions {
+  /** "127.0.0.1:5000", "gitea.example.com", "docker.io"; a scheme may be given ("http://host:port"). */
+  host: string;
+  credentials?: Credentials | undefined;
+  /** Deadline for each request (default 120 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface Manifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+  // biome-ignore lint/suspicious/noExplicitAny: manifests and indexes are plain JSON documents
+  json: any;
+}
+
+export const MEDIA = {
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+} as const;
+
+const ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(", ");
+
+export class RegistryError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = "RegistryError";
+    this.status = status;
+  }
+}
+
+/** Loopback and "localhost" speak plain HTTP (as Docker treats them); everything else HTTPS. */
+export function registryBaseUrl(host: string): string {
+  if (/^https?:\/\//.test(host)) return host.replace(/\/+$/, "");
+  if (host === "docker.io" || host === "index.docker.io") return "https://registry-1.docker.io";
+  const name = host.replace(/:\d+$/, "");
+  const plain = name === "localhost" || /^127\./.test(name) || name === "[::1]";
+  return `${plain ? "http" : "https"}://${host}`;
+}
+
+function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const space = header.indexOf(" ");
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const params: Record<string, string> = {};
+  for (const m of header.slice(space + 1).matchAll(/([a-zA-Z_]+)="([^"]*)"/g)) {
+    params[(m[1] as string).toLowerCase()] = m[2] as string;
+  }
+  return { scheme, params };
+}
+
+export class RegistryClient {
+  readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+  private readonly timeoutMs: number;
+  /** Authorization header per scope string ("" = the registry-wide one). */
+  private readonly auth = new Map<string, string>();
+
+  private readonly options: RegistryOptions;
+
+  constructor(options: RegistryOptions) {
+    this.options = options;
+    this.baseUrl = registryBaseUrl(options.host);
+    this.fetch = options.fetch ?? fetch;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+  }
+
+  /** Sends a request to `path` ("/v2/…" or an absolute upload URL), authenticating on a 401. */
+  async request(method: string, path: string, scope: string, init: RequestInit = {}): Promise<Response> {
+    const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
+    const send = async () => {
+      const headers = new Headers(init.headers);
+      const auth = this.auth.get(scope);
+      if (auth) headers.set("authorization", auth);
+      try {
+        return await this.fetch(url, {
+          ...init,
+          method,
+          headers,
+          redirect: "follow",
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        const why =
+          error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
+        throw new RegistryError(`${method} ${new URL(url).pathname} on ${this.options.host} failed: ${why}`);
+      }
+    };
+    let response = await send();
+    if (response.status === 401 && !this.auth.has(scope)) {
+      await response.body?.cancel();
+      await this.authenticate(response.headers.get("www-authenticate") ?? "", scope);
+      response = await send();
+    }
+    return response;
+  }
+
+  private async authenticate(challenge: string, scope: string): Promise<void> {
+    const { scheme, params } = parseChallenge(challenge);
+    const creds = this.options.credentials;
+    const basic = creds
+      ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`
+      : "";
+    if (scheme === "basic") {
+      if (!basic) throw new RegistryError(`${this.options.host} wants a user name and password`, 401);
+      this.auth.set(scope, basic);
+      return;
+    }
+    if (scheme !== "bearer" || !params.realm) {
+      throw new RegistryError(
+        `${this.options.host} asked for an unknown authentication (${scheme || "none"})`,
+        401,
+      );
+    }
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set("service", params.service);
+    for (const s of (scope || params.scope || "").split(" ").filter(Boolean))
+      url.searchParams.append("scope", s);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        headers: basic ? { authorization: basic } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new RegistryError(
+        `the token service ${url.origin}${url.pathname} failed: ${error instanceof Error ? error.message : ""}`,
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      const who = creds ? `as ${creds.username}` : "anonymously";
+      throw new RegistryError(
+        `the token service ${url.origin}${url.pathname} refused ${who} (${response.status})`,
+        response.status,
+      );
+    }
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    const token = body.token || body.access_token;
+    if (!token) throw new RegistryError(`the token service ${url.origin}${url.pathname} answered no token`);
+    this.auth.set(scope, `Bearer ${token}`);
+  }
+
+  private async fail(response: Response, what: string): Promise<never> {
+    let detail = "";
+    try {
+      const body = (await response.json()) as { errors?: { code?: string; message?: string }[] };
+      detail = (body.errors ?? []).map((e) => `${e.code ?? ""} ${e.message ?? ""}`.trim()).join("; ");
+    } catch {
+      // not a registry error document
+    }
+    throw new RegistryError(`${what}: ${response.status}${detail ? ` ${detail}` : ""}`, response.status);
+  }
+
+  static pull(repository: string): string {
+    return `repository:${repository}:pull`;
+  }
+  static push(repository: string, from?: string): string {
+    return `repository:${repository}:pull,push${from && from !== repository ? ` repository:${from}:pull` : ""}`;
+  }
+
+  /** A manifest or index by tag or digest; undefined when absent. */
+  async getManifest(repository: string, reference: string, scope = RegistryClient.pull(repository)) {
+    const response = await this.request("GET", `/v2/${repository}/manifests/${reference}`, scope, {
+      headers: { accept: ACCEPT },
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) return this.fail(response, `GET ${repository}:${reference}`);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const digest = sha256(bytes);
+    const json = JSON.parse(bytes.toString("utf8"));
+    if (reference.startsWith("sha256:") && digest !== reference) {
+      throw new RegistryError(`${repository}@${reference} answered content with digest ${digest}`);
+    }
+    const mediaType = json.mediaType ?? response.headers.get("content-type") ?? "";
+    return { digest, mediaType, bytes, json } satisfies Manifest;
+  }
+
+  /** The digest a tag points to (HEAD), or undefined. */
+  async resolve(repository: string, reference: string, scope = RegistryClient.pull(repository)) {
+    const response = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, scope, {
+      headers: { accept: ACCEPT },
+    });
+    await response.body?.cancel();
+    if (response.status === 404) return undefined;
+    if (!response.ok) return this.fail(response, `HEAD ${repository}:${reference}`);
+    const digest = response.headers.get("docker-content-digest");
+    if (digest) return digest;
+    return (await this.getManifest(repository, reference, scope))?.digest;
+  }
+
+  async putManifest(
+    repository: string,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<string> {
+    const response = await this.request(
+      "PUT",
+      `/v2/${repository}/manifests/${reference}`,
+      RegistryClient.push(repository),
+      {
+        headers: { "content-type": mediaType },
+        body: bytes,
+      },
+    );
+    await response.body?.cancel();
+    if (!response.ok) return this.fail(response, `PUT ${repository}:${reference}`);
+    return sha256(bytes);
+  }
+
+  async getBlob(
+    repository: string,
+    digest: string,
+    scope = RegistryClient.pull(repository),
+  ): Promise<Buffer> {
+    const response = await this.request("GET", `/v2/${repository}/blobs/${digest}`, scope);
+    if (!response.ok) return this.fail(response, `GET blob ${repository}@${digest}`);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (sha256(bytes) !== digest)
+      throw new RegistryError(`blob ${repository}@${digest} does not match its digest`);
+    return bytes;
+  }
+
+  async hasBlob(
+    repository: string,
+    digest: string,
+    scope = RegistryClient.push(repository),
+  ): Promise<boolean> {
+    const response = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, scope);
+    await response.body?.cancel();
+    if (response.status === 404) return false;
+    if (!response.ok) return this.fail(response, `HEAD blob ${repository}@${digest}`);
+    return true;
+  }
+
+  /**
+   * Makes `digest` present in `repository`: nothing when it is there, a cross-repository mount from
+   * `from` on the same registry when possible, else an upload of `data()` (a single POST + PUT).
+   * Returns how it got there.
+   */
+  async ensureBlob(
+    repository: string,
+    digest: string,
+    data: () => Promise<Buffer> | Buffer,
+    from?: string,
+  ): Promise<"present" | "mounted" | "uploaded"> {
+    const scope = RegistryClient.push(repository, from);
+    if (await this.hasBlob(repository, digest, scope)) return "present";
+    const query =
+      from && from !== repository
+        ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`
+        : "";
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/${query}`, scope);
+    await start.body?.cancel();
+    if (start.status === 201) return "mounted";
+    if (start.status !== 202) return this.fail(start, `POST upload to ${repository}`);
+    const location = start.headers.get("location");
+    if (!location) throw new RegistryError(`POST upload to ${repository}: no Location in the answer`);
+    const bytes = await data();
+    if (sha256(bytes) !== digest) throw new RegistryError(`the data for ${digest} does not match its digest`);
+    const url = new URL(location, this.baseUrl);
+    url.searchParams.set("digest", digest);
+    const put = await this.request("PUT", url.toString(), scope, {
+      headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length) },
+      body: bytes,
+    });
+    await put.body?.cancel();
+    if (put.status !== 201 && !put.ok) return this.fail(put, `PUT blob ${digest} to ${repository}`);
+    return "uploaded";
+  }
+
+  /** Every tag of a repository (follows the Link header's pages); [] when the repository is unknown. */
+  async listTags(repository: string): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    for (let page = 0; path && page < 1000; page++) {
+      const response = await this.request("GET", path, RegistryClient.pull(repository));
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return tags;
+      }
+      if (!response.ok) return this.fail(response, `GET tags of ${repository}`);
+      const body = (await response.json()) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "")?.[1];
+      path = next ? new URL(next, this.baseUrl).toString() : undefined;
+    }
+    return tags;
+  }
+}
