@@ -73,6 +73,9 @@ describe("proxmox-vm create", () => {
   });
 
   it("two builds allocating ids at once both succeed, with different ids", async () => {
+    // A clone writes the new VM's config some time after the call (wide here for a busy machine):
+    // until then nextid hands the same id to both builds.
+    pve.configure({ createDelayMs: 400, taskMs: { qmclone: 600 } });
     const other = await tempWorkspace();
     try {
       const [a, b] = await Promise.all([

@@ -134,8 +134,9 @@ describe("the Proxmox VE stand-in's strictness", () => {
   });
 
   it("answers 500 with the message in the status line: a locked VM, a missing one", async () => {
+    pve.configure({ taskMs: { qmclone: 1500 } });
     const clone = await call("POST", "/nodes/pve/qemu/9000/clone", { newid: "150", name: "ci-1" });
-    await sleep(30);
+    while (!pve.vm(150)) await sleep(5);
     const locked = await call("PUT", "/nodes/pve/qemu/150/config", { cores: "2" });
     expect([locked.status, locked.message, locked.body]).toEqual([
       500,
@@ -152,6 +153,8 @@ describe("the Proxmox VE stand-in's strictness", () => {
     const [a, b] = await Promise.all([call("GET", "/cluster/nextid"), call("GET", "/cluster/nextid")]);
     expect(a.body.data).toBe(b.body.data);
     const id = String(a.body.data);
+    // The window between the call and the config file being written, wide enough for a busy machine.
+    pve.configure({ createDelayMs: 500 });
     const first = await call("POST", "/nodes/pve/qemu/9000/clone", { newid: id, name: "one" });
     const second = await call("POST", "/nodes/pve/qemu/9000/clone", { newid: id, name: "two" });
     expect(first.status).toBe(200);
@@ -167,7 +170,6 @@ describe("the Proxmox VE stand-in's strictness", () => {
   });
 
   it("starts the guest agent some time after boot, and never for a template without agent: 1", async () => {
-    pve.configure({ agentDelayMs: 200 });
     pve.addVm({ vmid: 9001, name: "no-agent", template: true, agent: false });
     for (const [template, id] of [
       ["9000", "120"],
@@ -176,11 +178,13 @@ describe("the Proxmox VE stand-in's strictness", () => {
       await waitTask(
         (await call("POST", `/nodes/pve/qemu/${template}/clone`, { newid: id })).body.data as string,
       );
-      await waitTask((await call("POST", `/nodes/pve/qemu/${id}/status/start`)).body.data as string);
     }
+    pve.configure({ agentDelayMs: 1000 });
+    await waitTask((await call("POST", "/nodes/pve/qemu/120/status/start")).body.data as string);
     const early = await call("GET", "/nodes/pve/qemu/120/agent/network-get-interfaces");
     expect(early.message).toBe("QEMU guest agent is not running");
-    await sleep(250);
+    await waitTask((await call("POST", "/nodes/pve/qemu/121/status/start")).body.data as string);
+    await sleep(1100);
     const ready = await call("GET", "/nodes/pve/qemu/120/agent/network-get-interfaces");
     expect(JSON.stringify(ready.body.data)).toContain("10.0.0.120");
     const none = await call("GET", "/nodes/pve/qemu/121/agent/network-get-interfaces");
