@@ -11,13 +11,22 @@ import { parseArgs } from "node:util";
 import { bundlePlugins } from "../scripts/build.ts";
 import { coldStart } from "./cold-start.ts";
 import { composeDeploy } from "./compose-deploy.ts";
+import { emulatorE2eBench } from "./emulator-e2e.ts";
 import { giteaUpload } from "./gitea-upload.ts";
 import { imageSize } from "./image-size.ts";
 import { k3sRollout } from "./k3s-rollout.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
 import { proxmoxVmBench } from "./proxmox-vm.ts";
 
-const BENCHES: Bench[] = [coldStart, imageSize, giteaUpload, composeDeploy, k3sRollout, proxmoxVmBench];
+const BENCHES: Bench[] = [
+  coldStart,
+  imageSize,
+  giteaUpload,
+  composeDeploy,
+  k3sRollout,
+  proxmoxVmBench,
+  emulatorE2eBench,
+];
 
 function table(rows: Row[]): string {
   const header = ["", "subject", "measured", "baseline", "ratio", "target", "note"];

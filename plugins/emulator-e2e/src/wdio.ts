@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "@hangar/kit";
+import { HangarError, type Logger } from "@hangar/kit";
 import type { E2ePlan } from "./plan.ts";
 import type { Processes } from "./processes.ts";
 import type { Started } from "./runner.ts";
@@ -15,8 +15,19 @@ import type { Started } from "./runner.ts";
  * launcher resolves its framework, reporters and `tsx` (for TypeScript specs) at run time.
  */
 
+/** A runtime package next to the plugin (the SDK image's node_modules); absent in the slim image. */
+function resolveUrl(name: string): string {
+  try {
+    return import.meta.resolve(name);
+  } catch {
+    throw new HangarError("E_WDIO_MISSING", `${name} is not installed next to the plugin`, {
+      hint: "The default image runs settings, dry runs and `check` only; run the tests with the image that carries Appium and WebdriverIO (docs/emulator-e2e.md#the-image).",
+    });
+  }
+}
+
 function resolvePackage(name: string): string {
-  return fileURLToPath(import.meta.resolve(name));
+  return fileURLToPath(resolveUrl(name));
 }
 
 export interface WdioInput {
@@ -54,8 +65,8 @@ export function generatedConfig(plan: E2ePlan, input: WdioInput): string {
     junitDir: path.join(plan.artifacts.absolute, "junit"),
     screenshotDir: path.join(plan.artifacts.absolute, "screenshots"),
     logDir: path.join(plan.artifacts.absolute, "wdio"),
-    junitReporter: import.meta.resolve("@wdio/junit-reporter"),
-    specReporter: import.meta.resolve("@wdio/spec-reporter"),
+    junitReporter: resolveUrl("@wdio/junit-reporter"),
+    specReporter: resolveUrl("@wdio/spec-reporter"),
   };
   return `// Written by emulator-e2e for this run; the options are the plugin's, the rest is the user's config.
 import path from "node:path";
