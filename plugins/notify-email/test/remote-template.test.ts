@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import {
   createTlsCertificate,
   type HostileServer,
@@ -156,6 +158,35 @@ describe.skipIf(!smtp)("subject and body fetched from a URL", () => {
     );
     expect(run.stderr).toContain("- body: is not a usable template");
     expect(server.stats.connections).toBe(0);
+  });
+
+  it("reads a subject from a file:// path in the workspace, as drone-email reads file:// templates", async () => {
+    await writeFile(path.join(workspace.dir, "subject.hbs"), "{{ repo.fullName }} is {{ build.status }}\n");
+    const run = await runNotifyEmail(
+      settingsFor(server, { PLUGIN_SUBJECT: "file://subject.hbs", PLUGIN_DRY_RUN: "true" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("subject: acme/app is failure");
+    expect(run.stdout).toContain("source:  subject template: subject.hbs");
+  });
+
+  it("refuses a redirect from https to plain http", async () => {
+    const site = await templates(
+      { "/mail.html": { status: 301, location: "http://127.0.0.1:1/mail.html" } },
+      certificate,
+    );
+    const run = await runNotifyEmail(
+      settingsFor(server, {
+        PLUGIN_BODY: `${site.url}/mail.html`,
+        PLUGIN_CA_CERT: `${server.caPem}\n${certificate.caPem}`,
+      }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.stderr).toContain(
+      "redirected from https to plain http (http://127.0.0.1:1/mail.html), refused",
+    );
   });
 
   it("sends the URL's credentials to its own origin only, and keeps them out of every message", async () => {
