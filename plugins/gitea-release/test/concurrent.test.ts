@@ -86,6 +86,36 @@ describe("gitea-release: two runs for one tag at once", () => {
     expect(g.events().filter((event) => event.type === "release.created")).toHaveLength(1);
   });
 
+  it("a first run that fails does not remove the draft a second run has adopted", async () => {
+    const g = await start();
+    g.configure({ allowedTypes: ".apk" });
+    await buildOutputs();
+    // The first run also attaches a file type Gitea refuses: it fails after its apk is up.
+    const other = await tempWorkspace();
+    try {
+      await mkdir(path.join(other.dir, "dist"), { recursive: true });
+      await writeFile(path.join(other.dir, "dist", "app-release.apk"), "android build\n");
+      await writeFile(path.join(other.dir, "dist", "tool.exe"), "MZ windows build\n");
+      const failing = runGiteaRelease(
+        droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_PARALLEL: "1" }),
+        other.dir,
+      );
+      const started = Date.now();
+      while (g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" }) === 0) {
+        if (Date.now() - started > 10_000) throw new Error("the first run never started uploading");
+        await sleep(20);
+      }
+      const second = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk" }), workspace.dir);
+      const first = await failing;
+      expect(first.code, first.output).toBe(1);
+      expect(first.output).toContain("ALLOWED_TYPES");
+      expect(second.code, second.output).toBe(0);
+      expect(finalState(g, "v1.2.0")).toEqual({ count: 1, names: ["app-release.apk"], draft: false });
+    } finally {
+      await other.remove();
+    }
+  });
+
   it("with file_exists: skip, the runs still leave each asset once", async () => {
     const g = await start();
     await buildOutputs();
