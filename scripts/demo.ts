@@ -1,37 +1,228 @@
 /**
- * The main job, as a newcomer runs it (`bash .ci/demo`): every plugin image that has a demo
- * runs the Drone way against servers started on loopback, and shows what it did.
+ * The main job, as a newcomer runs it (`bash .ci/demo`, or `pnpm demo` with the images built):
+ * the example repository examples/calchat runs its `.drone.yml` here, like `drone exec`, against
+ * servers on loopback (sshd + Docker Engine + a registry as the VPS, the Kubernetes and Gitea
+ * stand-ins, an SMTP inbox), in three builds: a push to main, a feature branch with a tag build,
+ * and a push to main whose deploy fails. Each ends with its table of steps and what to look at.
  */
-import { access, chmod, mkdtemp, readdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { imageExists } from "@hangar/testbed";
+import {
+  createTlsCertificate,
+  freePort,
+  imageExists,
+  type LocalBuildResult,
+  makeTempDir,
+  runLocalBuild,
+  type SimulatedBuild,
+  startGiteaStandIn,
+  startKubernetesStandIn,
+  startSmtpServer,
+  stepTable,
+  testbed,
+} from "@hangar/testbed";
+import {
+  pushTestImages,
+  removeProject,
+  staticBusybox,
+  webAnswer,
+} from "../plugins/compose-deploy/test/stack.ts";
+import { hangarPlugins } from "./drone-exec.ts";
+import { tagImage } from "./registry-tag.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
-let failed = 0;
-for (const entry of await readdir(path.join(root, "plugins"), { withFileTypes: true })) {
-  const demoFile = path.join(root, "plugins", entry.name, "demo.ts");
-  if (
-    !entry.isDirectory() ||
-    !(await access(demoFile).then(
-      () => true,
-      () => false,
-    ))
-  )
-    continue;
-  const image = `hangar/${entry.name}:dev`;
-  console.log(`\n━━ ${entry.name} (${image}) ━━`);
-  if (!(await imageExists(image))) {
-    console.error(`${image} does not exist: build it with \`pnpm images\``);
-    failed++;
-    continue;
+const repository = path.join(root, "examples/calchat");
+const PLUGINS_USED = ["compose-deploy", "k3s-deploy", "gitea-release", "notify-email"];
+
+const GOOD = "9c4e1f0b7a2d8e6c5b3a1f0e9d8c7b6a5f4e3d2c";
+const BROKEN = "b4d0c0de5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b";
+
+export async function demo(): Promise<boolean> {
+  const missing = [];
+  for (const plugin of PLUGINS_USED) if (!(await imageExists(`hangar/${plugin}:dev`))) missing.push(plugin);
+  if (missing.length > 0) {
+    console.error(
+      `images missing: ${missing.map((p) => `hangar/${p}:dev`).join(", ")}; build them with \`pnpm images\``,
+    );
+    return false;
   }
-  const workspace = await mkdtemp(path.join(tmpdir(), `hangar-demo-${entry.name}-`));
-  // The image runs as uid 1000; a runner's workspace must be writable for outputs.
-  await chmod(workspace, 0o777);
-  const { demo } = (await import(demoFile)) as {
-    demo: (image: string, workspace: string) => Promise<boolean>;
-  };
-  if (!(await demo(image, workspace))) failed++;
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    console.log("starting the servers the pipeline talks to …");
+    const sshd = await testbed.sshd();
+    const registry = await testbed.registry();
+    const busybox = await staticBusybox();
+    if (!sshd || !registry || !busybox)
+      throw new Error("the test bed's sshd, registry or busybox is unavailable");
+    stops.push(
+      () => sshd.stop(),
+      () => registry.stop(),
+    );
+    const images = await pushTestImages(registry, busybox);
+    stops.push(() => images.remove());
+    // CalChat's images as its image step would push them: one per commit.
+    await tagImage(registry.url, images.prefix, ["web", "api"], "v1", GOOD.slice(0, 8));
+    await tagImage(registry.url, images.prefix, ["web", "api"], "unhealthy", BROKEN.slice(0, 8));
+    const tls = await createTlsCertificate();
+    stops.push(() => tls.remove());
+    const k8s = await startKubernetesStandIn({ tls });
+    stops.push(() => k8s.stop());
+    // The repository holds the commits the builds below are for, as the forge of a real build would.
+    const gitea = await startGiteaStandIn({
+      owner: "calchat",
+      repo: "server",
+      commits: [
+        { message: "chore: start CalChat" },
+        { sha: GOOD, message: "feat(chat): suggest meeting times from the calendar" },
+        { sha: BROKEN, message: "fix: the health check (not really)" },
+      ],
+    });
+    stops.push(() => gitea.stop());
+    const smtp = await startSmtpServer({
+      mode: "starttls",
+      auth: { username: "ci", password: "smtp-demo-pw" },
+    });
+    stops.push(() => smtp.stop());
+    const vpsDir = await makeTempDir("calchat-vps");
+    stops.push(
+      () => vpsDir.remove(),
+      () => removeProject("calchat"),
+    );
+    const web = await freePort();
+
+    const secrets = {
+      vps_ssh_key: sshd.privateKey,
+      registry_token: "registry-demo-token",
+      mongo_password: "mongo-demo-pw",
+      k3s_kubeconfig: k8s.kubeconfig(),
+      gitea_token: gitea.token,
+      smtp_password: "smtp-demo-pw",
+    };
+    const variables = {
+      VPS_HOST: `${sshd.host}:${sshd.port}`,
+      VPS_USER: sshd.username,
+      VPS_DIR: vpsDir.path,
+      VPS_FINGERPRINT: sshd.hostKeyFingerprint,
+      REGISTRY: registry.host,
+      IMAGES: images.prefix,
+      WEB_PORT: String(web),
+      API_PORT: String(await freePort()),
+      SMTP_HOST: smtp.host,
+      SMTP_PORT: String(smtp.port),
+    };
+    const plugins = await hangarPlugins();
+    const build = (over: Partial<SimulatedBuild>): SimulatedBuild => ({
+      event: "push",
+      branch: "main",
+      number: 1,
+      repo: "calchat/server",
+      commit: {
+        sha: GOOD,
+        message: "feat(chat): suggest meeting times from the calendar",
+        author: "lea",
+        authorName: "Lea Example",
+        authorEmail: "lea@example.com",
+      },
+      forge: gitea.url,
+      server: "https://drone.example.com",
+      ...over,
+    });
+    const run = async (title: string, simulated: SimulatedBuild): Promise<LocalBuildResult> => {
+      console.log(`\n━━ ${title} ━━`);
+      const result = await runLocalBuild({
+        repository,
+        build: simulated,
+        secrets,
+        variables,
+        plugins,
+        // The build's own earlier steps (npm ci, the APK build) would leave these.
+        buildOutputs: {
+          "dist/calchat-1.4.0.apk": `APK of CalChat ${simulated.commit.sha}\n`,
+          "ci/smtp-ca.pem": smtp.caPem,
+        },
+        onStep: (step) => {
+          if (step.outcome !== "success" && step.outcome !== "failure") return;
+          console.log(`\n  ${step.name} (${step.image}) → ${step.outcome}`);
+          for (const line of `${step.stdout ?? ""}${step.stderr ?? ""}`.trimEnd().split("\n").filter(Boolean))
+            console.log(`    │ ${line}`);
+        },
+      });
+      console.log(`\n${stepTable(result.steps)}\n\nbuild #${simulated.number}: ${result.status}`);
+      return result;
+    };
+
+    let ok = true;
+    const expect = (what: string, good: boolean) => {
+      console.log(`  ${good ? "✔" : "✖"} ${what}`);
+      if (!good) ok = false;
+    };
+
+    const main = await run("git push to main: deploy to production", build({ number: 41 }));
+    console.log("\nWhat to look at:");
+    expect(`build succeeded`, main.status === "success");
+    expect(
+      `production answers: ${await webAnswer({ web, api: 0 }).catch((e: Error) => e.message)}`,
+      (await webAnswer({ web, api: 0 }).catch(() => "")) === "200 web v1",
+    );
+    expect("no mail on success", smtp.messages.length === 0);
+
+    const feature = await run(
+      "git push to feature/login-form: a preview namespace",
+      build({ number: 42, branch: "feature/login-form" }),
+    );
+    const previewObjects = k8s
+      .list("apps/v1", "Deployment", "preview-feature-login-form")
+      .map((d) => String((d.metadata as { name?: string } | undefined)?.name));
+    console.log("\nWhat to look at:");
+    expect("build succeeded", feature.status === "success");
+    expect(
+      `namespace preview-feature-login-form holds Deployment ${previewObjects.join(", ")}`,
+      previewObjects.includes("calchat-server"),
+    );
+
+    const tag = await run(
+      "git tag v1.4.0: staging and a Gitea release",
+      build({ number: 43, event: "tag", tag: "v1.4.0" }),
+    );
+    const release = gitea.release("v1.4.0");
+    console.log("\nWhat to look at:");
+    expect("build succeeded", tag.status === "success");
+    expect(
+      `release ${gitea.url}/calchat/server/releases/tag/v1.4.0 with ${release?.assets.map((a) => a.name).join(", ")}`,
+      release?.assets.some((a) => a.name === "calchat-1.4.0.apk") === true && release.draft === false,
+    );
+    expect("staging holds calchat-server", k8s.list("apps/v1", "Deployment", "staging").length > 0);
+
+    const before = smtp.messages.length;
+    const failing = await run(
+      "git push to main with a broken image: the deploy fails and the team gets mail",
+      build({
+        number: 44,
+        commit: { ...build({}).commit, sha: BROKEN, message: "fix: the health check (not really)" },
+      }),
+    );
+    const mails = await smtp.waitForMessages(before + 1, 10_000).catch(() => []);
+    const mail = mails.find((one) => one.parsed.subject?.includes(BROKEN.slice(0, 8)));
+    console.log("\nWhat to look at:");
+    expect("build failed", failing.status === "failure");
+    expect(
+      `production still answers: ${await webAnswer({ web, api: 0 }).catch((e: Error) => e.message)}`,
+      (await webAnswer({ web, api: 0 }).catch(() => "")) === "200 web v1",
+    );
+    expect(
+      `mail "${mail?.parsed.subject ?? "(none)"}" to ${mail?.envelope.rcptTo.join(", ") ?? "nobody"}`,
+      mail !== undefined,
+    );
+    if (mail) {
+      const file = path.join(failing.workspace, "notify-email.html");
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, mail.parsed.html || "");
+      console.log(`  the mail as HTML: ${file}`);
+    }
+    return ok;
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
 }
-process.exitCode = failed === 0 ? 0 : 1;
+
+if (import.meta.main) process.exitCode = (await demo()) ? 0 : 1;

@@ -1,0 +1,31 @@
+import { testbed } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { demo } from "../demo.ts";
+
+// The example repository's .drone.yml, run the way `bash .ci/demo` runs it: if this passes, the
+// pipeline in examples/calchat works as written.
+const images = [];
+for (const plugin of ["compose-deploy", "k3s-deploy", "gitea-release", "notify-email"]) {
+  images.push(await testbed.image(`hangar/${plugin}:dev`));
+}
+
+describe.skipIf(images.some((image) => image === undefined))("examples/calchat, run like drone exec", () => {
+  it("deploys main, previews a branch, releases a tag, and mails the failing build", async () => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => lines.push(args.join(" "));
+    let ok: boolean;
+    try {
+      ok = await demo();
+    } finally {
+      console.log = log;
+    }
+    const output = lines.join("\n");
+    expect(output).toContain("✔ production answers: 200 web v1");
+    expect(output).toContain("✔ namespace preview-feature-login-form holds Deployment calchat-server");
+    expect(output).toMatch(/✔ release .* with checksums\.txt, calchat-1\.4\.0\.apk/);
+    expect(output).toContain('✔ mail "[failure] calchat/server (main - b4d0c0de)"');
+    expect(output).not.toContain("✖ ");
+    expect(ok, output.slice(-4000)).toBe(true);
+  }, 900_000);
+});
