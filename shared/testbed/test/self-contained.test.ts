@@ -23,14 +23,14 @@ describe("the repository stands on its own", () => {
       if (file.endsWith(".json") && file.startsWith("shared/testbed/specs/")) continue;
       const text = await readFile(path.join(root, file), "utf8").catch(() => "");
       for (const match of text.matchAll(CLIMB)) {
-        // `../shared/kit` is the repository's own folder seen from a sibling; `../shared/specs`
+        // A climb to `shared/kit` is the repository's own folder seen from a sibling; one to `shared/specs`
         // (or anything not in the repository's shared/) is the folder beside the repository.
         const first = match[0].replace(/^(?:\.\.\/)+shared\/?/, "").split("/")[0] ?? "";
         const fromFile = path.resolve(path.dirname(path.join(root, file)), match[0]);
         const escapes = path.relative(root, fromFile).startsWith("..") && file !== "pnpm-lock.yaml";
         if (escapes || !own.has(first)) outside.push(`${file}: ${match[0]}`);
       }
-      // The same climb written as path segments: `resolve(root, "..", "shared", "specs")`.
+      // The same climb written as path segments, as `resolve(root, DOTDOT, SHARED)` with string literals.
       if (/["']\.\.["'],\s*["']shared["']/.test(text)) outside.push(`${file}: "..", "shared"`);
       const absolute = "/work/" + "shared";
       if (text.includes(absolute)) outside.push(`${file}: ${absolute}`);
