@@ -42,9 +42,12 @@ export async function publishRelease(
   const note = await releaseNote(plan, gitea, log);
   let created = false;
   if (release?.id === undefined) {
-    release = await createDraft(plan, gitea, note);
-    created = true;
-    log.info(`created draft release ${plan.tag} (id ${release.id})`);
+    ({ release, created } = await createDraft(plan, gitea, note));
+    log.info(
+      created
+        ? `created draft release ${plan.tag} (id ${release.id})`
+        : `adopted ${release.draft ? "draft " : ""}release ${plan.tag} (id ${release.id}), which a parallel run created a moment ago`,
+    );
   } else {
     log.info(`found ${release.draft ? "draft " : ""}release ${plan.tag} (id ${release.id})`);
     if (plan.overwrite) {
@@ -104,20 +107,26 @@ export async function publishRelease(
   }
 }
 
-async function createDraft(plan: ReleasePlan, gitea: GiteaReleases, note: string): Promise<Release> {
+async function createDraft(
+  plan: ReleasePlan,
+  gitea: GiteaReleases,
+  note: string,
+): Promise<{ release: Release; created: boolean }> {
   try {
-    return await gitea.create({
+    const release = await gitea.create({
       tag: plan.tag,
       target: plan.target,
       title: plan.title,
       note,
       prerelease: plan.prerelease,
     });
+    return { release, created: true };
   } catch (error) {
-    // Someone (a parallel run) created it between the lookup and now: converge on theirs.
+    // Someone (a parallel run) created it between the lookup and now: converge on theirs, and
+    // leave its removal on failure to the run that created it.
     if (error instanceof GiteaCallFailed && error.status === 409) {
       const theirs = await gitea.findByTag(plan.tag);
-      if (theirs) return theirs;
+      if (theirs) return { release: theirs, created: false };
     }
     throw error;
   }

@@ -60,6 +60,8 @@ describe("gitea-release: two runs for one tag at once", () => {
     expect(finalState(g, "v1.2.0")).toEqual({ count: 1, names: ASSETS, draft: false });
     // Only one draft was ever created; the other run adopted it.
     expect(g.events().filter((event) => event.type === "release.created")).toHaveLength(1);
+    expect(runs.map((run) => run.output).join("\n")).toMatch(/created draft release v1\.2\.0/);
+    expect(runs.map((run) => run.output).join("\n")).toMatch(/(adopted|found) draft release v1\.2\.0/);
   });
 
   it("a re-run while the first still uploads adopts its draft instead of creating a second", async () => {
