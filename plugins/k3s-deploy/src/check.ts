@@ -30,8 +30,11 @@ export function parseSecrets(raw: string | undefined): { value: Record<string, s
     return { value: {}, problem: "must be a map of Secret names to lists of variable names" };
   const value: Record<string, string[]> = {};
   for (const [name, vars] of Object.entries(parsed)) {
+    // Items must be names: String() of a deeply nested array would overflow the stack.
     const list = Array.isArray(vars)
-      ? vars.map(String)
+      ? vars.every((item) => typeof item === "string")
+        ? vars
+        : undefined
       : typeof vars === "string"
         ? vars.split(",")
         : undefined;

@@ -93,6 +93,31 @@ subjects: [{ kind: ServiceAccount, name: default, namespace: ${NS} }]
     expect(k.requests().filter((r) => r.method === "PATCH")).toEqual([]);
   });
 
+  it("reports a YAML alias bomb and deeply nested secrets as settings errors, not as a crash", async () => {
+    const bomb = [
+      "apiVersion: v1",
+      "kind: ConfigMap",
+      "metadata: { name: bomb }",
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      ),
+      "",
+    ].join("\n");
+    workspace = await workspaceWith({ "deploy/k8s/bomb.yaml": bomb });
+    const run = await runK3sDeploy(
+      settings({ PLUGIN_SECRETS: `{"db": ${"[".repeat(20_000)}${"]".repeat(20_000)}}` }),
+      workspace.dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.output).not.toContain("unexpected error");
+    expect(run.stderr).toContain("deploy/k8s/bomb.yaml#1");
+    expect(run.stderr).toContain('the value of "db" must be a list of variable names');
+    expect(k.requests()).toEqual([]);
+  });
+
   it("refuses manifests that lead out of the workspace through a symlink (file and directory)", async () => {
     workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB, "outside/secret.yaml": "kind: x" });
     const outside = await workspaceWith({
