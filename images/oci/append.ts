@@ -24,6 +24,16 @@ export function platformName(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 }
 
+/** Whether `p` is one of `names`; arm64's only variant, v8, may be left out either side (as containerd does). */
+export function platformWanted(p: Platform, names: ReadonlySet<string>): boolean {
+  const name = platformName(p);
+  if (names.has(name)) return true;
+  if (p.architecture !== "arm64") return false;
+  return names.has(`${p.os}/arm64`)
+    ? !p.variant || p.variant === "v8"
+    : names.has(`${p.os}/arm64/v8`) && !p.variant;
+}
+
 export interface ImageRef {
   repository: string;
   /** Tag or digest. */
@@ -129,7 +139,7 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     throw new RegistryError(`the base ${base.repository}:${base.reference} does not exist`, 404);
   const wanted = new Set(options.platforms ?? NODE_PLATFORMS);
   const entries = (await basePlatforms(source, base, baseIndex)).filter((d) =>
-    wanted.has(platformName(d.platform as Platform)),
+    platformWanted(d.platform as Platform, wanted),
   );
   if (entries.length === 0) {
     throw new RegistryError(
