@@ -25,7 +25,7 @@ export {
   type IsolatedDockerd,
 } from "./docker-engine.ts";
 export { buildVariables, type SimulatedBuild } from "./drone-exec/build.ts";
-export { encodeSettings, encodeValue } from "./drone-exec/encode.ts";
+export { encodeEnvironment, encodeSettings, encodeValue } from "./drone-exec/encode.ts";
 export {
   type ExecuteOptions,
   executePipeline,
@@ -40,7 +40,7 @@ export {
   runLocalBuild,
   stepTable,
 } from "./drone-exec/local-build.ts";
-export { type Pipeline, type PipelineStep, readPipeline } from "./drone-exec/pipeline.ts";
+export { type Pipeline, type PipelineStep, readPipeline, stepsInSnippet } from "./drone-exec/pipeline.ts";
 export { substitute } from "./drone-exec/substitute.ts";
 export { type BuildFacts, stepRuns, type When } from "./drone-exec/when.ts";
 export {

@@ -38,3 +38,25 @@ export function readPipeline(text: string, vars: Readonly<Record<string, string 
   }
   throw new Error(".drone.yml holds no `kind: pipeline` of type docker");
 }
+
+/**
+ * The steps in a snippet of `.drone.yml` as docs show them: whole pipelines, a `steps:` list,
+ * a bare list of steps or one step; anything without an `image` is left out.
+ */
+export function stepsInSnippet(
+  text: string,
+  vars: Readonly<Record<string, string | undefined>>,
+): PipelineStep[] {
+  const steps: PipelineStep[] = [];
+  for (const document of parseAllDocuments(substitute(text, vars))) {
+    if (document.errors.length > 0) throw new Error(document.errors[0]?.message);
+    const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+    const list = Array.isArray(value) ? value : ((value as { steps?: unknown } | null)?.steps ?? [value]);
+    for (const step of Array.isArray(list) ? list : []) {
+      if (step && typeof step === "object" && typeof (step as PipelineStep).image === "string") {
+        steps.push(step as PipelineStep);
+      }
+    }
+  }
+  return steps;
+}
