@@ -78,12 +78,15 @@ describe("images/Dockerfile", () => {
 });
 
 describe("the image scripts", () => {
-  it.each(["images/build.sh", "images/base/build.sh", "images/publish.sh"])(
-    "%s is valid bash",
-    async (script) => {
-      await run("bash", ["-n", join(ROOT, script)]);
-    },
-  );
+  it.each([
+    "images/build.sh",
+    "images/base/build.sh",
+    "images/base/foreign-rootfs.sh",
+    "images/base/lib.sh",
+    "images/publish.sh",
+  ])("%s is valid bash", async (script) => {
+    await run("bash", ["-n", join(ROOT, script)]);
+  });
 });
 
 // --- built images -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { platformWanted } from "../oci/append.ts";
 import { folderLayer } from "../oci/layer.ts";
 import { parseImageName } from "../oci/reference.ts";
 import { compareSemVer, parseSemVer } from "../oci/semver.ts";
@@ -31,6 +32,16 @@ describe("semver", () => {
     expect(compareSemVer(v("1.2.3+7"), v("1.2.3_8"))).toBe(0);
     expect(parseSemVer("1.2")).toBeUndefined();
     expect(parseSemVer("nightly")).toBeUndefined();
+  });
+});
+
+describe("platforms", () => {
+  it("takes arm64/v8 for arm64 and keeps arm/v7 apart from arm/v6", () => {
+    const wanted = new Set(["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+    expect(platformWanted({ os: "linux", architecture: "arm64", variant: "v8" }, wanted)).toBe(true);
+    expect(platformWanted({ os: "linux", architecture: "arm", variant: "v7" }, wanted)).toBe(true);
+    expect(platformWanted({ os: "linux", architecture: "arm", variant: "v6" }, wanted)).toBe(false);
+    expect(platformWanted({ os: "unknown", architecture: "unknown" }, wanted)).toBe(false);
   });
 });
 
