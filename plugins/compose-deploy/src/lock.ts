@@ -1,5 +1,6 @@
 import { formatDuration, HangarError, type Logger } from "@hangar/kit";
 import type { ClientChannel } from "ssh2";
+import { COMPOSE_PROBE, parseComposeProbe } from "./compose.ts";
 import type { RemoteHost } from "./connection.ts";
 import type { BuildStamp } from "./plan.ts";
 import { remoteJoin, sh } from "./shell.ts";
@@ -44,6 +45,9 @@ export function lockScript(target: string, holder: string, timeoutSeconds: numbe
   const lock = remoteJoin(target, LOCK_FILE);
   const info = remoteJoin(target, HOLDER_FILE);
   return [
+    // A host without compose is told as such first, not as one without flock (a PATH without docker).
+    COMPOSE_PROBE,
+    '[ -n "$found" ] || exit 3',
     sh`command -v flock >/dev/null 2>&1 || { echo 'no-flock'; exit 3; }`,
     sh`mkdir -p ${target} && exec 9>>${lock} || { echo "cannot-open $(id -un)"; exit 3; }`,
     sh`if ! flock -n 9; then printf 'busy %s\\n' "$(head -c 2000 ${info} 2>/dev/null | tr -d '\\n')"; flock -w ${String(timeoutSeconds)} 9 || { echo timeout; exit 4; }; fi`,
@@ -92,7 +96,7 @@ export async function acquireLock(remote: RemoteHost, options: LockOptions): Pro
     channel.close();
   };
   try {
-    await waitForLine(channel, options, (line) => {
+    await waitForLine(channel, remote.label, options, (line) => {
       if (line.startsWith("busy")) {
         log.info(
           `waiting up to ${formatDuration(options.timeoutMs)} for the deploy lock on ${target}: held by ${describeHolder(line.slice(5))}`,
@@ -111,6 +115,7 @@ export async function acquireLock(remote: RemoteHost, options: LockOptions): Pro
 
 function waitForLine(
   channel: ClientChannel,
+  host: string,
   options: LockOptions,
   done: (line: string) => boolean,
 ): Promise<void> {
@@ -141,11 +146,22 @@ function waitForLine(
       for (const line of lines) {
         last = line.startsWith("busy") ? line : last;
         if (line === "timeout") return finish(timeout());
+        if (line.startsWith("compose=none")) {
+          try {
+            parseComposeProbe(line.slice("compose=".length), host);
+          } catch (error) {
+            return finish(error as Error);
+          }
+        }
         if (line === "no-flock")
           return finish(
-            new HangarError("E_NO_FLOCK", `${target}'s host has no \`flock\` for the deploy lock`, {
-              hint: "Install util-linux (Debian, Ubuntu) or busybox's flock on the host.",
-            }),
+            new HangarError(
+              "E_NO_FLOCK",
+              `${host} has no \`flock\` on the PATH of the SSH user, for the deploy lock on ${target}`,
+              {
+                hint: "Install util-linux (Debian, Ubuntu) or busybox's flock on the host.",
+              },
+            ),
           );
         if (line.startsWith("cannot-open"))
           return finish(

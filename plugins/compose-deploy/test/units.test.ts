@@ -6,9 +6,11 @@ import type { HostOutcome } from "../src/deploy.ts";
 import { renderDotenv, unrepresentable } from "../src/dotenv.ts";
 import { checkHostKey, fingerprintOf } from "../src/host-key.ts";
 import { parseHost } from "../src/hosts.ts";
+import { describeHolder } from "../src/lock.ts";
 import { dotenvPath, releaseName } from "../src/plan.ts";
 import { releasesToPrune } from "../src/release.ts";
 import { rollout } from "../src/rollout.ts";
+import { buildOf } from "../src/running.ts";
 import { quote, sh, shellJoin } from "../src/shell.ts";
 
 function keyBlob(type = "ssh-ed25519"): Buffer {
@@ -190,6 +192,23 @@ describe("compose", () => {
 });
 
 describe("releases and hosts", () => {
+  it("says which build holds the deploy lock, and tells builds from release names", () => {
+    const holder = JSON.stringify({
+      build: 12,
+      commit: "00000012aaaabbbb",
+      release: "12-00000012",
+      since: "2026-11-30T20:00:00.000Z",
+      link: "https://drone.example.com/acme/shop/12",
+    });
+    expect(describeHolder(holder)).toBe(
+      "build 12 (commit 00000012), release 12-00000012 since 2026-11-30T20:00:00.000Z, https://drone.example.com/acme/shop/12",
+    );
+    expect(describeHolder("not json")).toBe("another deploy (its holder file is unreadable)");
+    expect(buildOf("42-5e1d0c9b")).toBe(42);
+    expect(buildOf("42-5e1d0c9b", 43)).toBe(43);
+    expect(buildOf("local-head")).toBeUndefined();
+  });
+
   it("prunes the oldest releases beyond keep_releases, never current or previous", () => {
     const entries = [
       { name: "40-a", mtime: 100 },
