@@ -7,10 +7,11 @@ import {
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
-import { type Algorithm, checksumFileName } from "./checksums.ts";
+import { type Algorithm, checksumFileName, DEFAULT_CHECKSUM_FILE } from "./checksums.ts";
 import { fileProblem, isHeaderSafe, isPlainName, readCaCert, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
 import type { GiteaReleaseSchema } from "./settings.ts";
+import { readTitle, titleProblem } from "./title.ts";
 
 type Settings = SettingsOf<GiteaReleaseSchema>;
 type Context = PlanContext<GiteaReleaseSchema>;
@@ -91,7 +92,7 @@ export async function checkSettings(
   }
 
   const algorithms = settings.checksum ?? [];
-  const template = settings.checksum_file ?? "checksums.txt";
+  const template = settings.checksum_file ?? DEFAULT_CHECKSUM_FILE;
   if (!isPlainName(template)) {
     problems.push(
       problem(
@@ -157,6 +158,13 @@ export async function checkSettings(
     }
   }
 
+  if (settings.title !== undefined) {
+    try {
+      await readTitle(build.workspace, settings.title);
+    } catch (error) {
+      problems.push(titleProblem(problem, error, settings.title));
+    }
+  }
   if (settings.note !== undefined) {
     try {
       await readNote(build.workspace, settings.note);
@@ -201,7 +209,8 @@ export async function planRelease(settings: Settings, context: Context): Promise
     },
     tag,
     target: settings.target ?? (build.commit.sha || build.commit.branch),
-    title: settings.title ?? tag,
+    // An empty title file leaves the title to the tag, as no title does.
+    title: (settings.title === undefined ? "" : await readTitle(build.workspace, settings.title)) || tag,
     note,
     generateNotes: settings.generate_notes,
     draft: settings.draft,

@@ -41,7 +41,7 @@ function finalState(g: GiteaStandIn, tag: string) {
   return { count: releases.length, names, draft: releases[0]?.draft };
 }
 
-const ASSETS = ["app-release.apk", "app-release.ipa", "checksums.txt"];
+const ASSETS = ["app-release.apk", "app-release.ipa", "sha256sum.txt"];
 
 describe("gitea-release: two runs for one tag at once", () => {
   it("started together, they end with one release holding each asset once", async () => {

@@ -41,7 +41,7 @@ describe.skipIf(!image)("the gitea-release image, run the Drone way", () => {
         .release("v1.2.0")
         ?.assets.map((asset) => asset.name)
         .sort(),
-    ).toEqual(["app.apk", "checksums.txt"]);
+    ).toEqual(["app.apk", "sha256sum.txt"]);
     expect(result.stdout + result.stderr).not.toContain(TOKEN);
     const outputs = JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));
     expect(outputs.GITEA_RELEASE_URL).toBe(`${gitea.url}/acme/app/releases/tag/v1.2.0`);
@@ -52,7 +52,7 @@ describe.skipIf(!image)("the gitea-release image, run the Drone way", () => {
     const result = await runDroneStep({
       image: IMAGE,
       workspace: workspace.dir,
-      env: droneTagEnv(gitea.url, { PLUGIN_FILES: "dist/*.apk", PLUGIN_CHECKSUM: "crc32" }),
+      env: droneTagEnv(gitea.url, { PLUGIN_FILES: "dist/*.apk", PLUGIN_CHECKSUM: "crc64" }),
     });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("checksum");

@@ -43,7 +43,7 @@ describe.skipIf(!url || !token || !owner || !repo)("gitea-release against a real
         assets: { name: string }[];
       };
       expect(release).toMatchObject({ tag_name: tag, draft: false });
-      expect(release.assets.map((asset) => asset.name).sort()).toEqual(["app.txt", "checksums.txt"]);
+      expect(release.assets.map((asset) => asset.name).sort()).toEqual(["app.txt", "sha256sum.txt"]);
       await fetch(`${api}/releases/${release.id}`, { method: "DELETE", headers });
     } finally {
       await fetch(`${api}/tags/${tag}`, { method: "DELETE", headers }).catch(() => undefined);

@@ -77,12 +77,12 @@ describe("gitea-release against the Gitea stand-in", () => {
 
     const release = g.release("v1.2.0");
     expect(release).toMatchObject({ draft: false, prerelease: false, name: "v1.2.0" });
-    expect(assetNames(g, "v1.2.0")).toEqual(["app-release.apk", "app-release.ipa", "checksums.txt"]);
+    expect(assetNames(g, "v1.2.0")).toEqual(["app-release.apk", "app-release.ipa", "sha256sum.txt"]);
     expect(g.tags().map((tag) => tag.name)).toContain("v1.2.0");
 
     // The checksum file is what `sha256sum -c` reads, and it matches the bytes Gitea serves.
     const checksums = await download(
-      release?.assets.find((asset) => asset.name === "checksums.txt")?.downloadUrl ?? "",
+      release?.assets.find((asset) => asset.name === "sha256sum.txt")?.downloadUrl ?? "",
     );
     expect(checksums).toBe(
       `${sha256(files["dist/app-release.apk"] ?? "")}  app-release.apk\n${sha256(files["dist/app-release.ipa"] ?? "")}  app-release.ipa\n`,
@@ -100,7 +100,7 @@ describe("gitea-release against the Gitea stand-in", () => {
     const card = JSON.parse(await readFile(path.join(workspace.dir, "card.json"), "utf8"));
     expect(card.data.title).toBe("Release v1.2.0");
     expect(card.data.links.map((link: { title: string }) => link.title)).toEqual(
-      expect.arrayContaining(["Release", "app-release.apk", "app-release.ipa", "checksums.txt"]),
+      expect.arrayContaining(["Release", "app-release.apk", "app-release.ipa", "sha256sum.txt"]),
     );
   });
 
@@ -162,7 +162,7 @@ describe("gitea-release against the Gitea stand-in", () => {
 
     expect(g.releases().filter((release) => release.tag === "v1.2.0")).toHaveLength(1);
     expect(g.release("v1.2.0")?.id).toBe(first?.id);
-    expect(assetNames(g, "v1.2.0")).toEqual(["app-release.apk", "app-release.ipa", "checksums.txt"]);
+    expect(assetNames(g, "v1.2.0")).toEqual(["app-release.apk", "app-release.ipa", "sha256sum.txt"]);
     const apk = g.release("v1.2.0")?.assets.find((asset) => asset.name === "app-release.apk");
     expect(await download(apk?.downloadUrl ?? "")).toBe("android build 2\n");
     // Each old asset is deleted only after its successor was uploaded.
@@ -170,7 +170,7 @@ describe("gitea-release against the Gitea stand-in", () => {
       .events()
       .slice(mark)
       .filter((event) => event.type === "asset.uploaded" || event.type === "asset.deleted");
-    for (const name of ["app-release.apk", "app-release.ipa", "checksums.txt"]) {
+    for (const name of ["app-release.apk", "app-release.ipa", "sha256sum.txt"]) {
       const ofName = second.filter((event) => event.asset === name).map((event) => event.type);
       expect(ofName, name).toEqual(["asset.uploaded", "asset.deleted"]);
     }
@@ -327,7 +327,7 @@ describe("gitea-release against the Gitea stand-in", () => {
       workspace.dir,
     );
     expect(run.code).toBe(1);
-    expect(run.output).toContain("checksums.txt");
+    expect(run.output).toContain("sha256sum.txt");
     expect(run.output).toContain("ALLOWED_TYPES");
     expect(run.output).not.toMatch(/at .*\.ts:\d+/);
     // Nothing half done: the draft this run created is gone again.
@@ -458,7 +458,7 @@ describe("gitea-release against the Gitea stand-in", () => {
           DRONE_TAG: "",
           PLUGIN_BASE_URL: "ftp://gitea.example",
           PLUGIN_FILES: "dist/*.apk",
-          PLUGIN_CHECKSUM: "sha256,crc32",
+          PLUGIN_CHECKSUM: "sha256,crc64",
         }),
         PLUGIN_API_KEY: "",
       },
@@ -467,7 +467,7 @@ describe("gitea-release against the Gitea stand-in", () => {
     expect(run.code).toBe(2);
     for (const name of ["api_key", "tag", "base_url", "files", "checksum"])
       expect(run.output).toContain(name);
-    expect(run.output).toContain("crc32");
+    expect(run.output).toContain("crc64");
     expect(run.output).toContain("dist/*.apk");
     expect(g.requests()).toEqual([]);
   });
@@ -481,7 +481,7 @@ describe("gitea-release against the Gitea stand-in", () => {
     );
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("app-release.apk");
-    expect(run.output).toContain("checksums.txt");
+    expect(run.output).toContain("sha256sum.txt");
     expect(g.requests()).toEqual([]);
   });
 });
