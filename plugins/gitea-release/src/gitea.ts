@@ -1,43 +1,42 @@
+import {
+  type Access,
+  GiteaCallFailed,
+  GiteaConnection,
+  type GiteaTarget,
+  MAX_ANSWER_BYTES,
+} from "@hangar/gitea";
 import type { Logger } from "@hangar/kit";
-import { type Attachment, giteaApi, type Release } from "gitea-js";
-import { boundedFetch, MAX_ANSWER_BYTES } from "./bounded-answer.ts";
-import { boundedCall } from "./call.ts";
-import { GiteaCallFailed } from "./failure.ts";
+import type { Attachment, Release } from "gitea-js";
 import { streamAttachment } from "./upload.ts";
 
-export { GiteaCallFailed, isTransient } from "./failure.ts";
-
-/** Where the releases are, and how long one call (retries included) may take. */
-export interface GiteaTarget {
-  baseUrl: string;
-  owner: string;
-  repo: string;
-  token: string;
-  timeoutMs: number;
-}
+export { GiteaCallFailed, type GiteaTarget, isTransient } from "@hangar/gitea";
 
 const PAGE_SIZE = 50;
 
+/** Releases and their assets need the repository scope; a 403 says so. */
+const ACCESS: Access = { scope: "write:repository", what: "write releases" };
+
 /** The Gitea calls gitea-release makes, each retried on transient failures and explained on the rest. */
 export class GiteaReleases {
-  readonly #api: ReturnType<typeof giteaApi>;
+  readonly #gitea: GiteaConnection;
   readonly #target: GiteaTarget;
-  readonly #log: Logger;
-  readonly #signal: AbortSignal | undefined;
 
-  readonly #fetch: typeof fetch;
+  constructor(gitea: GiteaConnection) {
+    this.#gitea = gitea;
+    this.#target = gitea.target;
+  }
 
-  constructor(target: GiteaTarget, log: Logger, fetchImpl: typeof fetch, signal?: AbortSignal) {
-    this.#target = target;
-    this.#log = log;
-    this.#signal = signal;
-    this.#fetch = fetchImpl;
-    this.#api = giteaApi(target.baseUrl, { token: target.token, customFetch: boundedFetch(fetchImpl) });
+  static connect(target: GiteaTarget, log: Logger, fetchImpl: typeof fetch, signal?: AbortSignal) {
+    return new GiteaReleases(new GiteaConnection(target, ACCESS, log, fetchImpl, signal));
+  }
+
+  get #api() {
+    return this.#gitea.api;
   }
 
   /** The same client under another signal: clean-up after a cancel runs under the grace period's. */
   withSignal(signal: AbortSignal): GiteaReleases {
-    return new GiteaReleases(this.#target, this.#log, this.#fetch, signal);
+    return new GiteaReleases(this.#gitea.withSignal(signal));
   }
 
   /** A release by id, as it is now (its assets included). */
@@ -206,25 +205,11 @@ export class GiteaReleases {
     }));
   }
 
-  /** One call, bounded with its retries (call.ts); a 404 is `undefined` where the caller expects it. */
-  async #call<T>(
+  #call<T>(
     what: string,
     request: (signal: AbortSignal, attempt: number) => Promise<{ data: T }>,
     options: { notFound?: boolean; streaming?: boolean } = {},
   ): Promise<T | undefined> {
-    const limits = { ...this.#target, log: this.#log, signal: this.#signal };
-    try {
-      return await boundedCall(
-        what,
-        async (signal, attempt) => (await request(signal, attempt)).data,
-        limits,
-        {
-          ...(options.streaming ? { streaming: true } : {}),
-        },
-      );
-    } catch (error) {
-      if (options.notFound && error instanceof GiteaCallFailed && error.status === 404) return undefined;
-      throw error;
-    }
+    return this.#gitea.call(what, request, options);
   }
 }

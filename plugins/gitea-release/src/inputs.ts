@@ -1,12 +1,9 @@
-import {
-  errorMessage,
-  HangarError,
-  looksLikePem,
-  type PlanContext,
-  type SettingProblem,
-  textOrFile,
-} from "@hangar/kit";
+import { fileProblem as connectionFileProblem } from "@hangar/gitea";
+import { type PlanContext, type SettingProblem, textOrFile } from "@hangar/kit";
 import type { GiteaReleaseSchema } from "./settings.ts";
+
+// Shared with gitea-issue; exported here too, where plan.ts imports them from.
+export { isHeaderSafe, readCaCert } from "@hangar/gitea";
 
 /**
  * `note` is Markdown or a workspace file holding it. The file is read through the kit's
@@ -21,10 +18,6 @@ export async function readNote(workspace: string, value: string): Promise<string
   return read.text;
 }
 
-export async function readCaCert(workspace: string, value: string): Promise<string> {
-  return (await textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" })).text;
-}
-
 /** A refused or unreadable file as a settings problem, with the reader's own code. */
 export function fileProblem(
   problem: PlanContext<GiteaReleaseSchema>["problem"],
@@ -32,15 +25,7 @@ export function fileProblem(
   error: unknown,
   value: string,
 ): SettingProblem {
-  const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
-  // The reader names the setting itself; the problem list names it already.
-  const message = errorMessage(error).replace(new RegExp(`^${setting}: `), "");
-  return problem(setting, code, `cannot be read: ${message}`, value);
-}
-
-/** Visible ASCII only: a token with a line break or a control character cannot be sent as a header. */
-export function isHeaderSafe(token: string): boolean {
-  return /^[\x21-\x7e]*$/.test(token);
+  return connectionFileProblem(problem, setting, error, value);
 }
 
 /** The checksum asset is named, not placed: `../x` would write outside the temporary folder. */

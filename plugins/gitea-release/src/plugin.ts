@@ -1,4 +1,5 @@
-import { acceptAnyCertificate, type PluginDefinition, type RunResult, trustCertificates } from "@hangar/kit";
+import { applyTls } from "@hangar/gitea";
+import type { PluginDefinition, RunResult } from "@hangar/kit";
 import { GiteaReleases } from "./gitea.ts";
 import { checkSettings, describePlan, planRelease, type ReleasePlan } from "./plan.ts";
 import { formatSize, publishRelease } from "./publish.ts";
@@ -13,9 +14,8 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
   describe: describePlan,
 
   async run(plan, { log, fetch, signal, cleanupSignal }): Promise<RunResult> {
-    if (plan.tls.ca) trustCertificates(plan.tls.ca);
-    if (plan.tls.insecure) acceptAnyCertificate();
-    const gitea = new GiteaReleases(
+    applyTls(plan.tls);
+    const gitea = GiteaReleases.connect(
       {
         baseUrl: plan.baseUrl,
         owner: plan.owner,

@@ -1,9 +1,8 @@
 import { open, stat } from "node:fs/promises";
 import http, { type ClientRequest, type IncomingMessage } from "node:http";
 import https from "node:https";
+import { readCapped, StalledTransfer } from "@hangar/gitea";
 import type { Attachment } from "gitea-js";
-import { readCapped } from "./bounded-answer.ts";
-import { StalledTransfer } from "./failure.ts";
 
 /**
  * Streams one file to Gitea's attachment endpoint as multipart/form-data, with node:http(s).

@@ -63,11 +63,20 @@ export class StalledTransfer extends Error {
   }
 }
 
+/** What the plugin's calls need the token for, so a 403 can say which scope to grant. */
+export interface Access {
+  /** The scope the calls need: `write:repository`, `write:issue`. */
+  scope: string;
+  /** What the token's user may not do without it: `write releases`. */
+  what: string;
+}
+
 export interface FailureContext {
   baseUrl: string;
   owner: string;
   repo: string;
   timeoutMs: number;
+  access?: Access | undefined;
 }
 
 /** Turns what gitea-js, fetch or node:http threw into a GiteaCallFailed that says what to change. */
@@ -139,8 +148,15 @@ function hintFor(status: number, message: string, target: FailureContext): strin
   switch (status) {
     case 401:
       return "The token is missing, wrong or expired: check `api_key` (the secret behind `from_secret`).";
-    case 403:
-      return `The token's user cannot write releases in ${target.owner}/${target.repo}: it needs the write:repository scope and write access to the repository.`;
+    case 403: {
+      // Gitea names the scope a token lacks: "token does not have at least one of required scope(s): [write:issue]".
+      const missing = /required scope\(s\): \[([^\]]+)\]/.exec(message)?.[1];
+      const scope = missing ?? target.access?.scope;
+      const what = target.access?.what ?? "do this";
+      return scope
+        ? `The token's user cannot ${what} in ${target.owner}/${target.repo}: it needs the ${scope} scope and write access to the repository.`
+        : `The token's user cannot ${what} in ${target.owner}/${target.repo}: check the token's scopes and the user's access to the repository.`;
+    }
     case 404:
       return `Check \`owner\`/\`repo\` (${target.owner}/${target.repo}) and \`base_url\` (${target.baseUrl}).`;
     case 400:

@@ -1,0 +1,89 @@
+import type { Logger } from "@hangar/kit";
+import { giteaApi } from "gitea-js";
+import { boundedFetch } from "./bounded-answer.ts";
+import { boundedCall } from "./call.ts";
+import { type Access, GiteaCallFailed } from "./failure.ts";
+
+/** Where the repository is, the token, and how long one call (retries included) may take. */
+export interface GiteaTarget {
+  baseUrl: string;
+  owner: string;
+  repo: string;
+  token: string;
+  timeoutMs: number;
+}
+
+export type GiteaApi = ReturnType<typeof giteaApi>;
+
+export interface CallOptions {
+  /** A 404 is `undefined` instead of an error: the caller asked whether something exists. */
+  notFound?: boolean;
+  /** An upload that bounds itself (see call.ts). */
+  streaming?: boolean;
+}
+
+/**
+ * One Gitea repository through gitea-js: every call bounded by `timeout` with its retries
+ * (call.ts), its answer read up to a size cap (bounded-answer.ts), and its failure explained
+ * (failure.ts), a 403 naming the scope `access` says the calls need.
+ */
+export class GiteaConnection {
+  readonly api: GiteaApi;
+  readonly target: GiteaTarget;
+  readonly #log: Logger;
+  readonly #fetch: typeof fetch;
+  readonly #signal: AbortSignal | undefined;
+  readonly #access: Access;
+
+  constructor(
+    target: GiteaTarget,
+    access: Access,
+    log: Logger,
+    fetchImpl: typeof fetch,
+    signal?: AbortSignal,
+    api?: GiteaApi,
+  ) {
+    this.target = target;
+    this.#access = access;
+    this.#log = log;
+    this.#fetch = fetchImpl;
+    this.#signal = signal;
+    this.api = api ?? giteaApi(target.baseUrl, { token: target.token, customFetch: boundedFetch(fetchImpl) });
+  }
+
+  /** The same connection under another signal: clean-up after a cancel runs under the grace period's. */
+  withSignal(signal: AbortSignal): GiteaConnection {
+    return new GiteaConnection(this.target, this.#access, this.#log, this.#fetch, signal, this.api);
+  }
+
+  /** One call, bounded with its retries; a 404 is `undefined` where the caller expects it. */
+  async call<T>(
+    what: string,
+    request: (signal: AbortSignal, attempt: number) => Promise<{ data: T }>,
+    options: CallOptions = {},
+  ): Promise<T | undefined> {
+    const limits = { ...this.target, access: this.#access, log: this.#log, signal: this.#signal };
+    try {
+      return await boundedCall(
+        what,
+        async (signal, attempt) => (await request(signal, attempt)).data,
+        limits,
+        options.streaming ? { streaming: true } : {},
+      );
+    } catch (error) {
+      if (options.notFound && error instanceof GiteaCallFailed && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** A call whose answer must have a body: an empty one is a failure, not `undefined`. */
+  async required<T>(
+    what: string,
+    request: (signal: AbortSignal, attempt: number) => Promise<{ data: T }>,
+    options: Omit<CallOptions, "notFound"> = {},
+  ): Promise<T> {
+    const answer = await this.call(what, request, options);
+    if (answer === undefined || answer === null) throw new GiteaCallFailed(what, undefined, "empty answer");
+    return answer;
+  }
+}

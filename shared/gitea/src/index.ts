@@ -1,0 +1,27 @@
+export { AnswerTooLarge, boundedFetch, MAX_ANSWER_BYTES, readCapped } from "./bounded-answer.ts";
+export { boundedCall, type CallLimits, type CallOptions as BoundedCallOptions } from "./call.ts";
+export {
+  type CallOptions,
+  type GiteaApi,
+  GiteaConnection,
+  type GiteaTarget,
+} from "./connection.ts";
+export {
+  type Access,
+  explainFailure,
+  type FailureContext,
+  type FailureKind,
+  GiteaCallFailed,
+  isTransient,
+  StalledTransfer,
+} from "./failure.ts";
+export {
+  type ConnectionSetting,
+  type ConnectionSettings,
+  checkConnection,
+  fileProblem,
+  isHeaderSafe,
+  type ProblemFor,
+  readCaCert,
+} from "./inputs.ts";
+export { applyTls, type TlsSettings } from "./tls.ts";
