@@ -45,9 +45,9 @@ describe("Gitea stand-in: routes", () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("GET, POST");
     expect((await call("/version", { method: "HEAD" })).status).toBe(405);
-    const missing = await call("/repos/hangar/app/issues");
+    const missing = await call("/repos/hangar/app/milestones");
     expect(missing.status).toBe(501);
-    expect(missing.json?.message).toContain("issueListIssues");
+    expect(missing.json?.message).toContain("issueGetMilestonesList");
   });
 
   it("answers 404 in Gitea's JSON shape for another repository", async () => {

@@ -62,11 +62,18 @@ export function authenticate(req: IncomingMessage, query: URLSearchParams, accou
   return { kind: "refused", message: `user does not exist [uid: ${uid}, name: ${shown}]`, viaQuery: false };
 }
 
-/** tokenRequiresScopes for the repository category: writes need write:repository. */
-export function missingScope(scopes: readonly string[] | undefined, method: string): string | undefined {
+/**
+ * tokenRequiresScopes for a category (repository; issue for issues, comments and labels; user
+ * for /users): writes need write:<category>, reads either scope of it.
+ */
+export function missingScope(
+  scopes: readonly string[] | undefined,
+  method: string,
+  category = "repository",
+): string | undefined {
   if (scopes === undefined || scopes.includes("all")) return undefined;
   const write = ["POST", "PUT", "PATCH", "DELETE"].includes(method);
-  const required = write ? "write:repository" : "read:repository";
-  const granted = write ? scopes.includes("write:repository") : scopes.some((s) => s.endsWith(":repository"));
+  const required = write ? `write:${category}` : `read:${category}`;
+  const granted = write ? scopes.includes(required) : scopes.some((s) => s.endsWith(`:${category}`));
   return granted ? undefined : `token does not have at least one of required scope(s): [${required}]`;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { IssueStore } from "./issues.ts";
 import type { PagingSettings } from "./pagination.ts";
 import type { GiteaUser, Site } from "./present.ts";
 import { GiteaError, type ReleaseStore } from "./releases.ts";
@@ -23,6 +24,8 @@ export interface World {
   spec: GiteaSpec;
   site: Site;
   store: ReleaseStore;
+  /** Issues, comments, labels and the site's users. */
+  issues: IssueStore;
   settings: Settings;
   version: string;
   /** Where uploads are written. */
@@ -55,6 +58,8 @@ export interface Call {
 export interface OperationHandler {
   /** Runs repoAssignment first (404 for another owner/repo). Default true. */
   repo?: boolean;
+  /** The token scope category the route is under (tokenRequiresScopes); default repository. */
+  scope?: "issue" | "user";
   /** Needs a signed-in user with write access (reqToken + reqRepoWriter). */
   write?: boolean;
   /** The request definition the JSON body is bound to (bind(api.X{})). */

@@ -23,6 +23,8 @@ export interface GiteaStandInOptions {
   token?: string;
   /** Scopes of the token (default ["all"]); e.g. ["read:repository"] to see writes refused with 403. */
   tokenScopes?: string[];
+  /** Other users of the site (ids from 2), assignable unless `collaborator: false`. */
+  users?: { login: string; fullName?: string; email?: string; collaborator?: boolean }[];
   /** Lets Basic auth with the owner's name and this password sign in. */
   password?: string;
   /** Whether the owner is a site admin: admins see the messages of 500 answers. Default false. */
@@ -92,6 +94,16 @@ export interface ReleaseSnapshot {
   assets: AssetSnapshot[];
 }
 
+export interface IssueSnapshot {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  labels: string[];
+  assignees: string[];
+  comments: string[];
+}
+
 export interface RequestRecord {
   seq: number;
   /** Milliseconds since the epoch when the request arrived. */
@@ -128,6 +140,10 @@ export interface GiteaStandIn {
   tags(): { name: string; commit: string; annotated: boolean }[];
   /** What happened, in order, with timestamps: releases created/updated/published, assets uploaded … */
   events(): GiteaEvent[];
+  /** Issues in creation order, with their labels' and assignees' names and comment bodies. */
+  issues(): IssueSnapshot[];
+  /** Labels of the repository, in creation order (Gitea allows two of one name). */
+  labels(): { id: number; name: string; color: string }[];
   /** Every request, in arrival order. */
   requests(): RequestRecord[];
   /** Requests matching method/path (as in failNext) and, if given, the status sent. */

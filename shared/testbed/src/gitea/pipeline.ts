@@ -3,6 +3,7 @@ import { type Account, authenticate, missingScope, QUERY_TOKEN_WARNING } from ".
 import { apiError, type Call, notFound, type OperationHandler, type Reply, type World } from "./call.ts";
 import { assetHandlers, download } from "./handle-assets.ts";
 import { gitHandlers } from "./handle-git.ts";
+import { issueHandlers } from "./handle-issues.ts";
 import { releaseHandlers } from "./handle-releases.ts";
 import { bindJsonBody, checkQuery, checkResponse } from "./schema.ts";
 import type { RouteMatch, SpecOperation } from "./spec.ts";
@@ -12,6 +13,7 @@ export const HANDLERS: Readonly<Record<string, OperationHandler>> = {
   ...gitHandlers,
   ...releaseHandlers,
   ...assetHandlers,
+  ...issueHandlers,
 };
 
 export interface Routed {
@@ -107,7 +109,9 @@ export async function handleRequest(
       owner.toLowerCase() === site.owner.login.toLowerCase() &&
       repo.toLowerCase() === site.repo.toLowerCase();
     if (!same || (site.private && !viewer)) return withHeaders(notFound(world));
-    const scope = auth.kind === "user" ? missingScope(auth.scopes, method) : undefined;
+  }
+  if (handler.repo !== false || handler.scope) {
+    const scope = auth.kind === "user" ? missingScope(auth.scopes, method, handler.scope) : undefined;
     if (scope) return withHeaders(apiError(world, 403, scope));
   }
   if (handler.write && !viewer) return withHeaders(apiError(world, 401, "token is required"));

@@ -181,6 +181,8 @@ export function checkResponse(spec: GiteaSpec, schema: Schema, value: unknown, a
   const type = schema.type ?? (schema.properties ? "object" : undefined);
   switch (type) {
     case "string":
+      // A nil *time.Time (an open issue's closed_at, a due_date never set): Go writes null.
+      if (value === null && schema.format === "date-time") return [];
       if (typeof value !== "string") return [`${at}: expected a string, got ${jsonKind(value)}`];
       if (schema.format === "date-time" && !DATE_TIME.test(value))
         return [`${at}: ${JSON.stringify(value)} is not an RFC 3339 date-time`];

@@ -11,6 +11,7 @@ import { makeTempDir } from "../temp-dir.ts";
 import type { Account } from "./auth.ts";
 import { apiError, type Reply, type Settings, type World } from "./call.ts";
 import { type GiteaFailure, GiteaFaults, matches, type RequestFacts } from "./faults.ts";
+import { IssueStore, snapshotIssue } from "./issues.ts";
 import type { GiteaStandIn, GiteaStandInOptions, ReleaseSnapshot, RequestRecord } from "./options.ts";
 import { handleRequest, routeOf } from "./pipeline.ts";
 import { goTime, presentAttachment, type Site } from "./present.ts";
@@ -161,10 +162,22 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
     created: new Date(Math.floor(Date.now() / 1000) * 1000),
   };
   const store = new ReleaseStore(git);
+  const issues = new IssueStore([
+    { ...user, collaborator: true },
+    ...(options.users ?? []).map((each, index) => ({
+      id: index + 2,
+      login: each.login,
+      fullName: each.fullName ?? each.login,
+      email: each.email ?? `${each.login}@example.test`,
+      isAdmin: false,
+      collaborator: each.collaborator ?? true,
+    })),
+  ]);
   const world: World = {
     spec,
     site,
     store,
+    issues,
     settings: settingsFrom(options),
     version: options.version ?? "1.22.6",
     uploadDir: temp.path,
@@ -283,6 +296,8 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
         .sortedTags()
         .map((tag) => ({ name: tag.name, commit: tag.commit, annotated: tag.annotated !== undefined })),
     events: () => store.events.map((event) => ({ ...event })),
+    issues: () => issues.issues.map((issue) => snapshotIssue(issues, issue)),
+    labels: () => issues.labels.map((label) => ({ id: label.id, name: label.name, color: label.color })),
     requests: () => requests.map((each) => ({ ...each })),
     count(matcher = {}) {
       return requests.filter(
