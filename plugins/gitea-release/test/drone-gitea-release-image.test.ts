@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { crc32 } from "node:zlib";
+import {
+  encodeSettings,
+  type GiteaStandIn,
+  runDroneStep,
+  startGiteaStandIn,
+  stepsInSnippet,
+  testbed,
+} from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { droneTagEnv, tempWorkspace } from "./helpers.ts";
+
+/**
+ * drone-gitea-release's checksum example as the `.drone.yml` step a user has, with only its
+ * `image:` changed to hangar's, run by the test bed's Drone-step runner (the image, the workspace
+ * mounted at /drone/src) against the Gitea stand-in in place of `https://your.gitea.tld`.
+ */
+
+const IMAGE = "hangar/gitea-release:dev";
+const image = await testbed.image(IMAGE);
+
+const STEP = `
+steps:
+- name: gitea_release
+  image: ${IMAGE}
+  settings:
+    api_key: xxxxxxxx
+    base_url: https://your.gitea.tld
+    files:
+      - dist/*
+      - bin/binary.exe
+    checksum:
+      - md5
+      - sha1
+      - sha256
+      - sha512
+      - adler32
+      - crc32
+  when:
+    event: tag
+`;
+
+let gitea: GiteaStandIn;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeEach(async () => {
+  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: "xxxxxxxx" });
+  workspace = await tempWorkspace();
+  await chmod(workspace.dir, 0o777);
+});
+afterEach(async () => {
+  await gitea.stop();
+  await workspace.remove();
+});
+
+describe.skipIf(!image)("drone-gitea-release's checksum example on hangar's image", () => {
+  it("publishes the files and one checksum file per algorithm, named and formatted as drone-gitea-release does", async () => {
+    const files: Record<string, string> = {
+      "dist/app-linux-amd64": "linux binary\n",
+      "bin/binary.exe": "windows binary\n",
+    };
+    for (const [name, content] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(workspace.dir, name)), { recursive: true });
+      await writeFile(path.join(workspace.dir, name), content);
+    }
+    const [step] = stepsInSnippet(STEP.replaceAll("https://your.gitea.tld", gitea.url), {});
+    const { env: settings } = encodeSettings(step?.settings, () => undefined);
+    const { PLUGIN_API_KEY: _token, ...build } = droneTagEnv(gitea.url);
+    const result = await runDroneStep({
+      image: IMAGE,
+      workspace: workspace.dir,
+      env: { ...build, ...settings },
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+
+    const release = gitea.release("v1.2.0");
+    expect(release?.draft).toBe(false);
+    const download = async (name: string) => {
+      const asset = release?.assets.find((each) => each.name === name);
+      return (await fetch(asset?.downloadUrl ?? "")).text();
+    };
+    expect(release?.assets.map((asset) => asset.name).sort()).toEqual([
+      "adler32sum.txt",
+      "app-linux-amd64",
+      "binary.exe",
+      "crc32sum.txt",
+      "md5sum.txt",
+      "sha1sum.txt",
+      "sha256sum.txt",
+      "sha512sum.txt",
+    ]);
+    const linux = files["dist/app-linux-amd64"] ?? "";
+    const exe = files["bin/binary.exe"] ?? "";
+    // One line per file, in the order of their workspace paths (bin/ before dist/).
+    const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+    expect(await download("sha256sum.txt")).toBe(
+      `${sha256(exe)}  binary.exe\n${sha256(linux)}  app-linux-amd64\n`,
+    );
+    expect(await download("crc32sum.txt")).toBe(
+      `${crc32(exe)}  binary.exe\n${crc32(linux)}  app-linux-amd64\n`,
+    );
+    expect(gitea.schemaProblems()).toEqual([]);
+  });
+});
