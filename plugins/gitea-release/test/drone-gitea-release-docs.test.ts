@@ -447,6 +447,18 @@ steps:
     }
   });
 
+  it("refuses an absolute title path outside the workspace, which drone-gitea-release would read", async () => {
+    const g = await start();
+    const result = await runGiteaRelease(
+      droneTagEnv(g.url, { PLUGIN_API_KEY: EXAMPLE_TOKEN, PLUGIN_TITLE: "/etc/hostname" }),
+      workspace.dir,
+    );
+    expect(result.code).toBe(2);
+    expect(result.output).toContain("title");
+    expect(result.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
+    expect(g.requests()).toEqual([]);
+  });
+
   it("refuses a title file too big to be a title (CHANGELOG.md given by mistake)", async () => {
     const g = await start();
     await writeFile(path.join(workspace.dir, "CHANGELOG.md"), `${"- a change\n".repeat(500)}`);
