@@ -23,7 +23,8 @@ describe.skipIf(images.some((image) => image === undefined))("examples/calchat, 
     const output = lines.join("\n");
     expect(output).toContain("✔ production answers: 200 web v1");
     expect(output).toContain("✔ namespace preview-feature-login-form holds Deployment calchat-server");
-    expect(output).toMatch(/✔ release .* with checksums\.txt, calchat-1\.4\.0\.apk/);
+    expect(output).toMatch(/✔ release .* with .*calchat-1\.4\.0\.apk/);
+    expect(output).toMatch(/✔ release .* with .*sha256sum\.txt/);
     expect(output).toContain('✔ mail "[failure] calchat/server (main - b4d0c0de)"');
     expect(output).not.toContain("✖ ");
     expect(ok, output.slice(-4000)).toBe(true);
