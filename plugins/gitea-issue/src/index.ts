@@ -1,0 +1,4 @@
+import { main } from "@hangar/kit";
+import { giteaIssue } from "./plugin.ts";
+
+await main(giteaIssue);

@@ -1,0 +1,178 @@
+import { checkConnection, fileProblem, readCaCert } from "@hangar/gitea";
+import {
+  type BuildContext,
+  errorMessage,
+  looksLikeTemplate,
+  type PlanContext,
+  type SettingProblem,
+  type SettingsOf,
+  StepFailed,
+  textOrFile,
+} from "@hangar/kit";
+import { againIntro, defaultReport, failureIntro, fixedText, renderBody } from "./report.ts";
+import { COMMIT_AUTHOR, type GiteaIssueSchema } from "./settings.ts";
+
+type Settings = SettingsOf<GiteaIssueSchema>;
+type Context = PlanContext<GiteaIssueSchema>;
+
+export interface IssuePlan {
+  baseUrl: string;
+  owner: string;
+  repo: string;
+  token: string;
+  tls: { ca?: string | undefined; insecure: boolean };
+  timeoutMs: number;
+  /** The build's real status: a failure opens or comments, a success closes. */
+  status: "success" | "failure";
+  key: string;
+  closeOnSuccess: boolean;
+  title: string;
+  /** Body of a new issue, without the marker. */
+  body: string;
+  /** What a later failure adds to the open issue. */
+  comment: string;
+  /** What a successful build says before closing. */
+  fixed: string;
+  labels: string[];
+  /** Gitea user names to look up and assign; `commit_author` already replaced. */
+  assignees: string[];
+  /** Why an assignee the settings asked for is not in `assignees`. */
+  assigneeNotes: string[];
+  buildNumber: number | undefined;
+}
+
+/** `body` is Markdown (with placeholders) or a workspace file holding it. */
+async function readBody(workspace: string, value: string): Promise<string> {
+  const read = await textOrFile(workspace, value, {
+    inline: (text) => text.includes(" ") || looksLikeTemplate(text) || text.includes("#"),
+    setting: "body",
+  });
+  return read.text;
+}
+
+function statusOf(build: BuildContext): "success" | "failure" | undefined {
+  return build.build.status === "unknown" ? undefined : build.build.status;
+}
+
+/** Everything wrong with the settings, found before any API call. */
+export async function checkSettings(
+  settings: Partial<Settings>,
+  context: Context,
+): Promise<SettingProblem[]> {
+  const { problem, build } = context;
+  const problems = await checkConnection(settings, build, problem);
+  if (settings.key === undefined && !build.commit.branch) {
+    problems.push(
+      problem(
+        "key",
+        "E_SETTING_REQUIRED",
+        'is required: this build names no branch to use as the key (set `key`, e.g. "{{ tag }}")',
+      ),
+    );
+  }
+  if (settings.key !== undefined && settings.key.trim() === "") {
+    problems.push(problem("key", "E_SETTING_INVALID", "must not be empty"));
+  }
+  for (const label of settings.labels ?? []) {
+    if (label.trim() === "" || label.includes(",")) {
+      problems.push(problem("labels", "E_SETTING_INVALID", `has a label name Gitea cannot take: "${label}"`));
+    }
+  }
+  if (settings.body !== undefined) {
+    try {
+      renderBody(await readBody(build.workspace, settings.body), build, new Date());
+    } catch (error) {
+      const refused = (error as { code?: string }).code?.startsWith("E_");
+      problems.push(
+        refused
+          ? fileProblem(problem, "body", error, settings.body)
+          : problem("body", "E_SETTING_TEMPLATE", errorMessage(error)),
+      );
+    }
+  }
+  return problems;
+}
+
+function resolveAssignees(names: readonly string[], build: BuildContext) {
+  const assignees: string[] = [];
+  const notes: string[] = [];
+  for (const name of names) {
+    if (name.toLowerCase() !== COMMIT_AUTHOR) {
+      assignees.push(name);
+      continue;
+    }
+    const login = build.commit.author.username;
+    if (login) assignees.push(login);
+    else
+      notes.push("commit_author: the build names no author login (DRONE_COMMIT_AUTHOR / CI_COMMIT_AUTHOR)");
+  }
+  return { assignees: [...new Set(assignees)], notes };
+}
+
+/** What this run will do; settings were checked by `checkSettings`. */
+export async function planIssue(settings: Settings, context: Context): Promise<IssuePlan> {
+  const { build, log } = context;
+  const status = statusOf(build);
+  if (!status) {
+    throw new StepFailed(
+      "the build's status is unknown: neither Drone's DRONE_BUILD_STATUS nor Woodpecker's CI_PIPELINE_STATUS says success or failure",
+      {
+        code: "E_BUILD_STATUS_UNKNOWN",
+        hint: "Run this step in a pipeline, with `when: status: [success, failure]` so it runs after a failure too.",
+      },
+    );
+  }
+  if (settings.insecure)
+    log.warn("insecure is on: Gitea's certificate is not checked, so the token could go to an impostor");
+  const now = new Date();
+  const custom = settings.body
+    ? renderBody(await readBody(build.workspace, settings.body), build, now)
+    : undefined;
+  const { assignees, notes } = resolveAssignees(settings.assignees, build);
+  return {
+    baseUrl: (settings.base_url ?? build.forgeUrl ?? "").replace(/\/+$/, ""),
+    owner: settings.owner ?? build.repo.owner,
+    repo: settings.repo ?? build.repo.name,
+    token: settings.api_key,
+    tls: {
+      ca: settings.ca_cert ? await readCaCert(build.workspace, settings.ca_cert) : undefined,
+      insecure: settings.insecure,
+    },
+    timeoutMs: settings.timeout,
+    status,
+    key: settings.key ?? build.commit.branch,
+    closeOnSuccess: settings.close_on_success,
+    title: settings.title,
+    body: custom ?? defaultReport(build, now, failureIntro(build)),
+    comment: custom ?? defaultReport(build, now, againIntro(build)),
+    fixed: fixedText(build),
+    labels: [...new Set(settings.labels.map((label) => label.trim()))],
+    assignees,
+    assigneeNotes: notes,
+    buildNumber: build.build.number,
+  };
+}
+
+export function describePlan(plan: IssuePlan): string {
+  const where = `${plan.owner}/${plan.repo} on ${plan.baseUrl}`;
+  const lines =
+    plan.status === "failure"
+      ? [
+          `the build failed: comment on the open issue for key "${plan.key}" in ${where}, or open one`,
+          `title:     ${plan.title}`,
+          `labels:    ${plan.labels.join(", ") || "none"} (created when missing)`,
+          `assignees: ${plan.assignees.join(", ") || "none"}${plan.assignees.length ? " (those that are Gitea users)" : ""}`,
+          ...plan.assigneeNotes.map((note) => `           ${note}`),
+          "body:",
+          ...plan.body.split("\n").map((line) => `  ${line}`),
+        ]
+      : plan.closeOnSuccess
+        ? [
+            `the build passed: close the open issue for key "${plan.key}" in ${where}, if there is one, with:`,
+            `  ${plan.fixed}`,
+          ]
+        : [`the build passed and close_on_success is off: nothing to do in ${where}`];
+  if (plan.tls.insecure) lines.push("tls:       certificate NOT verified (insecure)");
+  else if (plan.tls.ca) lines.push("tls:       verified against ca_cert");
+  return lines.join("\n");
+}
