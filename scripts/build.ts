@@ -22,7 +22,7 @@
  */
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { analyzeMetafile, type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
@@ -35,8 +35,34 @@ const LINE_LIMIT = 400;
  * Bundled ES modules import Node's own modules at the top of the output, so all of them load
  * before anything runs (node:http alone pulls in undici), even those only reached through a
  * dynamic `import()` that a dry run never takes. Served as CommonJS shims instead, each one is
- * required when the first module that imports it runs.
+ * loaded when first used: the shim of a module whose export is an object (fs, crypto, tls, http …)
+ * has one getter (and setter) per export that loads the real module on first access, so importing
+ * `createHash` costs nothing until a hash is made. A module whose export is itself a function or
+ * class (events, stream, assert …) is required when the first module importing it runs, since code
+ * extends or calls it at once. The export names are those of the Node that bundles (the image's
+ * Node has the same major version).
  */
+export function builtinShim(name: string): string {
+  const real = `require(${JSON.stringify(`node:${name}`)})`;
+  let exported: unknown;
+  try {
+    exported = createRequire(import.meta.url)(`node:${name}`);
+  } catch {
+    return `module.exports = ${real};`; // not loadable here (e.g. behind a flag): as before
+  }
+  if (typeof exported !== "object" || exported === null) return `module.exports = ${real};`;
+  const keys = Object.getOwnPropertyNames(exported).filter((k) => k !== "__esModule");
+  const accessors = keys.map((k) => {
+    const key = JSON.stringify(k);
+    return `${key}: { get() { return load()[${key}]; }, set(v) { load()[${key}] = v; }, enumerable: true }`;
+  });
+  return [
+    "let real;",
+    `const load = () => (real ??= ${real});`,
+    `module.exports = Object.defineProperties({}, {\n${accessors.join(",\n")}\n});`,
+  ].join("\n");
+}
+
 const builtinsOnFirstUse: Plugin = {
   name: "builtins-on-first-use",
   setup(build) {
@@ -46,7 +72,7 @@ const builtinsOnFirstUse: Plugin = {
       return { path: name, namespace: "builtin-shim" };
     });
     build.onLoad({ filter: /.*/, namespace: "builtin-shim" }, (args) => ({
-      contents: `module.exports = require("node:${args.path}");`,
+      contents: builtinShim(args.path),
       loader: "js",
     }));
   },
@@ -116,8 +142,11 @@ export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleR
 
   const options = {
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { index: entry },
+    outdir: distDir,
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
+    chunkNames: "[name]-[hash]",
     bundle: true,
     format: "esm",
     platform: "node",

@@ -31,6 +31,20 @@ try {
   // optional
 }
 console.log(shout(greet("hangar")));
+if (process.argv.includes("--report")) {
+  const { report } = await import("./report.ts");
+  console.log(report());
+}
+`;
+
+// Imports node:crypto but hashes only when called: the bundle must not load crypto before that.
+const REPORT = `import { createHash } from "node:crypto";
+const loaded = () => process.moduleLoadList.includes("NativeModule crypto");
+export function report(): string {
+  const before = loaded();
+  const digest = createHash("sha256").update("hangar").digest("hex").slice(0, 8);
+  return JSON.stringify({ before, digest, after: loaded() });
+}
 `;
 
 beforeAll(() => {
@@ -39,6 +53,7 @@ beforeAll(() => {
     JSON.stringify({ name: "@hangar/demo", hangar: { external: ["optional-native"] } }),
   );
   write("plugins/demo/src/index.ts", INDEX);
+  write("plugins/demo/src/report.ts", REPORT);
   write("plugins/demo/src/shout.ts", 'export const shout = (s: string): string => s.toUpperCase() + "!";\n');
   // A CommonJS dependency that requires a Node built-in at run time, like nodemailer.
   write(
@@ -54,14 +69,33 @@ beforeAll(() => {
 });
 
 describe("scripts/build.ts", () => {
-  it("writes one ESM bundle and its linked source map, nothing else", async () => {
+  it("writes an ESM entry, a chunk per dynamic import, each with its linked source map, nothing else", async () => {
     const result = await bundlePlugin("demo", root);
-    expect(readdirSync(join(root, "plugins/demo/dist")).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+    const files = readdirSync(join(root, "plugins/demo/dist")).sort();
+    expect(files).toContain("index.mjs");
+    expect(files).not.toContain("stale.js");
+    const code = files.filter((f) => f.endsWith(".mjs"));
+    expect(files.filter((f) => f.endsWith(".map")).sort()).toEqual(code.map((f) => `${f}.map`).sort());
+    expect(files).toHaveLength(code.length * 2);
     expect(result.bytes).toBeGreaterThan(0);
-    const code = readFileSync(result.outfile, "utf8");
-    expect(code).toContain("//# sourceMappingURL=index.mjs.map");
-    expect(code).toContain('import("optional-native")');
-    expect(Math.max(...code.split("\n").map((l) => l.length))).toBeLessThan(2_000);
+    const entry = readFileSync(result.outfile, "utf8");
+    expect(entry).toContain("//# sourceMappingURL=index.mjs.map");
+    expect(entry).toContain('import("optional-native")');
+    // report.ts is reached only through import(): its code is in a chunk of its own, loaded on first use.
+    expect(entry).not.toContain("moduleLoadList");
+    expect(entry).toMatch(/import\("\.\/report-[A-Z0-9]+\.mjs"\)/);
+    for (const f of code) {
+      const text = readFileSync(join(root, "plugins/demo/dist", f), "utf8");
+      expect(Math.max(...text.split("\n").map((l) => l.length)), f).toBeLessThan(2_000);
+    }
+  });
+
+  it("loads a Node built-in only when one of its exports is first used", async () => {
+    const { stdout } = await run(process.execPath, [join(root, "plugins/demo/dist/index.mjs"), "--report"], {
+      cwd: tmpdir(),
+    });
+    const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "null");
+    expect(report).toEqual({ before: false, digest: "696bbd88", after: true });
   });
 
   it("runs under plain node, with require() for bundled CommonJS", async () => {

@@ -1,5 +1,6 @@
 import { HangarError, mapWithLimit } from "@hangar/kit";
-import { type Cluster, ConflictError, type KubeObject } from "./cluster.ts";
+import type { Cluster, KubeObject } from "./cluster.ts";
+import { ConflictError } from "./cluster-error.ts";
 import { BUILD_ANNOTATION, COMMIT_ANNOTATION, type DeployPlan, MANAGED_BY, objectName } from "./plan.ts";
 
 /**

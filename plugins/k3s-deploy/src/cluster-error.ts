@@ -60,3 +60,13 @@ export function clusterError(
     },
   );
 }
+
+/**
+ * The object changed since it was read: another deploy wrote it in between. Here, not in
+ * cluster.ts, so the deploy steps can catch it without loading the API client at start.
+ */
+export class ConflictError extends HangarError {
+  constructor(what: string) {
+    super("E_KUBERNETES_CONFLICT", `${what} was changed by someone else while this build applied it`);
+  }
+}

@@ -3,7 +3,9 @@ import { HangarError, type Logger } from "@hangar/kit";
 import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Access } from "./access.ts";
 import { ApiClient, ApiStatusError } from "./api.ts";
-import { clusterError, isStatus } from "./cluster-error.ts";
+import { ConflictError, clusterError, isStatus } from "./cluster-error.ts";
+
+export { ConflictError };
 
 /**
  * The few calls the plugin makes. Every one is bounded by the step's signal (SIGTERM) and a
@@ -254,12 +256,5 @@ export class Cluster {
       }
       await sleep(200, undefined, { signal }).catch(() => undefined);
     }
-  }
-}
-
-/** The object changed since it was read: another deploy wrote it in between. */
-export class ConflictError extends HangarError {
-  constructor(what: string) {
-    super("E_KUBERNETES_CONFLICT", `${what} was changed by someone else while this build applied it`);
   }
 }

@@ -1,0 +1,3 @@
+describe("login", () => {
+  it("opens", async () => {});
+});
