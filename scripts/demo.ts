@@ -2,8 +2,9 @@
  * The main job, as a newcomer runs it (`bash .ci/demo`, or `pnpm demo` with the images built):
  * the example repository examples/calchat runs its `.drone.yml` here, like `drone exec`, against
  * servers on loopback (sshd + Docker Engine + a registry as the VPS, the Kubernetes and Gitea
- * stand-ins, an SMTP inbox), in three builds: a push to main, a feature branch with a tag build,
- * and a push to main whose deploy fails. Each ends with its table of steps and what to look at.
+ * stand-ins, an SMTP inbox), in five builds: a push to main, a push to a feature branch, a tag,
+ * a push to main whose deploy fails (an issue opens, the team gets mail), and the fix that closes
+ * the issue. Each ends with its table of steps and what to look at.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,6 +14,7 @@ import {
   imageExists,
   type LocalBuildResult,
   makeTempDir,
+  run as runCommand,
   runLocalBuild,
   type SimulatedBuild,
   startGiteaStandIn,
@@ -32,7 +34,7 @@ import { tagImage } from "./registry-tag.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const repository = path.join(root, "examples/calchat");
-const PLUGINS_USED = ["compose-deploy", "k3s-deploy", "gitea-release", "notify-email"];
+const PLUGINS_USED = ["compose-deploy", "k3s-deploy", "gitea-release", "gitea-issue", "notify-email"];
 
 const GOOD = "9c4e1f0b7a2d8e6c5b3a1f0e9d8c7b6a5f4e3d2c";
 const BROKEN = "b4d0c0de5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b";
@@ -63,6 +65,17 @@ export async function demo(): Promise<boolean> {
     // CalChat's images as its image step would push them: one per commit.
     await tagImage(registry.url, images.prefix, ["web", "api"], "v1", GOOD.slice(0, 8));
     await tagImage(registry.url, images.prefix, ["web", "api"], "unhealthy", BROKEN.slice(0, 8));
+    // What the deploys pull onto the "VPS" (this machine's Docker Engine) goes with the demo.
+    stops.push(() =>
+      runCommand("docker", [
+        "image",
+        "rm",
+        "--force",
+        ...["web", "api"].flatMap((name) =>
+          [GOOD, BROKEN].map((sha) => `${images.prefix}/${name}:${sha.slice(0, 8)}`),
+        ),
+      ]),
+    );
     const tls = await createTlsCertificate();
     stops.push(() => tls.remove());
     const k8s = await startKubernetesStandIn({ tls });
@@ -213,12 +226,29 @@ export async function demo(): Promise<boolean> {
       `mail "${mail?.parsed.subject ?? "(none)"}" to ${mail?.envelope.rcptTo.join(", ") ?? "nobody"}`,
       mail !== undefined,
     );
+    const opened = gitea.issues().filter((issue) => issue.state === "open");
+    expect(
+      `issue #${opened[0]?.number ?? "?"} "${opened[0]?.title ?? "(none)"}" is open in ${gitea.url}/calchat/server/issues`,
+      opened.length === 1,
+    );
     if (mail) {
       const file = path.join(failing.workspace, "notify-email.html");
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, mail.parsed.html || "");
       console.log(`  the mail as HTML: ${file}`);
     }
+
+    const fixed = await run(
+      "git push to main with the fix: production moves on and the issue is closed",
+      build({ number: 45, commit: { ...build({}).commit, message: "fix: the health check, for real" } }),
+    );
+    const closed = gitea.issues().filter((issue) => issue.state === "closed");
+    console.log("\nWhat to look at:");
+    expect("build succeeded", fixed.status === "success");
+    expect(
+      `issue #${closed[0]?.number ?? "?"} closed by build #45`,
+      closed.length === 1 && gitea.issues().every((issue) => issue.state === "closed"),
+    );
     return ok;
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

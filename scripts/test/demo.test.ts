@@ -5,12 +5,12 @@ import { demo } from "../demo.ts";
 // The example repository's .drone.yml, run the way `bash .ci/demo` runs it: if this passes, the
 // pipeline in examples/calchat works as written.
 const images = [];
-for (const plugin of ["compose-deploy", "k3s-deploy", "gitea-release", "notify-email"]) {
+for (const plugin of ["compose-deploy", "k3s-deploy", "gitea-release", "gitea-issue", "notify-email"]) {
   images.push(await testbed.image(`hangar/${plugin}:dev`));
 }
 
 describe.skipIf(images.some((image) => image === undefined))("examples/calchat, run like drone exec", () => {
-  it("deploys main, previews a branch, releases a tag, and mails the failing build", async () => {
+  it("deploys main, previews a branch, releases a tag, mails the failing build and keeps its issue until the fix", async () => {
     const lines: string[] = [];
     const log = console.log;
     console.log = (...args: unknown[]) => lines.push(args.join(" "));
@@ -26,6 +26,8 @@ describe.skipIf(images.some((image) => image === undefined))("examples/calchat, 
     expect(output).toMatch(/✔ release .* with .*calchat-1\.4\.0\.apk/);
     expect(output).toMatch(/✔ release .* with .*sha256sum\.txt/);
     expect(output).toContain('✔ mail "[failure] calchat/server (main - b4d0c0de)"');
+    expect(output).toMatch(/✔ issue #1 "CI failing on main" is open/);
+    expect(output).toContain("✔ issue #1 closed by build #45");
     expect(output).not.toContain("✖ ");
     expect(ok, output.slice(-4000)).toBe(true);
   }, 900_000);
