@@ -35,47 +35,53 @@ const tlsError = (message: string) =>
 /**
  * An agent whose connections are handed to a request only after the server's certificate
  * matched the pin: the request (and its token) is never written to an impostor. The agent's
- * callback form of createConnection makes that wait possible.
+ * callback form of createConnection makes that wait possible. Defined on first use: extending
+ * Agent loads node:https (and tls, net, http), which a dry run never needs.
  */
-class PinnedAgent extends Agent {
-  readonly #fingerprint: string;
+let PinnedAgent: (new (fingerprint: string) => Agent) | undefined;
 
-  constructor(fingerprint: string) {
-    super({ keepAlive: true, maxSockets: 16 });
-    this.#fingerprint = fingerprint;
-  }
+function pinnedAgent(fingerprint: string): Agent {
+  PinnedAgent ??= class Pinned extends Agent {
+    readonly #fingerprint: string;
 
-  override createConnection(
-    options: ClientRequestArgs,
-    callback?: (error: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    let done = false;
-    const finish = (error: Error | null, socket: tls.TLSSocket) => {
-      if (done) return;
-      done = true;
-      callback?.(error, socket);
-    };
-    const socket = tls.connect({
-      ...(options as tls.ConnectionOptions),
-      servername: options.host && !/^[\d.:]+$/.test(options.host) ? options.host : undefined,
-      rejectUnauthorized: false,
-    });
-    socket.once("secureConnect", () => {
-      const seen = socket.getPeerCertificate().fingerprint256;
-      if (seen?.toUpperCase() === this.#fingerprint) return finish(null, socket);
-      socket.destroy();
-      finish(
-        tlsError(`the API's certificate has fingerprint ${seen}, not the pinned ${this.#fingerprint}`),
-        socket,
-      );
-    });
-    socket.once("error", (error) => finish(error, socket));
-    return undefined;
-  }
+    constructor(fingerprint: string) {
+      super({ keepAlive: true, maxSockets: 16 });
+      this.#fingerprint = fingerprint;
+    }
+
+    override createConnection(
+      options: ClientRequestArgs,
+      callback?: (error: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
+      let done = false;
+      const finish = (error: Error | null, socket: tls.TLSSocket) => {
+        if (done) return;
+        done = true;
+        callback?.(error, socket);
+      };
+      const socket = tls.connect({
+        ...(options as tls.ConnectionOptions),
+        servername: options.host && !/^[\d.:]+$/.test(options.host) ? options.host : undefined,
+        rejectUnauthorized: false,
+      });
+      socket.once("secureConnect", () => {
+        const seen = socket.getPeerCertificate().fingerprint256;
+        if (seen?.toUpperCase() === this.#fingerprint) return finish(null, socket);
+        socket.destroy();
+        finish(
+          tlsError(`the API's certificate has fingerprint ${seen}, not the pinned ${this.#fingerprint}`),
+          socket,
+        );
+      });
+      socket.once("error", (error) => finish(error, socket));
+      return undefined;
+    }
+  };
+  return new PinnedAgent(fingerprint);
 }
 
 export function agentFor(trust: TlsTrust): Agent {
-  if (trust.fingerprint) return new PinnedAgent(trust.fingerprint);
+  if (trust.fingerprint) return pinnedAgent(trust.fingerprint);
   if (trust.insecure) return new Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
   const ca = trust.ca ? [...tls.getCACertificates("default"), trust.ca] : undefined;
   return new Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) });
