@@ -1,15 +1,13 @@
 import {
+  checkSshSettings,
   errorMessage,
-  looksLikePem,
   matchFiles,
   type PlanContext,
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
 import { unrepresentable } from "./dotenv.ts";
-import { knownHostsEntries } from "./host-key.ts";
-import { parseHost } from "./hosts.ts";
-import { composeFileProblem, readKeyFile, readKnownHosts, withoutSetting } from "./inputs.ts";
+import { composeFileProblem } from "./inputs.ts";
 import { dotenvPath, projectFromRepo } from "./plan.ts";
 import type { ComposeDeploySchema } from "./settings.ts";
 
@@ -26,110 +24,7 @@ export async function checkSettings(
   const { problem, build, env, log } = context;
   const problems: SettingProblem[] = [];
 
-  for (const value of settings.host ?? []) {
-    const parsed = parseHost(value, settings.port ?? 22);
-    if (typeof parsed === "string") problems.push(problem("host", "E_SETTING_HOST", parsed, value));
-  }
-
-  const credentials = [settings.key, settings.key_path, settings.password].filter(Boolean).length;
-  if (credentials === 0) {
-    problems.push(problem("key", "E_SETTING_REQUIRED", "is required: give `key`, `key_path` or `password`"));
-  }
-  if (settings.key && settings.key_path) {
-    problems.push(problem("key_path", "E_SETTING_CONFLICT", "cannot be used together with `key`"));
-  }
-  if (settings.key && !looksLikePem(settings.key)) {
-    problems.push(
-      problem("key", "E_SETTING_KEY", "is not a private key (expected `-----BEGIN … PRIVATE KEY-----`)", "x"),
-    );
-  }
-  if (settings.key_path) {
-    const key = await readKeyFile(build.workspace, settings.key_path).catch((error: unknown) => error);
-    if (key instanceof Error) {
-      problems.push(
-        problem(
-          "key_path",
-          "E_SETTING_FILE",
-          `cannot be read: ${withoutSetting(key, "key_path")}`,
-          settings.key_path,
-        ),
-      );
-    } else if (!looksLikePem(String(key))) {
-      problems.push(problem("key_path", "E_SETTING_KEY", "does not hold a private key", settings.key_path));
-    }
-  }
-
-  const knownHosts = await readKnownHosts(build.workspace, settings.known_hosts).catch(
-    (error: unknown) => error,
-  );
-  if (knownHosts instanceof Error) {
-    problems.push(
-      problem(
-        "known_hosts",
-        "E_SETTING_FILE",
-        `cannot be read: ${withoutSetting(knownHosts, "known_hosts")}`,
-      ),
-    );
-  } else if (typeof knownHosts === "string" && knownHostsEntries(knownHosts).length === 0) {
-    problems.push(problem("known_hosts", "E_SETTING_INVALID", "holds no `host keytype key` line"));
-  }
-  if (!settings.fingerprint && !settings.known_hosts && !settings.insecure_ignore_host_key) {
-    problems.push(
-      problem(
-        "fingerprint",
-        "E_SETTING_REQUIRED",
-        "is required to verify the host: give `fingerprint` or `known_hosts` (or, knowingly, `insecure_ignore_host_key: true`)",
-      ),
-    );
-  }
-
-  const proxySettings = [
-    "proxy_port",
-    "proxy_username",
-    "proxy_key",
-    "proxy_key_path",
-    "proxy_password",
-    "proxy_passphrase",
-    "proxy_fingerprint",
-  ] as const;
-  if (settings.proxy_host) {
-    const parsed = parseHost(settings.proxy_host, settings.proxy_port ?? 22);
-    if (typeof parsed === "string")
-      problems.push(problem("proxy_host", "E_SETTING_HOST", parsed, settings.proxy_host));
-    if (!settings.proxy_fingerprint && !settings.known_hosts && !settings.insecure_ignore_host_key) {
-      problems.push(
-        problem(
-          "proxy_fingerprint",
-          "E_SETTING_REQUIRED",
-          "is required to verify the jump host: give `proxy_fingerprint`, or its line in `known_hosts`",
-        ),
-      );
-    }
-    if (settings.proxy_key_path) {
-      const key = await readKeyFile(build.workspace, settings.proxy_key_path, "proxy_key_path").catch(
-        (error: unknown) => error,
-      );
-      if (key instanceof Error)
-        problems.push(
-          problem(
-            "proxy_key_path",
-            "E_SETTING_FILE",
-            `cannot be read: ${withoutSetting(key, "proxy_key_path")}`,
-            settings.proxy_key_path,
-          ),
-        );
-    }
-  } else {
-    // proxy_port has a default, so only a value other than it counts as given.
-    const given = proxySettings.filter((name) =>
-      name === "proxy_port"
-        ? settings.proxy_port !== undefined && settings.proxy_port !== 22
-        : settings[name],
-    );
-    for (const name of given) {
-      problems.push(problem(name, "E_SETTING_UNUSED", "has no effect without `proxy_host`"));
-    }
-  }
+  problems.push(...(await checkSshSettings(settings, settings.host ?? [], build.workspace, problem)));
 
   if (!settings.project && !projectFromRepo(build.repo.name)) {
     problems.push(problem("project", "E_SETTING_REQUIRED", "is required: the build names no repository"));

@@ -1,7 +1,6 @@
-import { HangarError } from "@hangar/kit";
-import type { RemoteHost } from "./connection.ts";
+import type { RemoteHost } from "@hangar/kit";
+import { HangarError, sh } from "@hangar/kit";
 import type { DotenvFlavour } from "./dotenv.ts";
-import { sh } from "./shell.ts";
 
 /** The compose command found on a host: v2 (`docker compose`) is preferred over v1 (`docker-compose`). */
 export interface ComposeCommand {

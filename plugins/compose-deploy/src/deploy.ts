@@ -1,6 +1,6 @@
-import { errorMessage, type Logger } from "@hangar/kit";
+import type { RemoteHost } from "@hangar/kit";
+import { errorMessage, type Logger, remoteJoin } from "@hangar/kit";
 import { composeArgv } from "./compose.ts";
-import type { RemoteHost } from "./connection.ts";
 import { acquireLock } from "./lock.ts";
 import type { DeployPlan } from "./plan.ts";
 import { prepare, showFailure, stackIn, upload } from "./prepare.ts";
@@ -18,7 +18,6 @@ import {
 } from "./release.ts";
 import { rollBack } from "./rollback.ts";
 import { buildOf, type RunningRelease, readRunning, removeStaleDockerConfigs } from "./running.ts";
-import { remoteJoin } from "./shell.ts";
 
 /** What happened on one host. */
 export interface HostOutcome {

@@ -1,17 +1,10 @@
-import { formatDuration } from "@hangar/kit";
-import type { HostKeyPolicy } from "./host-key.ts";
+import { describeHostKey, formatDuration, remoteJoin } from "@hangar/kit";
 import type { DeployPlan } from "./plan.ts";
-import { remoteJoin } from "./shell.ts";
 
 /** What `dry_run` prints: every host, file, command and check the deploy would run, no secret. */
 export function describePlan(plan: DeployPlan): string {
   const auth = plan.login.privateKey ? "private key" : "password";
-  const hostKey = (policy: HostKeyPolicy) =>
-    policy.kind === "fingerprint"
-      ? `host key ${policy.fingerprint}`
-      : policy.kind === "known_hosts"
-        ? "host key from known_hosts"
-        : "host key NOT checked";
+  const hostKey = describeHostKey;
   const releaseDir = remoteJoin(plan.target, "releases", plan.release);
   const dotenv = plan.dotenv
     ? plan.dotenv.entries

@@ -1,9 +1,8 @@
-import { formatDuration, HangarError, type Logger } from "@hangar/kit";
+import type { RemoteHost } from "@hangar/kit";
+import { formatDuration, HangarError, type Logger, remoteJoin, sh } from "@hangar/kit";
 import type { ClientChannel } from "ssh2";
 import { COMPOSE_PROBE, parseComposeProbe } from "./compose.ts";
-import type { RemoteHost } from "./connection.ts";
 import type { BuildStamp } from "./plan.ts";
-import { remoteJoin, sh } from "./shell.ts";
 
 /**
  * Deploys to one target take turns. The lock is `flock` on `<target>/.hangar-deploy.lock`, held

@@ -1,11 +1,17 @@
 import path from "node:path";
-import { matchFiles, type PlanContext, type SettingsOf, slug } from "@hangar/kit";
-import type { SshLogin } from "./connection.ts";
-import type { HostKeyPolicy } from "./host-key.ts";
-import { type HostAddress, parseHost } from "./hosts.ts";
-import { readKeyFile, readKnownHosts, shippedFile } from "./inputs.ts";
+import type { SshLogin } from "@hangar/kit";
+import {
+  type HostAddress,
+  matchFiles,
+  type PlanContext,
+  parseHost,
+  remoteDirname,
+  type SettingsOf,
+  slug,
+  sshLogins,
+} from "@hangar/kit";
+import { shippedFile } from "./inputs.ts";
 import type { ComposeDeploySchema, STRATEGIES, VERIFY_FROM } from "./settings.ts";
-import { remoteDirname } from "./shell.ts";
 
 type Settings = SettingsOf<ComposeDeploySchema>;
 type Context = PlanContext<ComposeDeploySchema>;
@@ -79,44 +85,7 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
   const { build, env, log } = context;
   const workspace = build.workspace;
   const hosts = settings.host.map((value) => parseHost(value, settings.port) as HostAddress);
-  const knownHosts = await readKnownHosts(workspace, settings.known_hosts);
-  const hostKey = hostKeyPolicy(settings.fingerprint, knownHosts, settings.insecure_ignore_host_key);
-
-  const privateKey =
-    settings.key ?? (settings.key_path ? await readKeyFile(workspace, settings.key_path) : undefined);
-  log.mask.add(privateKey);
-  const login = {
-    username: settings.username,
-    privateKey,
-    passphrase: settings.passphrase,
-    password: settings.password,
-    hostKey,
-  };
-
-  let proxy: SshLogin | undefined;
-  if (settings.proxy_host) {
-    const proxyKey =
-      settings.proxy_key ??
-      (settings.proxy_key_path
-        ? await readKeyFile(workspace, settings.proxy_key_path, "proxy_key_path")
-        : undefined);
-    log.mask.add(proxyKey);
-    const ownCredentials = proxyKey !== undefined || settings.proxy_password !== undefined;
-    proxy = {
-      address: parseHost(settings.proxy_host, settings.proxy_port) as HostAddress,
-      username: settings.proxy_username ?? settings.username,
-      // Without credentials of its own, the jump host gets the host's.
-      privateKey: ownCredentials ? proxyKey : privateKey,
-      passphrase: ownCredentials ? settings.proxy_passphrase : settings.passphrase,
-      password: ownCredentials ? settings.proxy_password : settings.password,
-      hostKey: hostKeyPolicy(settings.proxy_fingerprint, knownHosts, settings.insecure_ignore_host_key),
-    };
-  }
-  if (settings.insecure_ignore_host_key) {
-    log.warn(
-      "insecure_ignore_host_key is on: host keys are not checked, so anyone between the runner and the host could take the deploy, its files and secrets",
-    );
-  }
+  const { login, proxy } = await sshLogins(settings, workspace, log, "the deploy, its files and secrets");
 
   const project = settings.project ?? projectFromRepo(build.repo.name);
   const files: ShippedFile[] = [];
@@ -209,16 +178,4 @@ export function dotenvPath(composeFiles: readonly string[]): string {
 
 function normalise(relative: string): string {
   return path.posix.normalize(relative.split(path.sep).join("/")).replace(/^\.\//, "");
-}
-
-function hostKeyPolicy(
-  fingerprint: string | undefined,
-  knownHosts: string | undefined,
-  insecure: boolean,
-): HostKeyPolicy {
-  if (fingerprint) return { kind: "fingerprint", fingerprint };
-  if (knownHosts) return { kind: "known_hosts", content: knownHosts };
-  if (insecure) return { kind: "insecure" };
-  // checkSettings makes sure one of the three is given.
-  throw new Error("no host key policy");
 }

@@ -1,6 +1,14 @@
-import { type Card, HangarError, Logger, type PluginDefinition, type RunResult } from "@hangar/kit";
+import {
+  type Card,
+  Connector,
+  HangarError,
+  Logger,
+  type PluginDefinition,
+  type RemoteHost,
+  type RunResult,
+  remoteJoin,
+} from "@hangar/kit";
 import { checkSettings } from "./check.ts";
-import { Connector, type RemoteHost } from "./connection.ts";
 import { deployToHost, type HostOutcome } from "./deploy.ts";
 import { describePlan } from "./describe.ts";
 import { type DeployPlan, planDeploy } from "./plan.ts";
@@ -8,7 +16,6 @@ import { hostProbe, runnerProbe } from "./proof.ts";
 import { rollout } from "./rollout.ts";
 import type { RunningRelease } from "./running.ts";
 import { type ComposeDeploySchema, composeDeploySettings } from "./settings.ts";
-import { remoteJoin } from "./shell.ts";
 
 export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = {
   name: "compose-deploy",
@@ -24,6 +31,7 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
       proxy: plan.proxy,
       connectTimeoutMs: plan.connectTimeoutMs,
       commandTimeoutMs: plan.commandTimeoutMs,
+      commandTimeoutHint: "Raise `command_timeout` if the command is just slow (a large pull).",
       log,
       signal,
     });

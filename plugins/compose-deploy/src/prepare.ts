@@ -1,6 +1,6 @@
-import { errorMessage, HangarError, type Logger } from "@hangar/kit";
+import type { RemoteHost } from "@hangar/kit";
+import { errorMessage, HangarError, type Logger, remoteJoin } from "@hangar/kit";
 import { type ComposeCommand, composeArgv, projectContainers, type StackFiles } from "./compose.ts";
-import type { RemoteHost } from "./connection.ts";
 import { renderDotenv } from "./dotenv.ts";
 import type { DeployPlan } from "./plan.ts";
 import {
@@ -12,7 +12,6 @@ import {
   type UploadItem,
   uploadFiles,
 } from "./release.ts";
-import { remoteJoin } from "./shell.ts";
 
 /** The steps of a deploy before `up` (upload, install, check, pull), and what a failure shows. */
 

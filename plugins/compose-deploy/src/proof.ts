@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { RemoteHost } from "@hangar/kit";
 import {
   errorMessage,
   formatDuration,
@@ -9,7 +10,6 @@ import {
   withTimeout,
 } from "@hangar/kit";
 import { type ContainerState, judgeService, projectContainers } from "./compose.ts";
-import type { RemoteHost } from "./connection.ts";
 
 /**
  * The proof that a deploy worked: every deployed service runs (healthy where it has a health

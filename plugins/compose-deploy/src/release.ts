@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { HangarError, mapWithLimit, readWorkspaceBytes } from "@hangar/kit";
+import type { RemoteHost } from "@hangar/kit";
+import { HangarError, mapWithLimit, readWorkspaceBytes, remoteDirname, remoteJoin, sh } from "@hangar/kit";
 import type { SFTPWrapper } from "ssh2";
 import { COMPOSE_PROBE, type ComposeCommand, parseComposeProbe } from "./compose.ts";
-import type { RemoteHost } from "./connection.ts";
-import { remoteDirname, remoteJoin, sh } from "./shell.ts";
 
 /**
  * The layout on a host: `<target>/releases/<build>-<sha>` holds one deploy's files, `current`

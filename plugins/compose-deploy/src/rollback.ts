@@ -1,10 +1,9 @@
-import { errorMessage, type Logger } from "@hangar/kit";
+import type { RemoteHost } from "@hangar/kit";
+import { errorMessage, type Logger, remoteJoin } from "@hangar/kit";
 import { type ComposeCommand, composeArgv, type StackFiles } from "./compose.ts";
-import type { RemoteHost } from "./connection.ts";
 import type { DeployPlan } from "./plan.ts";
 import { type HttpProbe, verifyUrl, waitForServices } from "./proof.ts";
 import { readManifest } from "./release.ts";
-import { remoteJoin } from "./shell.ts";
 
 export interface RollbackOptions {
   plan: DeployPlan;

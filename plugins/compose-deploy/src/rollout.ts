@@ -1,5 +1,5 @@
+import type { HostAddress } from "@hangar/kit";
 import type { HostOutcome } from "./deploy.ts";
-import type { HostAddress } from "./hosts.ts";
 
 export interface RolloutResult {
   outcomes: HostOutcome[];

@@ -1,7 +1,6 @@
-import type { Logger } from "@hangar/kit";
-import type { RemoteHost } from "./connection.ts";
+import type { Logger, RemoteHost } from "@hangar/kit";
+import { remoteJoin, sh } from "@hangar/kit";
 import { readManifest } from "./release.ts";
-import { remoteJoin, sh } from "./shell.ts";
 
 /** What `current` names on a host, read back from the host itself: what the step reports. */
 export interface RunningRelease {

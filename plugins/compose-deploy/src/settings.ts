@@ -1,4 +1,4 @@
-import { settings as s } from "@hangar/kit";
+import { settings as s, sshFingerprintSchema } from "@hangar/kit";
 import * as z from "zod/mini";
 
 /**
@@ -7,11 +7,7 @@ import * as z from "zod/mini";
  * drone-scp and drone-ssh together moves over by renaming little; host keys are verified by default.
  */
 
-const fingerprint = z.string().check(
-  z.regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, {
-    error: "must be a SHA256 host key fingerprint as `ssh-keygen -lf` prints it (SHA256:…, 43 characters)",
-  }),
-);
+const fingerprint = sshFingerprintSchema;
 const envName = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "is not an environment variable name" }));

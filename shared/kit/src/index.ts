@@ -34,6 +34,41 @@ export { type CapturedRun, runCaptured, runCapturedProcess } from "./run-capture
 export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./settings/define.ts";
 export { formatDuration, helpText, settingsTable } from "./settings/describe.ts";
 export { readSettings } from "./settings/read.ts";
+export {
+  Connector,
+  type ConnectorOptions,
+  type RemoteCommand,
+  RemoteCommandFailed,
+  type RemoteExecOptions,
+  type RemoteHost,
+  type RemoteResult,
+  type SshLogin,
+} from "./ssh/connection.ts";
+export {
+  checkHostKey,
+  fingerprintOf,
+  type HostKeyPolicy,
+  type HostKeyVerdict,
+  keyTypeOf,
+  knownHostsEntries,
+} from "./ssh/host-key.ts";
+export { type HostAddress, parseHost } from "./ssh/hosts.ts";
+export { lineWriter } from "./ssh/lines.ts";
+export {
+  checkSshSettings,
+  describeHostKey,
+  hostKeyPolicy,
+  readKeyFile,
+  readKnownHosts,
+  type SshConnectionSettings,
+  type SshLogins,
+  type SshProblem,
+  type SshSettingName,
+  sshFingerprintSchema,
+  sshLogins,
+  withoutSetting,
+} from "./ssh/login.ts";
+export { quote, remoteDirname, remoteJoin, sh, shellJoin } from "./ssh/shell.ts";
 export { contextVars, expandVariables, renderTemplate, slug } from "./template.ts";
 export { looksLikePem, looksLikeTemplate, type TextOrFileOptions, textOrFile } from "./text-or-file.ts";
 export { acceptAnyCertificate, trustCertificates } from "./tls.ts";

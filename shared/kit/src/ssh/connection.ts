@@ -1,6 +1,7 @@
-import { errorMessage, HangarError, type Logger } from "@hangar/kit";
 import type { NodeSSH } from "node-ssh";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
+import { errorMessage, HangarError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import { checkHostKey, type HostKeyPolicy, type HostKeyVerdict } from "./host-key.ts";
 import type { HostAddress } from "./hosts.ts";
 import { lineWriter } from "./lines.ts";
@@ -77,6 +78,8 @@ export interface ConnectorOptions {
   proxy?: SshLogin | undefined;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** What a command that runs out of `commandTimeoutMs` should make the user change. */
+  commandTimeoutHint?: string | undefined;
   log: Logger;
   signal?: AbortSignal | undefined;
 }
@@ -236,7 +239,7 @@ function remoteHost(
             new HangarError(
               "E_REMOTE_TIMEOUT",
               `on ${label}, \`${display}\` did not finish within ${timeoutMs / 1000}s`,
-              { hint: "Raise `command_timeout` if the command is just slow (a large pull)." },
+              options.commandTimeoutHint ? { hint: options.commandTimeoutHint } : {},
             ),
           );
         }, timeoutMs);
