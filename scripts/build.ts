@@ -78,6 +78,18 @@ const builtinsOnFirstUse: Plugin = {
   },
 };
 
+/**
+ * A compiled add-on (`*.node`) cannot be inlined into a bundle. Its require stays as it is, so a
+ * dependency that loads one optionally (ssh2's cpu-features, in every plugin through the kit) falls
+ * back as it does when the add-on was never built; a plugin whose add-on is required must ship it.
+ */
+const nativeAddonsExternal: Plugin = {
+  name: "native-addons-external",
+  setup(build) {
+    build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
 const BANNER = [
   'import { createRequire as __hangarCreateRequire } from "node:module";',
   "const require = __hangarCreateRequire(import.meta.url);",
@@ -163,7 +175,7 @@ export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleR
     define: { __filename: "__hangarFilename", __dirname: "__hangarDirname" },
     external: pluginExternals(pluginDir),
     metafile: true,
-    plugins: [builtinsOnFirstUse],
+    plugins: [builtinsOnFirstUse, nativeAddonsExternal],
     write: false,
     logLevel: "silent",
   } as const satisfies BuildOptions;

@@ -54,7 +54,10 @@ beforeAll(() => {
   );
   write("plugins/demo/src/index.ts", INDEX);
   write("plugins/demo/src/report.ts", REPORT);
-  write("plugins/demo/src/shout.ts", 'export const shout = (s: string): string => s.toUpperCase() + "!";\n');
+  write(
+    "plugins/demo/src/shout.ts",
+    'import "uses-addon";\nexport const shout = (s: string): string => s.toUpperCase() + "!";\n',
+  );
   // A CommonJS dependency that requires a Node built-in at run time, like nodemailer.
   write(
     "node_modules/legacy-greeter/package.json",
@@ -63,6 +66,21 @@ beforeAll(() => {
   write(
     "node_modules/legacy-greeter/index.js",
     'const os = require("node:os");\nmodule.exports = (name) => "hello " + name + " from " + typeof os.hostname();\n',
+  );
+  // Like ssh2 and cpu-features: a dependency that tries an add-on package, whose entry requires a
+  // compiled `.node` file unconditionally (absent here, as in an image).
+  write("node_modules/uses-addon/package.json", JSON.stringify({ name: "uses-addon", main: "index.js" }));
+  write(
+    "node_modules/uses-addon/index.js",
+    'let addon = null;\ntry { addon = require("optional-addon"); } catch {}\nmodule.exports = addon;\n',
+  );
+  write(
+    "node_modules/optional-addon/package.json",
+    JSON.stringify({ name: "optional-addon", main: "lib/index.js" }),
+  );
+  write(
+    "node_modules/optional-addon/lib/index.js",
+    'module.exports = require("../build/Release/addon.node");\n',
   );
   write("plugins/broken/src/index.ts", 'import "does-not-exist";\n');
   write("plugins/demo/dist/stale.js", "old");
