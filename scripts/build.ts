@@ -198,7 +198,17 @@ export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleR
   mkdirSync(distDir, { recursive: true });
   let bytes = 0;
   let mapBytes = 0;
+  const reachable = reachableOutputs(result.metafile, relative(root, outfile));
   for (const file of result.outputFiles) {
+    if (
+      !reachable.has(
+        relative(root, file.path)
+          .replace(/\.map$/, "")
+          .split(sep)
+          .join("/"),
+      )
+    )
+      continue;
     if (file.path.endsWith(".map")) {
       const text = rewriteSourceMap(file.text, distDir, root);
       writeFileSync(file.path, text);
@@ -209,6 +219,23 @@ export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleR
     }
   }
   return { plugin, outfile, bytes, mapBytes, millis: performance.now() - started, metafile: result.metafile };
+}
+
+/**
+ * The output files the entry can load, following static and dynamic imports between them.
+ * esbuild writes a chunk for every `import()` in a file the bundle touches, even one in a function
+ * tree-shaking dropped (the kit's SSH connection in a plugin that never connects): such a chunk is
+ * never loaded, so it stays out of the image.
+ */
+function reachableOutputs(metafile: Metafile, entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const i of metafile.outputs[path]?.imports ?? []) if (!i.external) visit(i.path);
+  };
+  visit(entry.split(sep).join("/"));
+  return seen;
 }
 
 /** Bundles the named plugins (all bundleable ones when empty); rejects after trying every one. */
