@@ -23,7 +23,7 @@ export function appiumCommand(): { file: string; prefix: string[] } {
 }
 
 export async function installedDrivers(runner: Runner, signal?: AbortSignal): Promise<string[] | string> {
-  const { file, prefix } = appiumCommand();
+  const { file, prefix } = runner.appiumCommand();
   const result = await runner.run(file, [...prefix, "driver", "list", "--installed", "--json"], {
     quiet: true,
     timeoutMs: 60_000,
@@ -48,7 +48,7 @@ export async function ensureDrivers(
   const installed = await installedDrivers(runner, signal);
   if (typeof installed === "string")
     throw new HangarError("E_APPIUM", installed, { hint: "Is Appium 3 installed (npm i -g appium)?" });
-  const { file, prefix } = appiumCommand();
+  const { file, prefix } = runner.appiumCommand();
   for (const driver of plan.appium.drivers.filter((name) => !installed.includes(name))) {
     log.info(`installing the Appium driver ${driver}`);
     const result = await runner.run(file, [...prefix, "driver", "install", driver], {
@@ -83,7 +83,7 @@ export async function startAppium(
   log.section("starting Appium");
   await ensureDrivers(runner, plan, log, signal);
   const port = await runner.freePort();
-  const { file, prefix } = appiumCommand();
+  const { file, prefix } = runner.appiumCommand();
   const logFile = path.join(plan.artifacts.absolute, "appium.log");
   processes.appium = await runner.start(
     "Appium",

@@ -1,31 +1,21 @@
 import type { RunResult, Runtime } from "@hangar/kit";
 import { installedDrivers } from "./appium.ts";
+import { hostRequirements } from "./host-check.ts";
 import type { E2ePlan } from "./plan.ts";
 import type { Runner } from "./runner.ts";
 import { checkKvm, listAvds, missingTools } from "./sdk.ts";
 
-interface Item {
+export interface Item {
   name: string;
   ok: boolean;
   detail: string;
 }
 
 /** `action: check`: what the machine lacks to run the tests, changing nothing. */
-export async function runCheck(
-  plan: E2ePlan,
-  runner: Runner,
-  runtime: Runtime,
-  host: string | undefined,
-): Promise<RunResult> {
+export async function runCheck(plan: E2ePlan, runner: Runner, runtime: Runtime): Promise<RunResult> {
   const { log, signal } = runtime;
   const items: Item[] = [];
-  if (host !== undefined) {
-    items.push({
-      name: "host mode",
-      ok: false,
-      detail: `running on ${host} over SSH is not in this version; checked this container instead`,
-    });
-  }
+  if (plan.ssh) items.push(...(await hostRequirements(runner, plan, signal)));
   const missing = await missingTools(runner, plan, signal);
   items.push({
     name: "SDK tools",

@@ -40,8 +40,9 @@ export async function cleanUp(
     }
     if (processes.emulator) await stopEmulator(runner, plan, processes.emulator, log, signal);
     if (processes.logcat) await stop(processes.logcat, TERM_WAIT_MS, log, signal);
-    if (processes.adbUsed && runner.where === "local") {
-      // The adb server is a daemon adb forks on first use; in the step's container it is ours.
+    if (processes.adbUsed) {
+      // The adb server is a daemon adb forks on first use, outside every process group the step
+      // started: in the step's container it is ours, and on a host (the step's own VM) too.
       await runner.run(plan.sdk.adb, ["kill-server"], { quiet: true, timeoutMs: 3_000, signal });
     }
   } finally {

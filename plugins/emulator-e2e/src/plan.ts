@@ -1,5 +1,12 @@
 import path from "node:path";
-import { type PlanContext, readOutputs, type SettingProblem, type SettingsOf } from "@hangar/kit";
+import {
+  checkSshSettings,
+  type PlanContext,
+  readOutputs,
+  type SettingProblem,
+  type SettingsOf,
+} from "@hangar/kit";
+import { describeHost, type HostTarget } from "./host.ts";
 import { type SdkTools, sdkTools } from "./sdk-paths.ts";
 import type { EmulatorE2eSchema } from "./settings.ts";
 
@@ -27,6 +34,8 @@ export interface E2ePlan {
   retries: number;
   artifacts: { relative: string; absolute: string };
   timeoutMs: number;
+  /** Host mode: the emulator, adb and Appium run there over SSH. */
+  ssh?: HostTarget | undefined;
 }
 
 const AVD_NAME = /^[A-Za-z0-9._-]+$/;
@@ -75,17 +84,9 @@ export async function checkSettings(
   const problems: SettingProblem[] = [];
   const { problem } = context;
   const host = await resolveHost(settings, context);
-  // `action: check` reports it among what is not ready instead.
-  if (host !== undefined && settings.action !== "check") {
-    const from = settings.host ? "" : " (taken from PROXMOX_VM_IP, an earlier proxmox-vm step's output)";
-    problems.push(
-      problem(
-        "host",
-        "E_HOST_MODE_UNAVAILABLE",
-        `running the emulator on a host over SSH is not available in this version${from}; run the step on a runner with /dev/kvm and the SDK, leaving host empty`,
-        host,
-      ),
-    );
+  // Host mode: compose-deploy's SSH settings and host-key rules, checked before any connection.
+  if (host !== undefined) {
+    problems.push(...(await checkSshSettings(settings, [host], context.build.workspace, problem)));
   }
   if (settings.emulator_port !== undefined && settings.emulator_port % 2 !== 0) {
     problems.push(
@@ -231,7 +232,7 @@ export function planRun(settings: Settings, context: Context): E2ePlan {
 
 export function describePlan(plan: E2ePlan): string {
   const lines = [
-    `action: ${plan.action}, on this container (local)`,
+    `action: ${plan.action}, ${describeHost(plan.ssh)}`,
     `SDK: ${plan.sdk.root}`,
     `AVD ${plan.avd.name} (${plan.avd.systemImage}, ${plan.avd.profile})${plan.avd.create ? ", created when missing" : ""}`,
     `emulator ${plan.emulator.serial}: emulator -avd ${plan.avd.name} -port ${plan.emulator.port} ${plan.emulator.options.join(" ")}`,

@@ -4,6 +4,7 @@ import { copyFile, mkdir, open, readFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import type { Logger } from "@hangar/kit";
+import { appiumCommand } from "./appium.ts";
 import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
 
 /** Output kept from one command; adb and the SDK tools say what matters in a few lines. */
@@ -99,6 +100,10 @@ export class LocalRunner implements Runner {
         if (alive) signalGroup(child.pid, signal);
       },
     };
+  }
+
+  appiumCommand(): { file: string; prefix: string[] } {
+    return appiumCommand();
   }
 
   async upload(localPath: string, remoteName: string): Promise<string> {

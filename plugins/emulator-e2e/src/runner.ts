@@ -1,8 +1,8 @@
 /**
  * Where the Android side runs. Every SDK, adb, emulator and Appium command goes through one
  * Runner, so the same boot/prepare/test/clean-up code drives the plugin's own container
- * (runner-local.ts) or, later, a host over one SSH connection (commands over exec, files over
- * SFTP, Appium's port forwarded).
+ * (runner-local.ts) or a host over one SSH connection (runner-ssh.ts: commands over exec, files
+ * over SFTP, Appium's port forwarded).
  */
 
 export interface CommandResult {
@@ -61,6 +61,8 @@ export interface Runner {
   freePort(): Promise<number>;
   /** Makes a TCP port on the runner's loopback reachable from the plugin's container. */
   forward(port: number): Promise<Forward>;
+  /** How Appium's CLI is started on the runner. */
+  appiumCommand(): { file: string; prefix: string[] };
   /** A directory on the runner for the step's files (logs, the APK). */
   readonly workDir: string;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { settings as s } from "@hangar/kit";
+import { settings as s, sshFingerprintSchema } from "@hangar/kit";
 
 /**
  * Every setting of emulator-e2e. The emulator's names and defaults follow
@@ -120,19 +120,50 @@ export const emulatorE2eSettings = {
       "Longest the step may take from boot to the last test; clean-up (Appium stopped, emulator killed) runs after it.",
     default: 1_800_000,
   }),
+  // ── host mode: SSH, with compose-deploy's settings and host-key rules ──────────────────────────
   host: s.string()({
-    description: "Run the emulator, adb and Appium on this machine over SSH (not in this version).",
+    description:
+      "Run the emulator, adb and Appium on this machine over one SSH connection (`host` or `host:port`); WebdriverIO stays in the step. Empty: everything runs in the step's container.",
     defaultText: "the `PROXMOX_VM_IP` output of an earlier proxmox-vm step, when present",
   }),
   port: s.integer({ min: 1, max: 65535 })({ description: "SSH port of `host`.", default: 22 }),
-  username: s.string()({ description: "SSH user on `host`.", default: "root" }),
-  key: s.secret({ description: "SSH private key for `host` (PEM). Use `from_secret`." }),
-  password: s.secret({ description: "SSH password for `host`. Use `from_secret`." }),
-  fingerprint: s.string()({ description: "SHA256 fingerprint of `host`'s key (`SHA256:…`)." }),
-  known_hosts: s.string()({ description: "known_hosts lines for `host`, inline or a workspace path." }),
+  username: s.string()({ description: "SSH user on `host`.", default: "root", aliases: ["user"] }),
+  key: s.secret({
+    description: "SSH private key for `host` (OpenSSH or PEM), inline. Use `from_secret`.",
+    aliases: ["ssh_key"],
+  }),
+  key_path: s.string()({
+    description: "Path of the private key file, absolute or relative to the workspace, instead of `key`.",
+    aliases: ["ssh_key_path"],
+  }),
+  password: s.secret({
+    description: "SSH password for `host`, when it allows password login. Prefer `key`.",
+  }),
+  passphrase: s.secret({ description: "Passphrase of an encrypted `key`." }),
+  fingerprint: s.string(sshFingerprintSchema)({
+    description:
+      "SHA256 fingerprint of `host`'s key (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`). This or `known_hosts` is needed in host mode.",
+    example: "SHA256:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
+  }),
+  known_hosts: s.string()({
+    description:
+      "known_hosts lines for `host` and the jump host (`ssh-keyscan -p 22 10.0.0.5`), inline or a workspace file; hashed lines work too.",
+  }),
   insecure_ignore_host_key: s.boolean({
-    description: "Accept any host key from `host`. Prints a warning; prefer `fingerprint`.",
+    description:
+      "Connect without checking the host key. Prints a warning: anyone between the runner and the host could take the session, the app and the test run.",
     default: false,
+  }),
+  proxy_host: s.string()({ description: "Jump host to reach `host` through (`ProxyJump`)." }),
+  proxy_port: s.integer({ min: 1, max: 65535 })({ description: "SSH port of the jump host.", default: 22 }),
+  proxy_username: s.string()({ description: "User on the jump host.", defaultText: "`username`" }),
+  proxy_key: s.secret({ description: "Private key for the jump host.", defaultText: "`key`" }),
+  proxy_key_path: s.string()({ description: "Path of the jump host's private key file." }),
+  proxy_password: s.secret({ description: "Password for the jump host." }),
+  proxy_passphrase: s.secret({ description: "Passphrase of an encrypted `proxy_key`." }),
+  proxy_fingerprint: s.string(sshFingerprintSchema)({
+    description:
+      "SHA256 fingerprint of the jump host's host key; or put its line in `known_hosts`. One of them is needed.",
   }),
 };
 

@@ -76,7 +76,7 @@ describe("settings", { timeout: 120_000 }, () => {
     expect(secretLeaks(run.output, TOKEN)).toEqual([]);
   });
 
-  it("an earlier proxmox-vm step's VM makes host mode, which this version refuses clearly", async () => {
+  it("an earlier proxmox-vm step's VM makes host mode, whose SSH settings are checked before anything runs", async () => {
     const { sdk, ws } = await setUp();
     await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
     await writeFile(
@@ -88,9 +88,8 @@ describe("settings", { timeout: 120_000 }, () => {
       ws.dir,
     );
     expect(run.code).toBe(2);
-    expect(run.output).toMatch(
-      /host: running the emulator on a host over SSH is not available in this version \(taken from PROXMOX_VM_IP/,
-    );
+    expect(run.output).toContain("key: is required: give `key`, `key_path` or `password`");
+    expect(run.output).toContain("fingerprint: is required to verify the host");
     expect(sdk.transcript()).toEqual([]);
   });
 

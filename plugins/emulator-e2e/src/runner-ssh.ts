@@ -1,0 +1,317 @@
+import { mkdir } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import path from "node:path";
+import { errorMessage, type Logger, quote, type RemoteHost, remoteJoin } from "@hangar/kit";
+import type { ClientChannel, SFTPWrapper } from "ssh2";
+import { groupScript, innerCommand } from "./remote-group.ts";
+import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
+import { display } from "./runner-local.ts";
+
+const MAX_CAPTURE = 1024 * 1024;
+/** After a kill, how long the channel may take to report the exit before it is closed. */
+const KILL_CLOSE_MS = 3_000;
+
+/**
+ * Emulator, adb and Appium on a host over ONE SSH connection: every command and process is a
+ * channel on it (in a process group of its own on the host, killed when its channel goes, see
+ * remote-group.ts), the APK goes over SFTP on it, Appium's port is forwarded through it. The
+ * step's files live in a temporary directory on the host; the logs that belong in the artifacts
+ * (emulator, logcat, Appium) are fetched back when the runner closes.
+ */
+export class SshRunner implements Runner {
+  readonly where: string;
+  readonly workDir: string;
+  readonly #remote: RemoteHost;
+  readonly #artifacts: string;
+  readonly #log: Logger;
+  readonly #cleanupSignal: AbortSignal;
+  /** Remote log file → where it goes in the local artifacts. */
+  readonly #logs = new Map<string, string>();
+  readonly #forwards: Forward[] = [];
+  readonly #channels = new Set<ClientChannel>();
+  readonly #disconnect: () => void;
+  #closed = false;
+
+  private constructor(
+    remote: RemoteHost,
+    workDir: string,
+    artifacts: string,
+    log: Logger,
+    cleanupSignal: AbortSignal,
+    disconnect: () => void,
+  ) {
+    this.where = `host ${remote.label}`;
+    this.#remote = remote;
+    this.workDir = workDir;
+    this.#artifacts = artifacts;
+    this.#log = log;
+    this.#cleanupSignal = cleanupSignal;
+    this.#disconnect = disconnect;
+  }
+
+  /** A work directory of the step's own on the host, for its logs and the APK. */
+  static async open(
+    remote: RemoteHost,
+    artifacts: string,
+    log: Logger,
+    cleanupSignal: AbortSignal,
+    disconnect: () => void = () => remote.close(),
+  ): Promise<SshRunner> {
+    const made = await remote.exec(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the host shell's parameter, not JavaScript's
+      { script: 'mktemp -d "${TMPDIR:-/tmp}/hangar-e2e.XXXXXX"', display: "mktemp -d" },
+      { quiet: true, timeoutMs: 30_000 },
+    );
+    const workDir = made.stdout.trim();
+    log.info(`work directory on ${remote.label}: ${workDir}`);
+    return new SshRunner(remote, workDir, artifacts, log, cleanupSignal, disconnect);
+  }
+
+  appiumCommand(): { file: string; prefix: string[] } {
+    return { file: "appium", prefix: [] };
+  }
+
+  async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    if (!options.quiet) this.#log.info(`+ ${display(file, args)}`);
+    const script = groupScript(
+      innerCommand(file, args, {
+        env: options.env,
+        cwd: options.cwd,
+        input: options.input,
+      }),
+      false,
+    );
+    let channel: ClientChannel;
+    try {
+      channel = await this.#channel(script);
+    } catch (error) {
+      return {
+        stdout: "",
+        stderr: `no SSH channel to ${this.#remote.label}: ${errorMessage(error)}`,
+        exitCode: 255,
+      };
+    }
+    return new Promise((resolve) => {
+      let stdout = "";
+      let stderr = "";
+      let code: number | null = null;
+      let killed = false;
+      let closer: NodeJS.Timeout | undefined;
+      const kill = () => {
+        if (killed) return;
+        killed = true;
+        stopChannel(channel);
+        closer = setTimeout(() => channel.close(), KILL_CLOSE_MS);
+      };
+      const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+      options.signal?.addEventListener("abort", kill, { once: true });
+      if (options.signal?.aborted) kill();
+      channel.on("data", (chunk: Buffer) => {
+        if (stdout.length < MAX_CAPTURE) stdout += chunk.toString();
+      });
+      channel.stderr.on("data", (chunk: Buffer) => {
+        if (stderr.length < MAX_CAPTURE) stderr += chunk.toString();
+      });
+      channel.on("exit", (exitCode: number | null) => {
+        code = typeof exitCode === "number" ? exitCode : null;
+      });
+      channel.on("close", () => {
+        clearTimeout(timer);
+        clearTimeout(closer);
+        options.signal?.removeEventListener("abort", kill);
+        resolve({ stdout: stdout.trimEnd(), stderr: stderr.trimEnd(), exitCode: killed ? null : code });
+      });
+    });
+  }
+
+  async start(name: string, file: string, args: readonly string[], options: StartOptions): Promise<Started> {
+    const logFile = this.#remoteFile(options.logFile);
+    this.#log.info(`+ ${display(file, args)} > ${logFile} (on ${this.#remote.label})`);
+    const inner = `mkdir -p ${quote(path.posix.dirname(logFile))} && ${innerCommand(file, args, {
+      env: options.env,
+      cwd: options.cwd,
+      output: logFile,
+    })}`;
+    const channel = await this.#channel(groupScript(inner, true));
+    let alive = true;
+    let pid = -1;
+    const pidKnown = new Promise<void>((resolve) => {
+      let head = "";
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString();
+        const match = /^pid (\d+)\n/.exec(head);
+        if (match) {
+          pid = Number(match[1]);
+          channel.off("data", onData);
+          resolve();
+        }
+      };
+      channel.on("data", onData);
+      channel.once("close", () => resolve());
+    });
+    let code: number | null = null;
+    const exited = new Promise<number | null>((resolve) => {
+      channel.on("exit", (exitCode: number | null) => {
+        code = typeof exitCode === "number" ? exitCode : null;
+      });
+      channel.on("close", () => {
+        alive = false;
+        resolve(code);
+      });
+    });
+    channel.stderr.on("data", (chunk: Buffer) => this.#log.debug(`${name}: ${chunk.toString().trimEnd()}`));
+    await pidKnown;
+    return {
+      name,
+      pid,
+      exited,
+      running: () => alive,
+      kill: (signal) => {
+        if (!alive) return;
+        // The watchdog on the host signals the process group; KILL also ends its channel.
+        if (signal === "SIGKILL") stopChannel(channel);
+        else channel.write(`${signal.replace(/^SIG/, "")}\n`);
+      },
+    };
+  }
+
+  async upload(localPath: string, remoteName: string): Promise<string> {
+    const target = remoteJoin(this.workDir, remoteName);
+    const sftp = await this.#remote.sftp();
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastPut(localPath, target, (error) => (error ? reject(error) : resolve())),
+    );
+    this.#log.info(`uploaded ${path.basename(localPath)} to ${this.#remote.label}:${target} over SFTP`);
+    return target;
+  }
+
+  async tail(file: string, lines: number): Promise<string> {
+    const result = await this.run("tail", ["-n", String(lines), this.#remoteFile(file)], {
+      quiet: true,
+      timeoutMs: 10_000,
+    });
+    return result.exitCode === 0 ? result.stdout : "";
+  }
+
+  async freePort(): Promise<number> {
+    // Node is on the host for Appium anyway; python3 where it is not yet.
+    const script = [
+      "if command -v node >/dev/null 2>&1; then",
+      `  node -e ${quote("const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}`,
+      "else",
+      `  python3 -c ${quote("import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")}`,
+      "fi",
+    ].join("\n");
+    const result = await this.#remote.exec(
+      { script, display: "a free port" },
+      { quiet: true, timeoutMs: 30_000 },
+    );
+    const port = Number(result.stdout.trim());
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`no free port on ${this.#remote.label}`);
+    return port;
+  }
+
+  async forward(port: number): Promise<Forward> {
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      this.#remote.forward("127.0.0.1", port).then(
+        (channel) => {
+          socket.pipe(channel).pipe(socket);
+          channel.once("close", () => socket.destroy());
+          socket.once("close", () => channel.close());
+          channel.on("error", () => socket.destroy());
+          socket.on("error", () => channel.close());
+        },
+        () => socket.destroy(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const local = (server.address() as { port: number }).port;
+    this.#log.info(`forwarding 127.0.0.1:${local} to ${this.#remote.label}'s 127.0.0.1:${port} over SSH`);
+    const forward: Forward = {
+      url: `http://127.0.0.1:${local}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    };
+    this.#forwards.push(forward);
+    return forward;
+  }
+
+  /** Fetches the logs into the artifacts, removes the work directory, ends the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      for (const forward of this.#forwards.splice(0)) await forward.close();
+      if (!this.#cleanupSignal.aborted) await this.#fetchLogs();
+      if (!this.#cleanupSignal.aborted) {
+        await this.#remote
+          .withSignal(this.#cleanupSignal)
+          .exec(["rm", "-rf", this.workDir], { quiet: true, allowFailure: true, timeoutMs: 10_000 })
+          .catch(() => undefined);
+      }
+    } finally {
+      // Any channel still open ends with the connection; its watchdog kills the group it ran.
+      for (const channel of this.#channels) stopChannel(channel);
+      this.#remote.close();
+      this.#disconnect();
+    }
+  }
+
+  async #fetchLogs(): Promise<void> {
+    if (this.#logs.size === 0) return;
+    let sftp: SFTPWrapper;
+    try {
+      sftp = await this.#remote.sftp();
+    } catch (error) {
+      this.#log.warn(`could not fetch the logs from ${this.#remote.label}: ${errorMessage(error)}`);
+      return;
+    }
+    for (const [remote, local] of this.#logs) {
+      await mkdir(path.dirname(local), { recursive: true });
+      await new Promise<void>((resolve) =>
+        sftp.fastGet(remote, local, (error) => {
+          if (error) this.#log.warn(`could not fetch ${remote} from ${this.#remote.label}: ${error.message}`);
+          resolve();
+        }),
+      );
+    }
+    this.#log.info(
+      `fetched ${[...this.#logs.values()].map((file) => path.basename(file)).join(", ")} from ${this.#remote.label}`,
+    );
+  }
+
+  /** A file in the local artifacts has its twin in the work directory on the host. */
+  #remoteFile(file: string): string {
+    const relative = path.relative(this.#artifacts, file);
+    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return file;
+    const remote = remoteJoin(this.workDir, relative.split(path.sep).join("/"));
+    this.#logs.set(remote, file);
+    return remote;
+  }
+
+  async #channel(script: string): Promise<ClientChannel> {
+    const channel = await this.#remote.channel(script);
+    this.#channels.add(channel);
+    channel.once("close", () => this.#channels.delete(channel));
+    return channel;
+  }
+}
+
+/** Asks the host's watchdog to kill the group, then ends the channel's input, which does too. */
+function stopChannel(channel: ClientChannel): void {
+  try {
+    channel.write("KILL\n");
+    channel.end();
+  } catch {
+    // Already closed.
+  }
+}

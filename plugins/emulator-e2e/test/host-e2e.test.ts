@@ -1,0 +1,70 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAndroidSdk, type Sshd, testbed } from "@hangar/testbed";
+import { afterAll, describe, expect, it } from "vitest";
+import { baseEnv, fakeDriverSettings, listDir, PLUGIN_DIR, runStep, workspace } from "./helpers.ts";
+
+/**
+ * A whole run in host mode: Appium 3 with the fake driver runs on the "host" (this machine over
+ * the test bed's sshd, `appium` and `node` on the SSH user's PATH as on a prepared VM), WebdriverIO
+ * in the step, through Appium's port forwarded over the same SSH connection.
+ */
+const bin = await mkdtemp(path.join(tmpdir(), "emulator-e2e-host-bin-"));
+const appiumMain = path.join(
+  path.dirname(fileURLToPath(import.meta.resolve("appium/package.json"))),
+  "index.js",
+);
+await writeFile(path.join(bin, "appium"), `#!/bin/sh\nexec '${process.execPath}' '${appiumMain}' "$@"\n`);
+await writeFile(path.join(bin, "node"), `#!/bin/sh\nexec '${process.execPath}' "$@"\n`);
+await chmod(path.join(bin, "appium"), 0o755);
+await chmod(path.join(bin, "node"), 0o755);
+const sshd = await testbed.sshd({
+  extraConfig: [`SetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin APPIUM_HOME=${PLUGIN_DIR}`],
+});
+
+describe.skipIf(!sshd)("a test run on a host over SSH", { timeout: 300_000 }, () => {
+  const host = sshd as Sshd;
+  afterAll(async () => {
+    await sshd?.stop();
+    await rm(bin, { recursive: true, force: true });
+  });
+
+  it("runs the specs against Appium on the host through the forwarded port, and brings its log back", async () => {
+    const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });
+    const ws = await workspace();
+    try {
+      const run = await runStep(
+        baseEnv(sdk.root, {
+          ...fakeDriverSettings(ws.dir),
+          specs: "e2e/login.spec.mjs",
+          host: `${host.host}:${host.port}`,
+          username: host.username,
+          key: host.privateKey,
+          fingerprint: host.hostKeyFingerprint,
+        }),
+        ws.dir,
+      );
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain("2 passed, 0 failed, 0 skipped");
+      expect(run.output).toMatch(
+        /forwarding 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+'s 127\.0\.0\.1:\d+ over SSH/,
+      );
+      expect(run.output).toMatch(/Appium answers at http:\/\/127\.0\.0\.1:\d+/);
+      expect(host.logs().match(/Accepted publickey for /g)).toHaveLength(1);
+      const artifacts = path.join(ws.dir, ".hangar/e2e");
+      expect(await listDir(artifacts)).toEqual(
+        expect.arrayContaining(["appium.log", "emulator.log", "logcat.txt", "junit.xml", "wdio.log"]),
+      );
+      expect(await readFile(path.join(artifacts, "appium.log"), "utf8")).toContain(
+        "Appium REST http interface listener started",
+      );
+      expect(sdk.transcript().slice(-2)).toEqual(["adb -s emulator-5554 emu kill", "adb kill-server"]);
+      expect(sdk.running()).toEqual([]);
+    } finally {
+      await sdk.remove();
+      await ws.remove();
+    }
+  });
+});

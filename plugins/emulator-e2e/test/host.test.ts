@@ -1,0 +1,207 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createAndroidSdk, type Sshd, secretLeaks, testbed } from "@hangar/testbed";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { baseEnv, fakeDriverSettings, listDir, runStep, workspace } from "./helpers.ts";
+
+const AVD = "hangar-34-google_apis-x86_64";
+const SERIAL = "emulator-5554";
+
+const sshd = await testbed.sshd();
+const stranger = sshd ? await testbed.sshd() : undefined;
+
+/** Logins the sshd accepted so far (its VERBOSE log has one line per login). */
+const logins = (server: Sshd) => server.logs().match(/Accepted publickey for /g)?.length ?? 0;
+
+/** The step's work directory on the "host" (this machine, over SSH), as the log names it. */
+function workDir(output: string): string {
+  const match = /work directory on 127\.0\.0\.1:\d+: (\S+)/.exec(output);
+  if (!match?.[1]) throw new Error(`no work directory in:\n${output}`);
+  return match[1];
+}
+
+/**
+ * Host mode: the emulator, adb and Appium run on a host over one SSH connection. The host is this
+ * machine, reached through the test bed's sshd on loopback with the host key pinned; its SDK is
+ * the stand-in SDK. What is asserted: what ran there and in which order, that the APK went over
+ * SFTP, that the logs came back into the artifacts, and that nothing is left running or lying
+ * around on the host.
+ */
+describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
+  const host = sshd as Sshd;
+  const other = stranger as Sshd;
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  afterAll(async () => {
+    await Promise.all([sshd?.stop(), stranger?.stop()]);
+  });
+
+  async function setUp(
+    scenario: Parameters<typeof createAndroidSdk>[0],
+    settings: Record<string, string> = {},
+  ) {
+    const sdk = await createAndroidSdk(scenario);
+    const ws = await workspace();
+    cleanups.push(sdk.remove, ws.remove);
+    return {
+      sdk,
+      ws,
+      env: baseEnv(sdk.root, {
+        ...fakeDriverSettings(ws.dir),
+        specs: "e2e/login.spec.mjs",
+        host: `${host.host}:${host.port}`,
+        username: host.username,
+        key: host.privateKey,
+        fingerprint: host.hostKeyFingerprint,
+        ...settings,
+      }),
+    };
+  }
+
+  it("boots on the host, installs the APK it received over SFTP, brings the logs back and leaves nothing behind", async () => {
+    const before = { logins: logins(host) };
+    const { sdk, ws, env } = await setUp({
+      offlinePolls: 1,
+      bootPolls: 2,
+      avds: [AVD],
+      installFailure: "INSTALL_FAILED_OLDER_SDK",
+    });
+    const run = await runStep(env, ws.dir);
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain(`connected to ${host.username}@127.0.0.1:${host.port}`);
+    expect(run.output).toContain("verified by fingerprint");
+    expect(run.output).toMatch(
+      /uploaded app-release\.apk to 127\.0\.0\.1:\d+:\/.*\/hangar-e2e\.\w+\/app\.apk over SFTP/,
+    );
+    expect(run.output).toContain("installing the app failed: adb: failed to install");
+    // One login for everything: commands, processes, SFTP.
+    expect(logins(host) - before.logins).toBe(1);
+    expect(host.logs()).toMatch(/Starting session: subsystem 'sftp'/);
+
+    const all = sdk.transcript();
+    const install = all.find((call) => call.includes(" install -r -t "));
+    expect(install).toMatch(new RegExp(`^adb -s ${SERIAL} install -r -t /.*/hangar-e2e\\.\\w+/app\\.apk$`));
+    const distinct = all
+      .filter((call) => !call.includes("logcat") && !call.startsWith("emulator -avd"))
+      .filter((call, index, calls) => call !== calls[index - 1]);
+    expect(distinct).toEqual([
+      "emulator -accel-check",
+      "emulator -list-avds",
+      `adb -s ${SERIAL} wait-for-device`,
+      `adb -s ${SERIAL} shell getprop sys.boot_completed`,
+      `adb -s ${SERIAL} shell getprop init.svc.bootanim`,
+      `adb -s ${SERIAL} shell input keyevent 82`,
+      `adb -s ${SERIAL} shell settings put global window_animation_scale 0`,
+      `adb -s ${SERIAL} shell settings put global transition_animation_scale 0`,
+      `adb -s ${SERIAL} shell settings put global animator_duration_scale 0`,
+      install,
+      `adb -s ${SERIAL} emu kill`,
+      "adb kill-server",
+    ]);
+    expect(sdk.running()).toEqual([]);
+
+    const artifacts = path.join(ws.dir, ".hangar", "e2e");
+    expect(await listDir(artifacts)).toEqual(expect.arrayContaining(["emulator.log", "logcat.txt"]));
+    expect(await readFile(path.join(artifacts, "emulator.log"), "utf8")).toContain("Booting the guest");
+    expect(existsSync(workDir(run.output))).toBe(false);
+    expect(secretLeaks(run.output, host.privateKey)).toEqual([]);
+  });
+
+  it("a cancel during the boot kills the emulator and logcat on the host within the grace period", async () => {
+    const { sdk, ws, env } = await setUp({ neverBoots: true, avds: [AVD] });
+    const cancel = new AbortController();
+    let cancelledAt = 0;
+    const watch = setInterval(() => {
+      if (sdk.transcript().some((call) => call.endsWith("getprop sys.boot_completed"))) {
+        clearInterval(watch);
+        cancelledAt = Date.now();
+        cancel.abort(new Error("the step was cancelled"));
+      }
+    }, 100);
+    const run = await runStep(env, ws.dir, { signal: cancel.signal, cancelGraceMs: 10_000 });
+    clearInterval(watch);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("cleaning up");
+    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
+    expect(sdk.running()).toEqual([]);
+    // Within the grace period, and a little for the logs fetched back.
+    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+  });
+
+  it("the SSH connection's end kills what the step started on the host, even without clean-up", async () => {
+    // The grace period runs out at once: clean-up is cut short, the connection closes.
+    const { sdk, ws, env } = await setUp({ neverBoots: true, ignoreFirstKill: true, avds: [AVD] });
+    const cancel = new AbortController();
+    const watch = setInterval(() => {
+      if (sdk.transcript().some((call) => call.endsWith("getprop sys.boot_completed"))) {
+        clearInterval(watch);
+        cancel.abort(new Error("the step was cancelled"));
+      }
+    }, 100);
+    const run = await runStep(env, ws.dir, { signal: cancel.signal, cancelGraceMs: 1 });
+    clearInterval(watch);
+    cleanups.push(() => rm(workDir(run.output), { recursive: true, force: true }));
+    // The emulator and logcat went with their channels; the adb server is a daemon of its own.
+    for (let i = 0; i < 50 && sdk.running().some((entry) => entry.name !== "adb server"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(sdk.running().filter((entry) => entry.name !== "adb server")).toEqual([]);
+  });
+
+  it("refuses a host whose key is not the pinned one, before anything runs there", async () => {
+    const before = logins(host);
+    const { sdk, ws, env } = await setUp({ avds: [AVD] }, { fingerprint: other.hostKeyFingerprint });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(`refused to log in to 127.0.0.1:${host.port}: its host key ssh-ed25519`);
+    expect(run.output).toContain(`is not the expected ${other.hostKeyFingerprint}`);
+    expect(run.output).toContain("[E_HOST_KEY]");
+    expect(logins(host)).toBe(before);
+    expect(sdk.transcript()).toEqual([]);
+  });
+
+  it("takes the host from an earlier proxmox-vm step's PROXMOX_VM_IP and checks it over SSH", async () => {
+    const { sdk, ws, env } = await setUp({ kvm: false }, { action: "check", appium_drivers: "uiautomator2" });
+    await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
+    await writeFile(
+      path.join(ws.dir, ".hangar", "outputs.json"),
+      JSON.stringify({ PROXMOX_VM_IP: "127.0.0.1" }),
+    );
+    const { PLUGIN_HOST: _, ...withoutHost } = env;
+    const before = logins(host);
+    const run = await runStep({ ...withoutHost, PLUGIN_PORT: String(host.port) }, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(`connected to ${host.username}@127.0.0.1:${host.port}`);
+    expect(logins(host) - before).toBe(1);
+    expect(run.output).toContain("SDK tools: present in");
+    expect(run.output).toContain("KVM: 8 /dev/kvm is not found");
+    expect(run.output).toContain("host tools: setsid, tail, mktemp");
+    expect(run.output).toMatch(/(Java|Node\.js|\/dev\/kvm|Appium)/);
+    expect(sdk.transcript()).toEqual(["emulator -accel-check", "emulator -list-avds"]);
+  });
+
+  it("dry run names the host from PROXMOX_VM_IP and connects nowhere", async () => {
+    const { sdk, ws, env } = await setUp({});
+    await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
+    await writeFile(
+      path.join(ws.dir, ".hangar", "outputs.json"),
+      JSON.stringify({ PROXMOX_VM_IP: "127.0.0.1" }),
+    );
+    const { PLUGIN_HOST: _, ...withoutHost } = env;
+    const before = logins(host);
+    const run = await runStep(
+      { ...withoutHost, PLUGIN_PORT: String(host.port), PLUGIN_DRY_RUN: "true" },
+      ws.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain(
+      `on ${host.username}@127.0.0.1:${host.port} (PROXMOX_VM_IP) over SSH (host key ${host.hostKeyFingerprint})`,
+    );
+    expect(logins(host)).toBe(before);
+    expect(sdk.transcript()).toEqual([]);
+    expect(existsSync(path.join(ws.dir, ".hangar", "e2e"))).toBe(false);
+  });
+});
