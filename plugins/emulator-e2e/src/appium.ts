@@ -29,6 +29,9 @@ export async function installedDrivers(runner: Runner, signal?: AbortSignal): Pr
     timeoutMs: 60_000,
     signal,
   });
+  // 127: the shell found no such command.
+  if (result.exitCode === 127)
+    return `no \`appium\` on ${runner.where === "local" ? "PATH" : "the host's PATH"} (npm i -g appium)`;
   if (result.exitCode !== 0)
     return `appium driver list failed: ${(result.stderr || result.stdout).trim().split("\n").pop()}`;
   try {
