@@ -39,7 +39,7 @@ const LINE_LIMIT = 400;
  * has one getter (and setter) per export that loads the real module on first access, so importing
  * `createHash` costs nothing until a hash is made. A module whose export is itself a function or
  * class (events, stream, assert …) is required when the first module importing it runs, since code
- * extends or calls it at once. The export names are those of the Node that bundles (the image's
+ * extends or calls it at once. An object shim has no own keys (Object.keys of it is empty). The export names are those of the Node that bundles (the image's
  * Node has the same major version).
  */
 export function builtinShim(name: string): string {
@@ -56,10 +56,13 @@ export function builtinShim(name: string): string {
     const key = JSON.stringify(k);
     return `${key}: { get() { return load()[${key}]; }, set(v) { load()[${key}] = v; }, enumerable: true }`;
   });
+  // The accessors sit on the shim's prototype, not on the shim: the ESM interop helper every
+  // importing module runs (__toESM) copies a module's own properties, one getter each, and
+  // finds none to copy; a lookup still reaches them through the prototype.
   return [
     "let real;",
     `const load = () => (real ??= ${real});`,
-    `module.exports = Object.defineProperties({}, {\n${accessors.join(",\n")}\n});`,
+    `module.exports = Object.create(Object.defineProperties({}, {\n${accessors.join(",\n")}\n}));`,
   ].join("\n");
 }
 
