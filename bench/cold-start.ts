@@ -8,15 +8,37 @@
  * working directory, holding the files of plugins/<name>/bench.workspace/ (or
  * bench/dry-run/<name>/workspace/) when its dry run checks files it names.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Bench, type BenchContext, bundlePath, median, type Row, run, tail, verdict } from "./lib.ts";
+import { dirname, join } from "node:path";
+
+import {
+  type Bench,
+  type BenchContext,
+  bundlePath,
+  formatBytes,
+  median,
+  type Row,
+  run,
+  tail,
+  verdict,
+} from "./lib.ts";
 
 export const TARGET_RATIO = 1.5;
 
 interface Subject {
   name: string;
+  /** the plugin's dist/, for the dry-run subject */
+  dist?: string;
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -45,6 +67,31 @@ function benchEnv(file: string | undefined): Record<string, string> {
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
+/**
+ * Bytes of code a plugin loads before it runs: its entry and the chunks those import statically
+ * (scripts/build.ts emits `from"./chunk-….mjs"`), against all its code; the rest loads on first use.
+ */
+export function codeAtStart(dist: string): { atStart: number; total: number } {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file) || !existsSync(join(dist, file))) return;
+    seen.add(file);
+    const text = readFileSync(join(dist, file), "utf8");
+    for (const m of text.matchAll(
+      /(?:^|[;\s}])(?:import|export)\s*(?:[^"'();]*?\bfrom\s*)?["']\.\/([^"']+\.mjs)["']/gm,
+    )) {
+      if (m[1]) visit(m[1]);
+    }
+  };
+  visit("index.mjs");
+  const size = (f: string) => statSync(join(dist, f)).size;
+  const all = readdirSync(dist).filter((f) => f.endsWith(".mjs"));
+  return {
+    atStart: [...seen].reduce((sum, f) => sum + size(f), 0),
+    total: all.reduce((sum, f) => sum + size(f), 0),
+  };
+}
+
 /** The subjects of one plugin: its dry run and its --help. */
 function pluginSubjects(
   ctx: BenchContext,
@@ -63,7 +110,7 @@ function pluginSubjects(
     ? undefined
     : `no dry-run settings: add plugins/${plugin}/bench.env.json or bench/dry-run/${plugin}.env.json`;
   return [
-    { name: `${plugin} dry run`, args: [bundle], env, cwd, times: [], hint },
+    { name: `${plugin} dry run`, args: [bundle], env, cwd, times: [], hint, dist: dirname(bundle) },
     { name: `${plugin} --help`, args: [bundle, "--help"], env: { ...clean, HOME: cwd }, cwd, times: [] },
   ];
 }
@@ -125,6 +172,10 @@ export const coldStart: Bench = {
         if (s === baseline) continue;
         const m = median(s.times);
         const ratio = m / base;
+        const code = s.dist ? codeAtStart(s.dist) : undefined;
+        const loads = code
+          ? `; loads ${formatBytes(code.atStart)} of its ${formatBytes(code.total)} of code at start`
+          : "";
         rows.push({
           subject: s.name,
           measured: ms(m),
@@ -132,7 +183,7 @@ export const coldStart: Bench = {
           ratio,
           target: `≤ ${TARGET_RATIO}×`,
           verdict: verdict(ratio, TARGET_RATIO),
-          note: `min ${ms(Math.min(...s.times))}, +${ms(m - base)} over node -e 0`,
+          note: `min ${ms(Math.min(...s.times))}, +${ms(m - base)} over node -e 0${loads}`,
         });
       }
       return rows;
