@@ -72,6 +72,9 @@ const builtinsOnFirstUse: Plugin = {
     build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, "");
       if (args.namespace === "builtin-shim" || !builtinModules.includes(name)) return undefined;
+      // `await import("node:http")` loads on first use already; through a shim in a split bundle
+      // it would become a chunk whose namespace holds only `default`, and `{ request }` undefined.
+      if (args.kind === "dynamic-import") return { path: `node:${name}`, external: true };
       return { path: name, namespace: "builtin-shim" };
     });
     build.onLoad({ filter: /.*/, namespace: "builtin-shim" }, (args) => ({

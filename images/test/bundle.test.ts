@@ -31,6 +31,11 @@ try {
   // optional
 }
 console.log(shout(greet("hangar")));
+if (process.argv.includes("--http")) {
+  // A built-in imported dynamically, destructured: what a plugin does for a client it rarely needs.
+  const { request, STATUS_CODES } = await import("node:http");
+  console.log(typeof request, STATUS_CODES[404]);
+}
 if (process.argv.includes("--report")) {
   const { report } = await import("./report.ts");
   console.log(report());
@@ -114,6 +119,13 @@ describe("scripts/build.ts", () => {
     });
     const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "null");
     expect(report).toEqual({ before: false, digest: "696bbd88", after: true });
+  });
+
+  it("keeps the named exports of a Node built-in imported with import()", async () => {
+    const { stdout } = await run(process.execPath, [join(root, "plugins/demo/dist/index.mjs"), "--http"], {
+      cwd: tmpdir(),
+    });
+    expect(stdout.trim().split("\n").at(-1)).toBe("function Not Found");
   });
 
   it("runs under plain node, with require() for bundled CommonJS", async () => {
