@@ -31,7 +31,8 @@ describe("the repository stands on its own", () => {
         if (escapes || !own.has(first)) outside.push(`${file}: ${match[0]}`);
       }
       // The same climb written as path segments, as `resolve(root, DOTDOT, SHARED)` with string literals.
-      if (/["']\.\.["'],\s*["']shared["']/.test(text)) outside.push(`${file}: a path climbing to shared, as segments`);
+      if (/["']\.\.["'],\s*["']shared["']/.test(text))
+        outside.push(`${file}: a path climbing to shared, as segments`);
       const absolute = "/work/" + "shared";
       if (text.includes(absolute)) outside.push(`${file}: ${absolute}`);
     }
