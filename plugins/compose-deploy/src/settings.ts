@@ -1,4 +1,4 @@
-import { settings as s, sshFingerprintSchema } from "@hangar/kit";
+import { jumpHostSettings, settings as s, sshFingerprintSchema } from "@hangar/kit";
 import * as z from "zod/mini";
 
 /**
@@ -75,17 +75,7 @@ export const composeDeploySettings = {
     description: "Deadline for each remote command (a `pull` of large images is one command).",
     default: 600_000,
   }),
-  proxy_host: s.string()({ description: "Jump host to reach `host` through (`ProxyJump`)." }),
-  proxy_port: s.integer({ min: 1, max: 65535 })({ description: "SSH port of the jump host.", default: 22 }),
-  proxy_username: s.string()({ description: "User on the jump host.", defaultText: "`username`" }),
-  proxy_key: s.secret({ description: "Private key for the jump host.", defaultText: "`key`" }),
-  proxy_key_path: s.string()({ description: "Path of the jump host's private key file." }),
-  proxy_password: s.secret({ description: "Password for the jump host." }),
-  proxy_passphrase: s.secret({ description: "Passphrase of an encrypted `proxy_key`." }),
-  proxy_fingerprint: s.string(fingerprint)({
-    description:
-      "SHA256 fingerprint of the jump host's host key; or put its line in `known_hosts`. One of them is needed.",
-  }),
+  ...jumpHostSettings,
 
   // ── stack ────────────────────────────────────────────────────────────────────────────────────
   project: s.string(

@@ -1,4 +1,4 @@
-import { settings as s, sshFingerprintSchema } from "@hangar/kit";
+import { jumpHostSettings, settings as s, sshFingerprintSchema } from "@hangar/kit";
 
 /**
  * Every setting of emulator-e2e. The emulator's names and defaults follow
@@ -154,17 +154,7 @@ export const emulatorE2eSettings = {
       "Connect without checking the host key. Prints a warning: anyone between the runner and the host could take the session, the app and the test run.",
     default: false,
   }),
-  proxy_host: s.string()({ description: "Jump host to reach `host` through (`ProxyJump`)." }),
-  proxy_port: s.integer({ min: 1, max: 65535 })({ description: "SSH port of the jump host.", default: 22 }),
-  proxy_username: s.string()({ description: "User on the jump host.", defaultText: "`username`" }),
-  proxy_key: s.secret({ description: "Private key for the jump host.", defaultText: "`key`" }),
-  proxy_key_path: s.string()({ description: "Path of the jump host's private key file." }),
-  proxy_password: s.secret({ description: "Password for the jump host." }),
-  proxy_passphrase: s.secret({ description: "Passphrase of an encrypted `proxy_key`." }),
-  proxy_fingerprint: s.string(sshFingerprintSchema)({
-    description:
-      "SHA256 fingerprint of the jump host's host key; or put its line in `known_hosts`. One of them is needed.",
-  }),
+  ...jumpHostSettings,
 };
 
 export type EmulatorE2eSchema = typeof emulatorE2eSettings;

@@ -53,6 +53,7 @@ export {
   knownHostsEntries,
 } from "./ssh/host-key.ts";
 export { type HostAddress, parseHost } from "./ssh/hosts.ts";
+export { jumpHostSettings } from "./ssh/jump-host-settings.ts";
 export { lineWriter } from "./ssh/lines.ts";
 export {
   checkSshSettings,
