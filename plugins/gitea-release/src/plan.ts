@@ -1,14 +1,14 @@
 import path from "node:path";
+import { checkConnection } from "@hangar/gitea";
 import {
   errorMessage,
-  looksLikePem,
   matchFiles,
   type PlanContext,
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
 import { type Algorithm, checksumFileName, DEFAULT_CHECKSUM_FILE } from "./checksums.ts";
-import { fileProblem, isHeaderSafe, isPlainName, readCaCert, readNote } from "./inputs.ts";
+import { fileProblem, isPlainName, readCaCert, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
 import type { GiteaReleaseSchema } from "./settings.ts";
 import { readTitle, titleProblem } from "./title.ts";
@@ -56,37 +56,14 @@ export async function checkSettings(
   const { problem, build } = context;
   const problems: SettingProblem[] = [];
 
-  if (settings.base_url === undefined && !build.forgeUrl) {
-    problems.push(
-      problem(
-        "base_url",
-        "E_SETTING_REQUIRED",
-        "is required: the build names no repository link to derive it from",
-      ),
-    );
-  }
-  if (settings.owner === undefined && !build.repo.owner) {
-    problems.push(problem("owner", "E_SETTING_REQUIRED", "is required: the build names no repository"));
-  }
-  if (settings.repo === undefined && !build.repo.name) {
-    problems.push(problem("repo", "E_SETTING_REQUIRED", "is required: the build names no repository"));
-  }
+  // base_url, owner, repo, api_key and ca_cert: the same rules as every plugin on @hangar/gitea.
+  problems.push(...(await checkConnection(settings, build, problem)));
   if (settings.tag === undefined && !build.commit.tag) {
     problems.push(
       problem(
         "tag",
         "E_SETTING_REQUIRED",
         `is required: this build is a ${build.build.event || "build"} event, not a tag (set \`tag\`, e.g. "nightly-{{ build.number }}", or run the step on tag events)`,
-      ),
-    );
-  }
-
-  if (settings.api_key !== undefined && !isHeaderSafe(settings.api_key)) {
-    problems.push(
-      problem(
-        "api_key",
-        "E_SETTING_INVALID",
-        "holds a line break or another character an HTTP header cannot carry (a secret saved with a trailing newline?)",
       ),
     );
   }
@@ -170,15 +147,6 @@ export async function checkSettings(
       await readNote(build.workspace, settings.note);
     } catch (error) {
       problems.push(fileProblem(problem, "note", error, settings.note));
-    }
-  }
-  if (settings.ca_cert !== undefined) {
-    try {
-      const ca = await readCaCert(build.workspace, settings.ca_cert);
-      if (!looksLikePem(ca))
-        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
-    } catch (error) {
-      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
     }
   }
   return problems;
