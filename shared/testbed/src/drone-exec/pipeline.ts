@@ -25,7 +25,7 @@ export function readPipeline(text: string, vars: Readonly<Record<string, string 
   for (const document of documents) {
     if (document.errors.length > 0) throw new Error(`.drone.yml: ${document.errors[0]?.message}`);
     const value = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null;
-    if (!value || value.kind !== "pipeline" || (value.type ?? "docker") !== "docker") continue;
+    if (value?.kind !== "pipeline" || (value.type ?? "docker") !== "docker") continue;
     const steps = value.steps;
     if (!Array.isArray(steps)) throw new Error(`.drone.yml: pipeline "${String(value.name)}" has no steps`);
     const problems: string[] = [];
