@@ -28,7 +28,8 @@ describe.skipIf(images.some((image) => image === undefined))("examples/calchat, 
     expect(output).toContain('✔ mail "[failure] calchat/server (main - b4d0c0de)"');
     expect(output).toMatch(/✔ issue #1 "CI failing on main" is open/);
     expect(output).toContain("✔ issue #1 closed by build #45");
-    expect(output).not.toContain("✖ ");
+    // The demo's own checks, not the failing build's log (whose deploy fails on purpose).
+    expect(output).not.toMatch(/^ {2}✖ /m);
     expect(ok, output.slice(-4000)).toBe(true);
   }, 900_000);
 });
