@@ -55,6 +55,8 @@ export async function createVms(
   const claims: Claim[] = [];
   const group = new AbortController();
   const groupApi = api.withSignal(AbortSignal.any([api.signal, group.signal]));
+  // What went wrong first: the others then fail only because they were stopped.
+  let cause: { error: unknown } | undefined;
   log.info(`cloning ${template.name} (${template.vmid}) on ${template.node} to ${plan.names.join(", ")}`);
   const results = await Promise.allSettled(
     plan.names.map(async (name) => {
@@ -62,14 +64,17 @@ export async function createVms(
         return await createOne(plan, groupApi, { allocator, claims, template, node, name, deadline, log });
       } catch (error) {
         // One failed: the others stop too, and everything is cleaned up together.
-        if (!group.signal.aborted) group.abort(error);
+        if (!group.signal.aborted) {
+          cause = { error };
+          group.abort(error);
+        }
         throw error;
       }
     }),
   );
   const failure = results.find((result) => result.status === "rejected");
   if (!failure) return results.map((result) => (result as PromiseFulfilledResult<MadeVm>).value);
-  const error = (failure as PromiseRejectedResult).reason;
+  const error = cause ? cause.error : (failure as PromiseRejectedResult).reason;
   if (plan.keepOnFailure) {
     log.warn(
       `keep_on_failure: leaving ${claims.map((claim) => `VM ${claim.vmid} (${claim.name})`).join(", ") || "nothing"} in place`,

@@ -85,6 +85,7 @@ export async function runPlugin<S extends SettingsSchema, P>(
     return 0;
   }
 
+  let runSignal: AbortSignal | undefined;
   try {
     const build = readContext(deps.env, deps.cwd);
     const outputs = await readOutputs(build.workspace);
@@ -135,6 +136,7 @@ export async function runPlugin<S extends SettingsSchema, P>(
     const signal = AbortSignal.any(
       [deps.signal, controller.signal, stopAt].filter((one) => one !== undefined),
     );
+    runSignal = signal;
     const cleanupSignal = graceAfter(
       signal,
       (deps.cancelGraceMs ?? cancelGraceMs(deps.env)) - CLEANUP_MARGIN_MS,
@@ -165,6 +167,11 @@ export async function runPlugin<S extends SettingsSchema, P>(
     if (result.summary) log.success(result.summary);
     return 0;
   } catch (error) {
+    // A library's own AbortError (a timer, a socket) after a cancel or the step's deadline is that
+    // cancel, not a bug: report why the step was stopped.
+    if (runSignal?.aborted && error instanceof Error && error.name === "AbortError") {
+      return report(runSignal.reason, log);
+    }
     return report(error, log);
   }
 }

@@ -387,6 +387,39 @@ describe("step_timeout", () => {
   });
 });
 
+describe("a library's AbortError after a cancel", () => {
+  it("is reported as the cancel, not as an unexpected error", async () => {
+    const workspace = await tempDir();
+    const out = capture();
+    const controller = new AbortController();
+    const plugin: PluginDefinition<Record<string, never>, null> = {
+      name: "sleeper",
+      description: "sleeps on a timer that takes the signal",
+      settings: {},
+      plan: () => null,
+      describe: () => "sleep",
+      run: async (_plan, { signal }) => {
+        const { setTimeout: sleep } = await import("node:timers/promises");
+        setTimeout(
+          () => controller.abort(new StepFailed("the step was cancelled", { code: "E_CANCELLED" })),
+          50,
+        );
+        await sleep(10_000, undefined, { signal });
+        return {};
+      },
+    };
+    const code = await runPlugin(plugin, {
+      env: { DRONE: "true" },
+      argv: [],
+      cwd: workspace,
+      ...out.streams,
+      signal: controller.signal,
+    });
+    expect(code).toBe(EXIT_FAILED);
+    expect(out.stderr).toBe("✖ the step was cancelled [E_CANCELLED]\n");
+  });
+});
+
 describe("main", () => {
   const mainUrl = new URL("../src/main.ts", import.meta.url).href;
 

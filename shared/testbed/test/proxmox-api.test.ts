@@ -46,7 +46,8 @@ async function call(
 }
 
 async function waitTask(upid: string): Promise<{ exitstatus?: string }> {
-  for (let i = 0; i < 100; i++) {
+  // Bounded by time, not by polls: a loaded machine runs the simulated task slower.
+  for (const until = Date.now() + 15_000; Date.now() < until; ) {
     const answer = await call("GET", `/nodes/pve/tasks/${encodeURIComponent(upid)}/status`);
     const status = answer.body.data as { status: string; exitstatus?: string };
     if (status.status === "stopped") return status;
