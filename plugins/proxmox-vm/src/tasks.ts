@@ -51,7 +51,10 @@ export async function waitTask(
       if (exit.startsWith("WARNINGS")) return { warnings: exit };
       throw new TaskFailed(what, exit || "unknown exit status", await logTail(api, base));
     }
-    await sleep(interval, undefined, { signal: api.signal });
+    // A timer rejects with a bare AbortError: end with why the wait was stopped (timeout, cancel).
+    await sleep(interval, undefined, { signal: api.signal }).catch((error: unknown) => {
+      throw api.signal.aborted ? api.signal.reason : error;
+    });
     interval = Math.min(interval * 1.6, MAX_POLL_MS);
   }
 }

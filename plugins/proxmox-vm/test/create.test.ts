@@ -129,6 +129,16 @@ describe("proxmox-vm create", () => {
     expect(clones(pve)).toEqual([]);
   });
 
+  it("ends a task wait that outlasts timeout with the timeout, not an abort error, and cleans up", async () => {
+    pve.configure({ taskMs: { qmstart: 8_000 } });
+    const started = Date.now();
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000 + 15_000);
+    expect(run.stderr).toContain("did not finish within timeout (2s) [E_TIMEOUT]");
+    expect(run.output).not.toContain("unexpected error");
+  });
+
   it("fails at once, naming the fix, on a template without agent: 1", async () => {
     pve.addVm({ vmid: 9001, name: "no-agent", template: true, agent: false });
     const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TEMPLATE: "no-agent" }), workspace.dir);
