@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildVariables, type SimulatedBuild } from "../src/drone-exec/build.ts";
 import { encodeEnvironment, encodeSettings } from "../src/drone-exec/encode.ts";
 import { executePipeline } from "../src/drone-exec/execute.ts";
+import { stepTable } from "../src/drone-exec/local-build.ts";
 import { readPipeline } from "../src/drone-exec/pipeline.ts";
 import { substitute } from "../src/drone-exec/substitute.ts";
 import { stepRuns } from "../src/drone-exec/when.ts";
@@ -199,6 +200,30 @@ steps:
       DRONE_BRANCH: "",
       DRONE_COMMIT_REF: "refs/tags/v1.4.0",
     });
+  });
+
+  it("replaces a step's settings only where told, and says so in the report and the table", async () => {
+    const calls: Record<string, string>[] = [];
+    const result = await executePipeline({
+      pipeline: yaml,
+      build: build(),
+      workspace: "/tmp/ws",
+      secrets: {},
+      variables: { DEPLOY_HOST: "127.0.0.1:2222" },
+      settingOverrides: { deploy: { env: { IMAGE_TAG: "stand-in" } } },
+      image,
+      runStep: async ({ env }) => {
+        calls.push(env);
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    });
+    expect(calls[0]).toMatchObject({ PLUGIN_HOST: "127.0.0.1:2222", PLUGIN_ENV: '{"IMAGE_TAG":"stand-in"}' });
+    const deploy = result.steps.find((step) => step.name === "deploy");
+    expect(deploy?.overridden).toEqual(["env"]);
+    expect(result.steps.find((step) => step.name === "notify")?.overridden).toBeUndefined();
+    expect(stepTable(result.steps)).toMatch(
+      /deploy\s+git\.example\.com\/ci\/compose-deploy:1\s+success \[set here: env\]/,
+    );
   });
 
   it("refuses a file without a docker pipeline, or a step without an image", () => {

@@ -14,6 +14,8 @@ export interface StepReport {
   why?: string;
   durationMs: number;
   exitCode?: number;
+  /** Settings the run replaced (`settingOverrides`), so a table can say the step is not as written. */
+  overridden?: string[];
   stdout?: string;
   stderr?: string;
 }
@@ -30,6 +32,11 @@ export interface ExecuteOptions {
   variables?: Readonly<Record<string, string>>;
   /** The local image for a step's image, or undefined for a step this runner does not run. */
   image: (step: PipelineStep) => string | undefined;
+  /**
+   * Step name → settings that replace the file's (a demo's stand-in device needs another Appium
+   * driver than the real one). Reported on the step, never silent.
+   */
+  settingOverrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   runStep?: (options: DroneStepOptions) => Promise<DroneStepResult>;
   onStep?: (report: StepReport) => void;
   timeoutMs?: number;
@@ -73,7 +80,9 @@ export async function executePipeline(
       continue;
     }
     const secret = (name: string) => options.secrets[name];
-    const settings = encodeSettings(step.settings, secret);
+    const overrides = options.settingOverrides?.[step.name] ?? {};
+    const overridden = Object.keys(overrides);
+    const settings = encodeSettings({ ...step.settings, ...overrides }, secret);
     const environment = encodeEnvironment(step.environment, secret);
     const env = {
       ...buildVariables(build, status, failed),
@@ -99,6 +108,7 @@ export async function executePipeline(
       ...(missing.length > 0 ? { why: `secrets not in the secrets file: ${missing.join(", ")}` } : {}),
       durationMs: Date.now() - started,
       exitCode: result.exitCode,
+      ...(overridden.length > 0 ? { overridden } : {}),
       stdout: result.stdout,
       stderr: result.stderr,
     });

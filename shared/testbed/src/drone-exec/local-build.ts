@@ -18,6 +18,8 @@ export interface LocalBuildOptions {
   imageTag?: string;
   /** The plugins this repository has (plugins/<name>): a step whose image names one is run. */
   plugins: readonly string[];
+  /** Step name → settings that replace the file's, reported on the step (see executePipeline). */
+  settingOverrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   onStep?: (report: StepReport) => void;
 }
 
@@ -50,6 +52,7 @@ export async function runLocalBuild(options: LocalBuildOptions): Promise<LocalBu
     secrets: options.secrets ?? {},
     ...(options.variables ? { variables: options.variables } : {}),
     image: (step) => localImage(step, options.plugins, options.imageTag ?? "dev"),
+    ...(options.settingOverrides ? { settingOverrides: options.settingOverrides } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
   });
   return { ...result, workspace };
@@ -72,7 +75,12 @@ export function stepTable(steps: readonly StepReport[]): string {
   const rows = steps.map((step) => [
     step.name,
     step.image,
-    step.why ? `${step.outcome} (${step.why})` : step.outcome,
+    [
+      step.why ? `${step.outcome} (${step.why})` : step.outcome,
+      step.overridden ? `[set here: ${step.overridden.join(", ")}]` : "",
+    ]
+      .filter(Boolean)
+      .join(" "),
     step.durationMs > 0 ? `${(step.durationMs / 1000).toFixed(1)}s` : "",
   ]);
   const header = ["step", "image", "outcome", "time"];
