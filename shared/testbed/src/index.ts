@@ -3,6 +3,8 @@ export {
   type AndroidSdk,
   type Call as AndroidCall,
   createAndroidSdk,
+  type StandinApk,
+  writeStandinApk,
 } from "./android/sdk.ts";
 export {
   requireServer,
@@ -92,7 +94,7 @@ export type {
   VmSnapshot,
 } from "./proxmox/options.ts";
 export { guestAddress } from "./proxmox/routes.ts";
-export { startProxmoxStandIn } from "./proxmox/server.ts";
+export { startProxmoxStandIn, startProxmoxWithLoopbackGuests } from "./proxmox/server.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";
 export type { SmtpFailure, SmtpStage } from "./smtp-faults.ts";

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { type GuestAddresses, guestAddress } from "./guest.ts";
 import type { ProxmoxStandInOptions, SeedVm, TaskSnapshot, TaskType, VmSnapshot } from "./options.ts";
 
 /**
@@ -45,6 +46,12 @@ function mac(): string {
   return ["BC", "24", "11", ...[...randomBytes(3)].map((byte) => hex(byte, 2))].join(":");
 }
 
+/** A fixed guest address for every VM, a function of the id, or the default 10.x per id. */
+export function addressesOf(option: string | GuestAddresses | undefined): GuestAddresses {
+  if (option === undefined) return guestAddress;
+  return typeof option === "string" ? () => option : option;
+}
+
 export const notFound = (node: string, vmid: number) =>
   new ApiFailure(500, `Configuration file 'nodes/${node}/qemu-server/${vmid}.conf' does not exist`);
 
@@ -58,6 +65,7 @@ export class Cluster {
   agentDelayMs: number | "never";
   lockAfterCloneMs: number;
   createDelayMs: number;
+  guestAddresses: GuestAddresses;
   readonly #failures = new Map<TaskType, { message: string; log: string[] }>();
   #pid = 4000;
 
@@ -68,6 +76,7 @@ export class Cluster {
     this.agentDelayMs = options.agentDelayMs ?? 100;
     this.lockAfterCloneMs = options.lockAfterCloneMs ?? 0;
     this.createDelayMs = options.createDelayMs ?? 20;
+    this.guestAddresses = addressesOf(options.guestAddress);
     const first = Object.keys(this.nodes)[0] ?? "pve";
     for (const seed of options.vms ?? [{ vmid: 9000, name: "debian-12-ci", template: true }])
       this.add({ node: first, ...seed });

@@ -1,3 +1,5 @@
+import type { GuestAddresses } from "./guest.ts";
+
 /** Options and the test-facing handle of the Proxmox VE stand-in. */
 
 export type TaskType = "qmclone" | "qmstart" | "qmstop" | "qmdestroy";
@@ -40,6 +42,14 @@ export interface ProxmoxStandInOptions {
   lockAfterCloneMs?: number;
   /** Time inside a clone task before the new config file is written (default 20 ms). */
   createDelayMs?: number;
+  /**
+   * The IPv4 address each guest's agent reports on net0's interface: one for every guest, or a
+   * function of the VM id. Default `guestAddress` (exported): 10.x, unique per id, and not a
+   * network target here. `"127.0.0.1"` (see `startProxmoxWithLoopbackGuests`) lets a later step
+   * reach "the VM" at `PROXMOX_VM_IP`: a test bed sshd stands for the guest's sshd, with
+   * proxmox-vm's `ssh_port` and the next step's `port` set to that sshd's port.
+   */
+  guestAddress?: string | GuestAddresses;
 }
 
 export interface VmSnapshot {
@@ -99,7 +109,10 @@ export interface ProxmoxStandIn {
   /** Sets a VM's lock by hand (`clone`, `backup`), as another job would. */
   lock(vmid: number, lock: string | undefined): void;
   configure(
-    changes: Pick<ProxmoxStandInOptions, "taskMs" | "agentDelayMs" | "lockAfterCloneMs" | "createDelayMs">,
+    changes: Pick<
+      ProxmoxStandInOptions,
+      "taskMs" | "agentDelayMs" | "lockAfterCloneMs" | "createDelayMs" | "guestAddress"
+    >,
   ): void;
   /** Requests the stand-in did not handle although the schema has them, and internal errors. */
   problems(): string[];

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ApiFailure, type Cluster, notFound, type Vm } from "./cluster.ts";
+import { agentInterfaces } from "./guest.ts";
 import { isTrue } from "./spec.ts";
 
 /** What the stand-in answers on the calls a VM plugin makes, as qemu-server and pve-manager do. */
@@ -147,38 +148,8 @@ function interfaces(cluster: Cluster, params: Record<string, string>): unknown {
     throw new ApiFailure(500, "No QEMU guest agent configured");
   if (vm.agentReadyAt === undefined || Date.now() < vm.agentReadyAt)
     throw new ApiFailure(500, "QEMU guest agent is not running");
-  const mac = (/=([0-9A-Fa-f:]{17})/.exec(vm.config.net0 ?? "")?.[1] ?? "").toLowerCase();
-  const ipv4 = (address: string, prefix: number) => ({
-    "ip-address-type": "ipv4",
-    "ip-address": address,
-    prefix,
-  });
-  const ipv6 = (address: string) => ({ "ip-address-type": "ipv6", "ip-address": address, prefix: 64 });
-  return {
-    result: [
-      {
-        name: "lo",
-        "hardware-address": "00:00:00:00:00:00",
-        "ip-addresses": [ipv4("127.0.0.1", 8), ipv6("::1")],
-      },
-      // A bridge inside the guest, listed first: only net0's MAC says which interface is the VM's.
-      { name: "docker0", "hardware-address": "02:42:ac:11:00:01", "ip-addresses": [ipv4("172.17.0.1", 16)] },
-      {
-        name: "eth0",
-        "hardware-address": mac,
-        "ip-addresses": [
-          ipv6("fe80::be24:11ff:fe00:1"),
-          ipv4("169.254.10.1", 16),
-          ipv4(guestAddress(vm.vmid), 24),
-        ],
-      },
-    ],
-  };
-}
-
-/** A VM's address on the test bed's pretend LAN: unique per id. */
-export function guestAddress(id: number): string {
-  return `10.${Math.floor(id / 65_536) % 256}.${Math.floor(id / 256) % 256}.${id % 256}`;
+  const mac = /=([0-9A-Fa-f:]{17})/.exec(vm.config.net0 ?? "")?.[1] ?? "";
+  return agentInterfaces(vm.vmid, mac, cluster.guestAddresses(vm.vmid));
 }
 
 function resources(cluster: Cluster, params: Record<string, string>): unknown[] {
@@ -268,4 +239,5 @@ export const HANDLERS: Record<string, Handler> = {
   },
 };
 
+export { guestAddress } from "./guest.ts";
 export { notFound };

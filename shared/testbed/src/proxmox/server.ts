@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { LOOPBACK } from "../ports.ts";
-import { ApiFailure, Cluster } from "./cluster.ts";
+import { ApiFailure, addressesOf, Cluster } from "./cluster.ts";
 import type { ProxmoxRequest, ProxmoxStandIn, ProxmoxStandInOptions } from "./options.ts";
 import { HANDLERS } from "./routes.ts";
 import { loadProxmoxSpec, verifyParameters } from "./spec.ts";
@@ -229,6 +229,7 @@ export async function startProxmoxStandIn(options: ProxmoxStandInOptions = {}): 
       if (changes.agentDelayMs !== undefined) cluster.agentDelayMs = changes.agentDelayMs;
       if (changes.lockAfterCloneMs !== undefined) cluster.lockAfterCloneMs = changes.lockAfterCloneMs;
       if (changes.createDelayMs !== undefined) cluster.createDelayMs = changes.createDelayMs;
+      if (changes.guestAddress !== undefined) cluster.guestAddresses = addressesOf(changes.guestAddress);
     },
     problems: () => [...problems],
     async stop() {
@@ -239,4 +240,15 @@ export async function startProxmoxStandIn(options: ProxmoxStandInOptions = {}): 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The stand-in with every guest reporting 127.0.0.1 on net0 (on its own interface, beside the
+ * `lo` a real agent lists too): for a demo or test that runs proxmox-vm create, then reaches the
+ * VM at `PROXMOX_VM_IP` (a test bed sshd standing for the guest's sshd), then destroy.
+ */
+export function startProxmoxWithLoopbackGuests(
+  options: Omit<ProxmoxStandInOptions, "guestAddress"> = {},
+): Promise<ProxmoxStandIn> {
+  return startProxmoxStandIn({ ...options, guestAddress: LOOPBACK });
 }
