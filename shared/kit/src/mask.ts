@@ -29,7 +29,10 @@ export class Masker {
   }
 
   apply(text: string): string {
-    if (this.#variants.size === 0) return text;
+    // Most lines hold no secret: a substring scan answers that, and the pattern (one alternative
+    // per variant, a kubeconfig's make hundreds) is compiled, and rebuilt after an add, only when a
+    // line does. The regular expression alone decides what is replaced.
+    if (!this.#holdsVariant(text)) return text;
     this.#pattern ??= new RegExp(
       [...this.#variants]
         .sort((a, b) => b.length - a.length)
@@ -38,6 +41,11 @@ export class Masker {
       "g",
     );
     return text.replace(this.#pattern, REPLACEMENT);
+  }
+
+  #holdsVariant(text: string): boolean {
+    for (const variant of this.#variants) if (text.includes(variant)) return true;
+    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { echoBody, secretLeaks } from "../../testbed/src/hostile.ts";
 import { Masker } from "../src/mask.ts";
 
@@ -141,5 +141,38 @@ describe("every encoding a server may echo a secret in", () => {
     expect(mask.apply(hex.toUpperCase())).toBe(`${Buffer.from("user:").toString("hex").toUpperCase()}****`);
     expect(mask.apply('535 {"pass":"p\\u00e4ssw\\u00f6rd-1"}')).toBe('535 {"pass":"****"}');
     expect(mask.apply('535 {"pass":"p\\u00E4ssw\\u00F6rd-1"}')).toBe('535 {"pass":"****"}');
+  });
+});
+
+describe("the cost of a line that holds no secret", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  // A kubeconfig is a secret, and so is each of its lines: hundreds of variants, one pattern.
+  const kubeconfig = [
+    "apiVersion: v1",
+    "clusters:",
+    "  - name: lab",
+    '    cluster: { server: "https://k3s.lan:6443" }',
+    "users:",
+    "  - name: ci",
+    '    user: { token: "kube-token-0123456789" }',
+    "current-context: lab",
+  ].join("\n");
+
+  it("compiles no pattern for lines without a secret, and masks the first line with one", () => {
+    const mask = masker(kubeconfig, "kube-token-0123456789");
+    expect(mask.size).toBeGreaterThan(50);
+    const compiled = vi.spyOn(globalThis, "RegExp");
+    const clean = ["deploy to namespace preview-main on https://k3s.lan:6443", "object: Service/web", ""];
+    for (const line of clean) expect(mask.apply(line)).toBe(line);
+    expect(compiled).not.toHaveBeenCalled();
+
+    const encoded = Buffer.from("kube-token-0123456789").toString("base64");
+    expect(mask.apply(`Authorization: Bearer kube-token-0123456789 (${encoded})`)).toBe(
+      "Authorization: Bearer **** (****)",
+    );
+    expect(compiled).toHaveBeenCalledTimes(1);
   });
 });
