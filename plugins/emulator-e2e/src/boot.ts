@@ -5,6 +5,8 @@ import type { Processes } from "./processes.ts";
 import type { Runner, Started } from "./runner.ts";
 
 const OUTPUT_LINES = 20;
+/** Between two `getprop sys.boot_completed` polls. */
+export const BOOT_POLL_MS = 500;
 
 /**
  * Starts the emulator with its output in the artifacts, then waits for the device to come up and
@@ -71,8 +73,9 @@ export async function bootEmulator(
       {
         what: `${serial} to finish booting (sys.boot_completed)`,
         timeoutMs: Math.max(bootTimeoutMs - (Date.now() - started), 1_000),
-        intervalMs: 500,
-        maxIntervalMs: 2_000,
+        // A steady pace, as `until …; do sleep 0.5; done` would: a boot is over when it is over, and
+        // a back-off would only add up to its last interval on top of it.
+        intervalMs: BOOT_POLL_MS,
         signal,
       },
     );

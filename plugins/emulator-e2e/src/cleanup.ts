@@ -93,10 +93,21 @@ async function stopEmulator(
   log.warn("emulator did not stop; killed (SIGKILL)");
 }
 
-async function exitsWithin(child: Started, ms: number, signal?: AbortSignal): Promise<boolean> {
+/**
+ * Whether the child exits within `ms`. The timer goes as soon as the race is decided: a pending one
+ * would keep the step's process alive for the rest of its length after everything has stopped.
+ */
+export async function exitsWithin(child: Started, ms: number, signal?: AbortSignal): Promise<boolean> {
   if (!child.running()) return true;
-  const timer = sleep(ms, false, signal ? { signal } : undefined).catch(() => false);
-  return Promise.race([child.exited.then(() => true), timer]);
+  const done = new AbortController();
+  const timer = sleep(ms, false, {
+    signal: signal ? AbortSignal.any([signal, done.signal]) : done.signal,
+  }).catch(() => false);
+  try {
+    return await Promise.race([child.exited.then(() => true), timer]);
+  } finally {
+    done.abort();
+  }
 }
 
 /** Appium deletes a session's driver state on DELETE; the driver's helpers on the device go with it. */

@@ -12,12 +12,15 @@ export async function missingTools(runner: Runner, plan: E2ePlan, signal?: Abort
     plan.sdk.emulator,
     ...(plan.avd.create ? [plan.sdk.sdkmanager, plan.sdk.avdmanager] : []),
   ];
-  const missing: string[] = [];
-  for (const tool of needed) {
-    const result = await runner.run("test", ["-x", tool], { quiet: true, signal, timeoutMs: 10_000 });
-    if (result.exitCode !== 0) missing.push(tool);
-  }
-  return missing;
+  // One command for all of them: in host mode each command is an SSH channel, locally a process.
+  const result = await runner.run(
+    "sh",
+    ["-c", 'for tool in "$@"; do [ -x "$tool" ] || printf "%s\\n" "$tool"; done', "sh", ...needed],
+    { quiet: true, signal, timeoutMs: 10_000 },
+  );
+  if (result.exitCode !== 0) return needed;
+  const missing = new Set(result.stdout.split("\n"));
+  return needed.filter((tool) => missing.has(tool));
 }
 
 export async function requireTools(runner: Runner, plan: E2ePlan, signal?: AbortSignal): Promise<void> {

@@ -132,8 +132,20 @@ function lines(file: string): string[] {
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // An exited daemon that nobody has reaped yet (an orphan under a PID 1 that does not reap, as in
+  // many containers) still answers signal 0 but runs no more: `adb kill-server` must not wait on it.
+  return !zombie(pid);
+}
+
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) S …": the state follows the last ')' (comm may hold one).
+    return stat.charAt(stat.lastIndexOf(")") + 2) === "Z";
+  } catch {
+    return false;
   }
 }
