@@ -1,4 +1,5 @@
 import type { RunResult, Runtime } from "@hangar/kit";
+import { findApkReaders, noReaders } from "./apk-package.ts";
 import { installedDrivers } from "./appium.ts";
 import { hostRequirements } from "./host-check.ts";
 import type { E2ePlan } from "./plan.ts";
@@ -22,6 +23,7 @@ export async function runCheck(plan: E2ePlan, runner: Runner, runtime: Runtime):
     ok: missing.length === 0,
     detail: missing.length === 0 ? `present in ${plan.sdk.root}` : `missing: ${missing.join(", ")}`,
   });
+  items.push(await apkReaderItem(runner, plan, signal));
   if (!missing.includes(plan.sdk.emulator)) {
     const kvm = await checkKvm(runner, plan, signal);
     items.push({ name: "KVM", ok: kvm.usable, detail: kvm.detail || "no answer from emulator -accel-check" });
@@ -70,5 +72,22 @@ export async function runCheck(plan: E2ePlan, runner: Runner, runtime: Runtime):
       status: failing.length === 0 ? "success" : "failure",
       facts: items.map((item) => ({ name: item.name, value: `${item.ok ? "✔" : "✖"} ${item.detail}` })),
     },
+  };
+}
+
+/** Whether the app's package can be read from the APK (aapt2, else apkanalyzer), and whether it must. */
+async function apkReaderItem(runner: Runner, plan: E2ePlan, signal: AbortSignal): Promise<Item> {
+  const name = "APK reader";
+  const readers = await findApkReaders(runner, plan.sdk.root, signal);
+  const found = readers.aapt2 ?? readers.apkanalyzer;
+  if (found) return { name, ok: true, detail: `${found} reads the app's package` };
+  const absent = noReaders(plan.sdk.root, runner);
+  if (plan.appPackage)
+    return { name, ok: true, detail: `${absent}; not needed, ${plan.appPackageFrom} names the package` };
+  if (!plan.packageNeeded) return { name, ok: true, detail: `${absent}; the package is left to Appium` };
+  return {
+    name,
+    ok: false,
+    detail: `${absent}: install the build tools (sdkmanager "build-tools;35.0.0"), which UiAutomator2 needs too, or set app_package`,
   };
 }

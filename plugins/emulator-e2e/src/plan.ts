@@ -26,7 +26,14 @@ export interface E2ePlan {
   emulator: { port: number; serial: string; options: string[]; bootTimeoutMs: number };
   disableAnimations: boolean;
   app: AppSource | undefined;
+  /** Given (`app_package`, or `appium:appPackage` in `capabilities`); undefined: read from the APK. */
   appPackage: string | undefined;
+  appPackageFrom: "app_package" | "capabilities" | undefined;
+  /**
+   * Appium's driver reads the package itself with the same SDK tools when it is not given
+   * (UiAutomator2, Espresso), so a machine without them cannot run the tests either.
+   */
+  packageNeeded: boolean;
   appium: { url: string | undefined; drivers: string[] };
   wdio: { specs: string[]; config: string | undefined };
   /** Given by the user, merged over the defaults once the serial and the APK are known. */
@@ -39,6 +46,8 @@ export interface E2ePlan {
 }
 
 const AVD_NAME = /^[A-Za-z0-9._-]+$/;
+/** Android's rule for a package name (`com.example.app`). */
+export const PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 
 /** `{{ api_level }}`, `{{ target }}`, `{{ arch }}` in the AVD's name. */
@@ -113,6 +122,16 @@ export async function checkSettings(
         "E_CAPABILITIES",
         parseCapabilities(settings.capabilities) as string,
         settings.capabilities,
+      ),
+    );
+  }
+  if (settings.app_package !== undefined && !PACKAGE_NAME.test(settings.app_package)) {
+    problems.push(
+      problem(
+        "app_package",
+        "E_APP_PACKAGE",
+        "must be a package name: dot-separated parts of letters, digits and underscores, each starting with a letter",
+        settings.app_package,
       ),
     );
   }
@@ -198,9 +217,29 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** Drivers that read a missing `appPackage` from `appium:app` with appium-adb (aapt2). */
+const ADB_DRIVERS = /^(uiautomator2|espresso)$/i;
+
+function appPackage(
+  settings: Settings,
+  capabilities: Record<string, unknown>,
+): Pick<E2ePlan, "appPackage" | "appPackageFrom" | "packageNeeded"> {
+  const automation = capabilities["appium:automationName"] ?? capabilities.automationName ?? "UiAutomator2";
+  const packageNeeded = typeof automation === "string" && ADB_DRIVERS.test(automation);
+  const fromCapabilities = capabilities["appium:appPackage"] ?? capabilities.appPackage;
+  if (settings.app_package !== undefined && settings.app_package !== "") {
+    return { appPackage: settings.app_package, appPackageFrom: "app_package", packageNeeded };
+  }
+  if (typeof fromCapabilities === "string" && fromCapabilities !== "") {
+    return { appPackage: fromCapabilities, appPackageFrom: "capabilities", packageNeeded };
+  }
+  return { appPackage: undefined, appPackageFrom: undefined, packageNeeded };
+}
+
 export function planRun(settings: Settings, context: Context): E2ePlan {
   const workspace = context.build.workspace;
   const name = avdName(settings.avd, settings);
+  const capabilities = parseCapabilities(settings.capabilities) as Record<string, unknown>;
   return {
     action: settings.action,
     workspace,
@@ -220,10 +259,10 @@ export function planRun(settings: Settings, context: Context): E2ePlan {
     },
     disableAnimations: settings.disable_animations,
     app: settings.app === undefined ? undefined : appSource(settings.app, settings.app_token),
-    appPackage: settings.app_package,
+    ...appPackage(settings, capabilities),
     appium: { url: settings.appium_url?.replace(/\/+$/, ""), drivers: settings.appium_drivers },
     wdio: { specs: settings.specs ?? [], config: settings.wdio_config },
-    capabilities: parseCapabilities(settings.capabilities) as Record<string, unknown>,
+    capabilities,
     retries: settings.retries,
     artifacts: { relative: settings.artifacts, absolute: path.resolve(workspace, settings.artifacts) },
     timeoutMs: settings.timeout,
@@ -244,7 +283,7 @@ export function describePlan(plan: E2ePlan): string {
       ? `${redactUrl(plan.app.url)}${plan.app.token ? " (with app_token)" : ""}`
       : plan.app?.relative;
   lines.push(
-    `install ${app}${plan.appPackage ? ` (${plan.appPackage})` : ""}`,
+    `install ${app}; its package ${plan.appPackage ? `${plan.appPackage} (from ${plan.appPackageFrom})` : "read from the APK (aapt2 dump badging, else apkanalyzer)"}`,
     plan.appium.url
       ? `Appium at ${plan.appium.url}`
       : `start Appium with drivers ${plan.appium.drivers.join(", ")}`,

@@ -1,12 +1,17 @@
 import path from "node:path";
 import { HangarError, type Logger } from "@hangar/kit";
+import { appPackageOf } from "./apk-package.ts";
 import type { E2ePlan } from "./plan.ts";
 import type { Processes } from "./processes.ts";
 import type { Runner } from "./runner.ts";
 
 const ANIMATION_SCALES = ["window_animation_scale", "transition_animation_scale", "animator_duration_scale"];
 
-/** Unlock, animations off, logcat into the artifacts, the APK installed. */
+/**
+ * Unlock, animations off, logcat into the artifacts, the APK's package read (an APK that is not
+ * one fails here, with the reader's words, before the install), the APK installed. Returns the
+ * package for `appium:appPackage`: given, read, or undefined when left to Appium.
+ */
 export async function prepareDevice(
   runner: Runner,
   plan: E2ePlan,
@@ -14,7 +19,7 @@ export async function prepareDevice(
   processes: Processes,
   log: Logger,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<string | undefined> {
   const adb = async (args: string[], what: string, timeoutMs = 60_000) => {
     const result = await runner.run(plan.sdk.adb, ["-s", plan.emulator.serial, ...args], {
       signal,
@@ -46,6 +51,8 @@ export async function prepareDevice(
       await adb(["shell", "settings", "put", "global", scale, "0"], `setting ${scale}`);
     }
   }
+  const appPackage = await appPackageOf(runner, plan, apkOnRunner, log, signal);
   await adb(["install", "-r", "-t", apkOnRunner], "installing the app", 10 * 60_000);
   log.success(`installed ${path.basename(apkOnRunner)} on ${plan.emulator.serial}`);
+  return appPackage;
 }

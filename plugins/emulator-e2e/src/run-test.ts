@@ -30,6 +30,7 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
   let phase = "fetching the app";
   let failure: unknown;
   let exitCode: number | null = null;
+  let appPackage: string | undefined;
   try {
     if (!plan.app) throw new HangarError("E_NO_APP", "no app to install");
     const apk = await resolveApp(plan.app, plan.workspace, log, runtime.fetch, signal);
@@ -40,11 +41,17 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     await bootEmulator(runner, plan, processes, log, signal);
     phase = "preparing the device";
     const apkOnRunner = await runner.upload(apk, "app.apk");
-    await prepareDevice(runner, plan, apkOnRunner, processes, log, signal);
+    appPackage = await prepareDevice(runner, plan, apkOnRunner, processes, log, signal);
     phase = "starting Appium";
     const appiumUrl = await startAppium(runner, plan, processes, log, signal);
     phase = "running the tests";
-    const wdio = await startWdio(plan, { appiumUrl, apkOnRunner }, processes, log, runtime.env);
+    const wdio = await startWdio(
+      { ...plan, appPackage },
+      { appiumUrl, apkOnRunner },
+      processes,
+      log,
+      runtime.env,
+    );
     exitCode = await untilAborted(wdio.exited, signal);
   } catch (error) {
     failure =
@@ -75,6 +82,7 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
       skipped: String(results.skipped),
       junit: results.junit ?? "",
       artifacts: plan.artifacts.relative,
+      app_package: appPackage ?? "",
     },
     card: resultCard(results, ok, plan.emulator.serial, plan.artifacts.relative),
   };

@@ -80,8 +80,10 @@ export const emulatorE2eSettings = {
     description: "Token sent as `Authorization: token …` when `app` is a URL (Gitea). Use `from_secret`.",
   }),
   app_package: s.string()({
-    description: "The app's package name, passed to Appium as `appium:appPackage`.",
-    defaultText: "read from the APK's manifest",
+    description:
+      "The app's package name, passed to Appium as `appium:appPackage` and published as the `app_package` output. When not given it is read from the APK, on the machine that runs the emulator, with `aapt2 dump badging` from the newest `build-tools`, else `cmdline-tools/latest/bin/apkanalyzer`.",
+    defaultText: "read from the APK",
+    example: "com.example.calchat",
   }),
   appium_url: s.string()({
     description: "An Appium server that is already running; no Appium is started then.",

@@ -1,11 +1,14 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type CapturedRun, runPlugin } from "@hangar/kit";
+import { writeStandinApk } from "@hangar/testbed";
 import { emulatorE2e } from "../src/plugin.ts";
 
 export const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 export const FIXTURES = path.join(import.meta.dirname, "fixtures");
+/** The package in the workspace's APK (a stand-in APK: a zip the stand-in aapt2 reads). */
+export const APP_PACKAGE = "com.example.calchat";
 
 /** Appium finds its drivers (the fake driver, a devDependency) in the plugin's package. */
 export function baseEnv(sdkRoot: string, settings: Record<string, string> = {}): Record<string, string> {
@@ -44,7 +47,11 @@ export async function workspace(
   const dir = await mkdtemp(path.join(tmpdir(), "emulator-e2e-"));
   await mkdir(path.join(dir, "build"), { recursive: true });
   await mkdir(path.join(dir, "e2e"), { recursive: true });
-  await writeFile(path.join(dir, "build", "app-release.apk"), "PK\u0003\u0004 not really an APK");
+  await writeStandinApk(path.join(dir, "build", "app-release.apk"), {
+    package: APP_PACKAGE,
+    versionCode: 7,
+    versionName: "1.2.0",
+  });
   await cp(path.join(FIXTURES, "calchat.xml"), path.join(dir, "e2e", "calchat.xml"));
   for (const spec of specs) await cp(path.join(FIXTURES, spec), path.join(dir, "e2e", spec));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };

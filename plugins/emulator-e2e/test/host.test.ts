@@ -97,6 +97,7 @@ describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
       `adb -s ${SERIAL} shell settings put global window_animation_scale 0`,
       `adb -s ${SERIAL} shell settings put global transition_animation_scale 0`,
       `adb -s ${SERIAL} shell settings put global animator_duration_scale 0`,
+      expect.stringMatching(/^aapt2 dump badging \/.*\/hangar-e2e\.\w+\/app\.apk$/),
       install,
       `adb -s ${SERIAL} emu kill`,
       "adb kill-server",

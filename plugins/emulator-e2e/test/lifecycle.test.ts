@@ -74,6 +74,7 @@ describe("the emulator's lifecycle", { timeout: 180_000 }, () => {
       `adb -s ${SERIAL} shell settings put global window_animation_scale 0`,
       `adb -s ${SERIAL} shell settings put global transition_animation_scale 0`,
       `adb -s ${SERIAL} shell settings put global animator_duration_scale 0`,
+      expect.stringMatching(/^aapt2 dump badging .*app\.apk$/),
       expect.stringMatching(new RegExp(`^adb -s ${SERIAL} install -r -t .*app\\.apk$`)),
       `adb -s ${SERIAL} emu kill`,
       "adb kill-server",

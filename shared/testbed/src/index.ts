@@ -5,6 +5,7 @@ export {
   createAndroidSdk,
   type StandinApk,
   writeStandinApk,
+  zipBytes,
 } from "./android/sdk.ts";
 export {
   requireServer,

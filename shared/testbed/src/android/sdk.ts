@@ -4,6 +4,7 @@ import path from "node:path";
 import { makeTempDir } from "../temp-dir.ts";
 import { type AndroidScenario, alive, type Call, SdkState } from "./state.ts";
 
+export { type StandinApk, writeStandinApk, zipBytes } from "./apk.ts";
 export type { AndroidScenario, Call } from "./state.ts";
 
 /** A stand-in Android SDK in the standard layout, each tool a script on the shared state. */
@@ -27,12 +28,19 @@ export async function createAndroidSdk(scenario: AndroidScenario = {}): Promise<
   const root = temp.path;
   const state = new SdkState(path.join(root, ".standin"));
   state.init(scenario);
+  // [path in the SDK, stand-in script, its first arguments]
   const tools: [string, string, string[]][] = [
     ["platform-tools/adb", "adb.ts", []],
     ["emulator/emulator", "emulator.ts", []],
     ["cmdline-tools/latest/bin/sdkmanager", "sdk-tools.ts", ["sdkmanager"]],
     ["cmdline-tools/latest/bin/avdmanager", "sdk-tools.ts", ["avdmanager"]],
   ];
+  if (scenario.apkanalyzer !== false) {
+    tools.push(["cmdline-tools/latest/bin/apkanalyzer", "apk-tools.ts", ["apkanalyzer"]]);
+  }
+  for (const version of scenario.buildTools ?? ["35.0.0"]) {
+    tools.push([`build-tools/${version}/aapt2`, "apk-tools.ts", ["aapt2"]]);
+  }
   for (const [relative, script, prefix] of tools) {
     const file = path.join(root, relative);
     await mkdir(path.dirname(file), { recursive: true });

@@ -34,6 +34,10 @@ export interface AndroidScenario {
   serverDiesAfterCalls?: number;
   /** `adb install` answers this failure (`INSTALL_FAILED_OLDER_SDK`). */
   installFailure?: string;
+  /** build-tools versions installed, each with its aapt2 (default ["35.0.0"]); [] for none. */
+  buildTools?: string[];
+  /** `cmdline-tools/latest/bin/apkanalyzer` is there, as it is with the command-line tools (default true). */
+  apkanalyzer?: boolean;
 }
 
 export interface Call {

@@ -1,0 +1,227 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type AndroidScenario, createAndroidSdk, type Sshd, testbed, zipBytes } from "@hangar/testbed";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { APP_PACKAGE, baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
+
+const AVD = "hangar-34-google_apis-x86_64";
+const SERIAL = "emulator-5554";
+/** A boot of one poll: these runs are about what happens after it. */
+const QUICK: AndroidScenario = { avds: [AVD], bootPolls: 0, offlinePolls: 0 };
+/** Ends the run at the install, before Appium, when the test is about what came before. */
+const STOP_AT_INSTALL: AndroidScenario = { ...QUICK, installFailure: "INSTALL_FAILED_OLDER_SDK" };
+
+const sshd = await testbed.sshd();
+
+/**
+ * `app_package` read from the APK, as appium-adb does it: `aapt2 dump badging` from the newest
+ * build-tools, else `apkanalyzer`, on the machine that runs the emulator, after the APK is there
+ * and before the install. The SDK is the test bed's stand-in, whose aapt2 and apkanalyzer read the
+ * stand-in APKs (zips with a text manifest).
+ */
+describe("the app's package", { timeout: 300_000 }, () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  async function setUp(scenario: AndroidScenario, settings: Record<string, string> = {}) {
+    const sdk = await createAndroidSdk(scenario);
+    const ws = await workspace();
+    cleanups.push(sdk.remove, ws.remove);
+    const env = baseEnv(sdk.root, {
+      ...fakeDriverSettings(ws.dir),
+      specs: "e2e/login.spec.mjs",
+      ...settings,
+    });
+    return { sdk, ws, env, apk: path.join(ws.dir, "build", "app-release.apk") };
+  }
+
+  const installIndex = (calls: string[]) => calls.findIndex((call) => call.includes(" install -r -t "));
+
+  it("is read with the newest build-tools' aapt2 before the install, and reaches Appium and the outputs", async () => {
+    const { sdk, ws, env } = await setUp({ ...QUICK, buildTools: ["34.0.0", "35.0.0-rc1", "35.0.0"] });
+    const run = await runStep(env, ws.dir);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("2 passed, 0 failed, 0 skipped");
+    expect(run.output).toContain(
+      `app package ${APP_PACKAGE} (read from app.apk with ${sdk.root}/build-tools/35.0.0/aapt2)`,
+    );
+    expect(run.outputs.EMULATOR_E2E_APP_PACKAGE).toBe(APP_PACKAGE);
+    const calls = sdk.transcript();
+    const read = calls.findIndex((call) => /^aapt2 dump badging .*app\.apk$/.test(call));
+    expect(read).toBeGreaterThan(-1);
+    expect(read).toBeLessThan(installIndex(calls));
+    // The session Appium created carried it.
+    const config = await readFile(path.join(ws.dir, ".hangar/e2e/wdio.conf.generated.mjs"), "utf8");
+    expect(config).toContain(`"appium:appPackage": "${APP_PACKAGE}"`);
+    expect(await readFile(path.join(ws.dir, ".hangar/e2e/appium.log"), "utf8")).toContain(APP_PACKAGE);
+    expect(sdk.running()).toEqual([]);
+  });
+
+  it("`app_package` wins over the APK, which is then not read", async () => {
+    const { sdk, ws, env } = await setUp(STOP_AT_INSTALL, { app_package: "org.example.given" });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("app package org.example.given (app_package; the APK is not read)");
+    expect(sdk.transcript().some((call) => call.startsWith("aapt2") || call.startsWith("apkanalyzer"))).toBe(
+      false,
+    );
+    expect(installIndex(sdk.transcript())).toBeGreaterThan(-1);
+  });
+
+  it("falls back to apkanalyzer when no build-tools are installed", async () => {
+    const { sdk, ws, env } = await setUp({ ...STOP_AT_INSTALL, buildTools: [] });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      `app package ${APP_PACKAGE} (read from app.apk with ${sdk.root}/cmdline-tools/latest/bin/apkanalyzer)`,
+    );
+    const calls = sdk.transcript();
+    const read = calls.findIndex((call) => /^apkanalyzer manifest application-id .*app\.apk$/.test(call));
+    expect(read).toBeGreaterThan(-1);
+    expect(read).toBeLessThan(installIndex(calls));
+  });
+
+  it("an APK that is not one fails with aapt2's words, before the install, and everything is stopped", async () => {
+    const { sdk, ws, env, apk } = await setUp(QUICK);
+    await writeFile(apk, "<html>404 Not Found</html>\n");
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      "cannot read the app's package from app.apk: aapt2 dump badging failed (exit 1):",
+    );
+    expect(run.output).toMatch(/W\/ziparchive\(\s*\d+\): Unable to open '.*app\.apk': Invalid file/);
+    expect(run.output).toContain("[E_APK_PACKAGE]");
+    expect(run.output).toContain("`app` must be an APK");
+    expect(installIndex(sdk.transcript())).toBe(-1);
+    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
+    expect(sdk.running()).toEqual([]);
+  });
+
+  it("a zip without a manifest is no APK either", async () => {
+    const { sdk, ws, env, apk } = await setUp(QUICK);
+    await writeFile(apk, zipBytes([["classes.dex", Buffer.from("dex\n035\0")]]));
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("AndroidManifest.xml not found");
+    expect(run.output).toContain("[E_APK_PACKAGE]");
+    expect(installIndex(sdk.transcript())).toBe(-1);
+  });
+
+  it("without aapt2 and apkanalyzer, UiAutomator2 runs stop with what to install or set, before the install", async () => {
+    const { sdk, ws } = await setUp({ ...QUICK, buildTools: [], apkanalyzer: false });
+    // The default capabilities: UiAutomator2, which would need the same tools to read the package.
+    const env = baseEnv(sdk.root, { app: "build/app-release.apk", specs: "e2e/login.spec.mjs" });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      `cannot read the app's package: neither ${sdk.root}/build-tools/<version>/aapt2 nor ${sdk.root}/cmdline-tools/latest/bin/apkanalyzer is there in the step's container`,
+    );
+    expect(run.output).toContain('sdkmanager "build-tools;35.0.0"');
+    expect(run.output).toContain("or set `app_package`");
+    expect(run.output).toContain("[E_APK_TOOLS]");
+    expect(run.output).toContain("emulator-e2e.md#setting-app_package");
+    expect(installIndex(sdk.transcript())).toBe(-1);
+    expect(sdk.running()).toEqual([]);
+  });
+
+  it("without aapt2 and apkanalyzer, a driver that takes the app as it is gets no package, with a warning", async () => {
+    const { sdk, ws, env } = await setUp({ ...STOP_AT_INSTALL, buildTools: [], apkanalyzer: false });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("the app's package is left to Appium: neither");
+    expect(run.output).toContain("(set `app_package` to pass it)");
+    expect(installIndex(sdk.transcript())).toBeGreaterThan(-1);
+  });
+
+  it.skipIf(!sshd)("in host mode is read on the host, from the APK uploaded there", async () => {
+    const host = sshd as Sshd;
+    const { sdk, ws, env } = await setUp(STOP_AT_INSTALL, {
+      host: `${host.host}:${host.port}`,
+      username: host.username,
+      key: host.privateKey,
+      fingerprint: host.hostKeyFingerprint,
+    });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    const uploaded =
+      /uploaded app-release\.apk to 127\.0\.0\.1:\d+:(\/\S+\/hangar-e2e\.\w+\/app\.apk) over SFTP/.exec(
+        run.output,
+      )?.[1];
+    expect(uploaded, run.output).toBeDefined();
+    expect(run.output).toContain(
+      `app package ${APP_PACKAGE} (read from app.apk with ${sdk.root}/build-tools/35.0.0/aapt2)`,
+    );
+    const calls = sdk.transcript();
+    const read = calls.indexOf(`aapt2 dump badging ${uploaded}`);
+    expect(read).toBeGreaterThan(-1);
+    expect(read).toBeLessThan(installIndex(calls));
+  });
+
+  it("check says whether the APK can be read, and that it must be for UiAutomator2", async () => {
+    const ready = await setUp(QUICK);
+    const found = await runStep(
+      baseEnv(ready.sdk.root, { action: "check", appium_url: "http://127.0.0.1:4723" }),
+      ready.ws.dir,
+    );
+    expect(found.output).toContain(
+      `APK reader: ${ready.sdk.root}/build-tools/35.0.0/aapt2 reads the app's package`,
+    );
+    expect(found.code, found.output).toBe(0);
+
+    const bare = await setUp({ ...QUICK, buildTools: [], apkanalyzer: false });
+    const missing = await runStep(
+      baseEnv(bare.sdk.root, { action: "check", appium_url: "http://127.0.0.1:4723" }),
+      bare.ws.dir,
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain(`APK reader: neither ${bare.sdk.root}/build-tools/<version>/aapt2 nor`);
+    expect(missing.output).toContain("check: APK reader not ready");
+
+    const given = await runStep(
+      baseEnv(bare.sdk.root, {
+        action: "check",
+        appium_url: "http://127.0.0.1:4723",
+        app_package: APP_PACKAGE,
+      }),
+      bare.ws.dir,
+    );
+    expect(given.code, given.output).toBe(0);
+    expect(given.output).toContain("not needed, app_package names the package");
+    expect(bare.sdk.transcript().some((call) => call.startsWith("aapt2"))).toBe(false);
+  });
+
+  it("dry run says where the package comes from; a bad `app_package` is a settings error", async () => {
+    const { sdk, ws } = await setUp(QUICK);
+    const read = await runStep(
+      baseEnv(sdk.root, { dry_run: "true", app: "build/app-release.apk", specs: "e2e/*.mjs" }),
+      ws.dir,
+    );
+    expect(read.code, read.output).toBe(0);
+    expect(read.output).toContain(
+      "install build/app-release.apk; its package read from the APK (aapt2 dump badging, else apkanalyzer)",
+    );
+    const given = await runStep(
+      baseEnv(sdk.root, {
+        dry_run: "true",
+        app: "build/app-release.apk",
+        specs: "e2e/*.mjs",
+        capabilities: JSON.stringify({ "appium:appPackage": "org.example.caps" }),
+      }),
+      ws.dir,
+    );
+    expect(given.output).toContain("its package org.example.caps (from capabilities)");
+    const bad = await runStep(
+      baseEnv(sdk.root, { app: "build/app-release.apk", specs: "e2e/*.mjs", app_package: "com.example/app" }),
+      ws.dir,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain("app_package: must be a package name");
+    expect(bad.output).toContain("com.example/app");
+    expect(sdk.transcript()).toEqual([]);
+  });
+});
