@@ -1,12 +1,13 @@
 /**
  * The main job, as a newcomer runs it (`bash .ci/demo`, or `pnpm demo` with the images built):
  * the example repository examples/calchat runs its `.drone.yml` here, like `drone exec`, against
- * servers on loopback (sshd + Docker Engine + a registry as the VPS, the Kubernetes and Gitea
- * stand-ins, an SMTP inbox), in five builds: a push to main, a push to a feature branch, a tag,
+ * servers on loopback (sshd + Docker Engine + a registry as the VPS, the Kubernetes, Gitea and
+ * Proxmox stand-ins, a "VM" behind sshd with Appium and a stand-in Android SDK, an SMTP inbox), in
+ * five builds: a push to main, a push to a feature branch, a tag,
  * a push to main whose deploy fails (an issue opens, the team gets mail), and the fix that closes
  * the issue. Each ends with its table of steps and what to look at.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   createTlsCertificate,
@@ -29,12 +30,21 @@ import {
   staticBusybox,
   webAnswer,
 } from "../plugins/compose-deploy/test/stack.ts";
+import { startE2eLab } from "./demo-e2e.ts";
 import { hangarPlugins } from "./drone-exec.ts";
 import { tagImage } from "./registry-tag.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const repository = path.join(root, "examples/calchat");
-const PLUGINS_USED = ["compose-deploy", "k3s-deploy", "gitea-release", "gitea-issue", "notify-email"];
+const PLUGINS_USED = [
+  "compose-deploy",
+  "k3s-deploy",
+  "proxmox-vm",
+  "emulator-e2e",
+  "gitea-release",
+  "gitea-issue",
+  "notify-email",
+];
 
 const GOOD = "9c4e1f0b7a2d8e6c5b3a1f0e9d8c7b6a5f4e3d2c";
 const BROKEN = "b4d0c0de5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b";
@@ -80,6 +90,8 @@ export async function demo(): Promise<boolean> {
     stops.push(() => tls.remove());
     const k8s = await startKubernetesStandIn({ tls });
     stops.push(() => k8s.stop());
+    const lab = await startE2eLab(tls);
+    stops.push(() => lab.stop());
     // The repository holds the commits the builds below are for, as the forge of a real build would.
     const gitea = await startGiteaStandIn({
       owner: "calchat",
@@ -110,6 +122,7 @@ export async function demo(): Promise<boolean> {
       k3s_kubeconfig: k8s.kubeconfig(),
       gitea_token: gitea.token,
       smtp_password: "smtp-demo-pw",
+      ...lab.secrets,
     };
     const variables = {
       VPS_HOST: `${sshd.host}:${sshd.port}`,
@@ -122,6 +135,7 @@ export async function demo(): Promise<boolean> {
       API_PORT: String(await freePort()),
       SMTP_HOST: smtp.host,
       SMTP_PORT: String(smtp.port),
+      ...lab.variables,
     };
     const plugins = await hangarPlugins();
     const build = (over: Partial<SimulatedBuild>): SimulatedBuild => ({
@@ -148,6 +162,7 @@ export async function demo(): Promise<boolean> {
         secrets,
         variables,
         plugins,
+        settingOverrides: lab.overrides,
         // The build's own earlier steps (npm ci, the APK build) would leave these.
         buildOutputs: {
           "dist/calchat-1.4.0.apk": `APK of CalChat ${simulated.commit.sha}\n`,
@@ -176,6 +191,16 @@ export async function demo(): Promise<boolean> {
     expect(
       `production answers: ${await webAnswer({ web, api: 0 }).catch((e: Error) => e.message)}`,
       (await webAnswer({ web, api: 0 }).catch(() => "")) === "200 web v1",
+    );
+    const junit = await readFile(path.join(main.workspace, ".hangar/e2e/junit.xml"), "utf8").catch(() => "");
+    const testcases = junit.match(/<testcase /g)?.length ?? 0;
+    expect(
+      `E2E on VM e2e-41 (${lab.variables.VM_USER}@127.0.0.1): ${testcases} tests in ${path.join(main.workspace, ".hangar/e2e/junit.xml")}, none failed`,
+      testcases === 2 && !junit.includes("<failure"),
+    );
+    expect(
+      "the VM is destroyed and the emulator stopped",
+      !lab.pve.vms().some((vm) => vm.name === "e2e-41") && lab.sdk.running().length === 0,
     );
     expect("no mail on success", smtp.messages.length === 0);
 

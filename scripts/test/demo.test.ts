@@ -5,12 +5,20 @@ import { demo } from "../demo.ts";
 // The example repository's .drone.yml, run the way `bash .ci/demo` runs it: if this passes, the
 // pipeline in examples/calchat works as written.
 const images = [];
-for (const plugin of ["compose-deploy", "k3s-deploy", "gitea-release", "gitea-issue", "notify-email"]) {
+for (const plugin of [
+  "compose-deploy",
+  "k3s-deploy",
+  "proxmox-vm",
+  "emulator-e2e",
+  "gitea-release",
+  "gitea-issue",
+  "notify-email",
+]) {
   images.push(await testbed.image(`hangar/${plugin}:dev`));
 }
 
 describe.skipIf(images.some((image) => image === undefined))("examples/calchat, run like drone exec", () => {
-  it("deploys main, previews a branch, releases a tag, mails the failing build and keeps its issue until the fix", async () => {
+  it("deploys main and proves it on a throwaway VM's emulator, previews a branch, releases a tag, mails the failing build and keeps its issue until the fix", async () => {
     const lines: string[] = [];
     const log = console.log;
     console.log = (...args: unknown[]) => lines.push(args.join(" "));
@@ -22,6 +30,12 @@ describe.skipIf(images.some((image) => image === undefined))("examples/calchat, 
     }
     const output = lines.join("\n");
     expect(output).toContain("✔ production answers: 200 web v1");
+    expect(output).toMatch(/✔ E2E on VM e2e-41 .*: 2 tests in .*junit\.xml, none failed/);
+    expect(output).toContain("✔ the VM is destroyed and the emulator stopped");
+    // The e2e step's table row says which settings this run replaced for the stand-in device.
+    expect(output).toMatch(
+      /e2e\s+git\.example\.com\/ci\/emulator-e2e:1\s+success \[set here: sdk_root, appium_drivers, capabilities\]/,
+    );
     expect(output).toContain("✔ namespace preview-feature-login-form holds Deployment calchat-server");
     expect(output).toMatch(/✔ release .* with .*calchat-1\.4\.0\.apk/);
     expect(output).toMatch(/✔ release .* with .*sha256sum\.txt/);
