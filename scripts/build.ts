@@ -24,7 +24,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { analyzeMetafile, type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -95,6 +95,62 @@ const nativeAddonsExternal: Plugin = {
     build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
+
+/**
+ * A module named `*.at-build.ts` runs when the bundle is made, and the bundle holds what it exported
+ * instead of its code: work done once for every run (notify-email's built-in templates compiled by
+ * Handlebars, so the image loads neither the compiler nor its parser). Tests and `node` on the
+ * sources import it as it is. Its exports must be data (JSON values, `undefined`) and functions
+ * that use nothing but their parameters and globals, since a function is copied as its source text.
+ */
+const evaluateAtBuild: Plugin = {
+  name: "evaluate-at-build",
+  setup(build) {
+    build.onLoad({ filter: /\.at-build\.ts$/ }, async (args) => {
+      // A fresh instance each build, so a changed template is not served from the module cache.
+      const exported = (await import(`${pathToFileURL(args.path).href}?built=${Date.now()}`)) as Record<
+        string,
+        unknown
+      >;
+      const lines = Object.entries(exported).map(([name, value]) => {
+        const source = valueSource(value, `${relative(ROOT, args.path)}: export ${name}`);
+        return name === "default" ? `export default ${source};` : `export const ${name} = ${source};`;
+      });
+      return { contents: lines.join("\n"), loader: "js" };
+    });
+  },
+};
+
+/** JavaScript source that evaluates to a copy of `value`; `where` names it in an error. */
+export function valueSource(value: unknown, where: string): string {
+  if (value === undefined) return "undefined";
+  if (value === null || typeof value === "string" || typeof value === "boolean") return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`${where}: ${value} cannot be written into a bundle`);
+    return JSON.stringify(value);
+  }
+  if (typeof value === "function") {
+    const text = value.toString();
+    if (/^\s*(class\b|[\w$]+\s*\()/.test(text) && !/^\s*(async\s+)?function\b/.test(text))
+      throw new Error(`${where}: a class or method cannot be written into a bundle; export a function`);
+    if (text.includes("[native code]")) throw new Error(`${where}: a built-in function cannot be copied`);
+    return `(${text})`;
+  }
+  if (Array.isArray(value))
+    return `[${value.map((each, i) => valueSource(each, `${where}[${i}]`)).join(",")}]`;
+  if (typeof value === "object") {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null)
+      throw new Error(
+        `${where}: a ${prototype?.constructor?.name ?? "class"} instance cannot be written into a bundle`,
+      );
+    const entries = Object.entries(value as Record<string, unknown>).map(
+      ([key, each]) => `${JSON.stringify(key)}:${valueSource(each, `${where}.${key}`)}`,
+    );
+    return `{${entries.join(",")}}`;
+  }
+  throw new Error(`${where}: a ${typeof value} cannot be written into a bundle`);
+}
 
 const BANNER = [
   'import { createRequire as __hangarCreateRequire } from "node:module";',
@@ -181,7 +237,7 @@ export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleR
     define: { __filename: "__hangarFilename", __dirname: "__hangarDirname" },
     external: pluginExternals(pluginDir),
     metafile: true,
-    plugins: [builtinsOnFirstUse, nativeAddonsExternal],
+    plugins: [evaluateAtBuild, builtinsOnFirstUse, nativeAddonsExternal],
     write: false,
     logLevel: "silent",
   } as const satisfies BuildOptions;

@@ -154,7 +154,7 @@ export async function checkSettings(
         workspace,
         fetch: fetchOptions(settings, ca),
       });
-      const failure = templateFailure(template.text, html);
+      const failure = await templateFailure(template.text, html);
       if (failure) problems.push(problem(setting, "E_SETTING_TEMPLATE", failure, shown));
     } catch (error) {
       const failure =
@@ -229,14 +229,14 @@ export async function planMail(settings: Settings, context: Context): Promise<Ma
   };
 
   if (settings.body === undefined) {
-    html = compileTemplate(DEFAULT_HTML, { html: true, check: false });
-    text = compileTemplate(DEFAULT_TEXT, { html: false, check: false });
+    html = await compileTemplate(DEFAULT_HTML, { html: true, check: false });
+    text = await compileTemplate(DEFAULT_TEXT, { html: false, check: false });
   } else {
-    const render = compileTemplate(await read("body", settings.body), { html: true });
+    const render = await compileTemplate(await read("body", settings.body), { html: true });
     html = render;
     text = (values) => htmlToText(render(values));
   }
-  const subject = compileTemplate(await read("subject", settings.subject), { html: false });
+  const subject = await compileTemplate(await read("subject", settings.subject), { html: false });
 
   const patterns = attachmentPatterns(settings);
   const attachments = patterns.length ? await matchFiles(workspace, patterns) : undefined;
@@ -299,9 +299,9 @@ function fetchOptions(settings: Partial<Settings>, ca: string | undefined) {
 }
 
 /** Why a user's template does not compile, or undefined when it does. */
-function templateFailure(source: string, html: boolean): string | undefined {
+async function templateFailure(source: string, html: boolean): Promise<string | undefined> {
   try {
-    compileTemplate(source, { html });
+    await compileTemplate(source, { html });
     return undefined;
   } catch (error) {
     return `is not a usable template: ${errorMessage(error)}`;

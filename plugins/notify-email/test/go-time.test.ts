@@ -31,8 +31,8 @@ describe("Go time layouts for drone-email's datetime and duration", () => {
     expect([0, 35, 95, 3600, 7265].map(formatGoDuration)).toEqual(["0s", "35s", "1m35s", "1h0m0s", "2h1m5s"]);
   });
 
-  it("renders the helpers in a template as drone-email does", () => {
-    const render = compileTemplate(
+  it("renders the helpers in a template as drone-email does", async () => {
+    const render = await compileTemplate(
       '{{ datetime build.created "02.01.2006 15:04" "UTC" }} {{ duration build.started build.finished }} {{ truncate msg 3 }} {{ uppercasefirst name }} {{ urlencode q }} {{#urlencode}}{{ q }}{{/urlencode}}',
       { html: false },
     );
