@@ -1,7 +1,6 @@
 import { applyTls } from "@hangar/gitea";
 import type { Card, PluginDefinition, RunResult } from "@hangar/kit";
-import { type Outcome, reportFailure, reportSuccess } from "./converge.ts";
-import { GiteaIssues } from "./gitea.ts";
+import type { Outcome } from "./converge.ts";
 import { checkSettings, describePlan, type IssuePlan, planIssue } from "./plan.ts";
 import { type GiteaIssueSchema, giteaIssueSettings } from "./settings.ts";
 
@@ -14,6 +13,12 @@ export const giteaIssue: PluginDefinition<GiteaIssueSchema, IssuePlan> = {
   describe: describePlan,
 
   async run(plan, { log, fetch, signal }): Promise<RunResult> {
+    // The Gitea client (gitea-js) is loaded when the issue is reported, so a dry run or a
+    // settings error does not pay for it.
+    const [{ GiteaIssues }, { reportFailure, reportSuccess }] = await Promise.all([
+      import("./gitea.ts"),
+      import("./converge.ts"),
+    ]);
     applyTls(plan.tls);
     const gitea = GiteaIssues.connect(
       {

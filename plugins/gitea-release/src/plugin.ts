@@ -1,8 +1,6 @@
 import { applyTls } from "@hangar/gitea";
 import type { PluginDefinition, RunResult } from "@hangar/kit";
-import { GiteaReleases } from "./gitea.ts";
 import { checkSettings, describePlan, planRelease, type ReleasePlan } from "./plan.ts";
-import { formatSize, publishRelease } from "./publish.ts";
 import { type GiteaReleaseSchema, giteaReleaseSettings } from "./settings.ts";
 
 export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
@@ -14,6 +12,12 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
   describe: describePlan,
 
   async run(plan, { log, fetch, signal, cleanupSignal }): Promise<RunResult> {
+    // The Gitea client (gitea-js) and the upload are loaded when the release is made, so a dry run
+    // or a settings error does not pay for them.
+    const [{ GiteaReleases }, { formatSize, publishRelease }] = await Promise.all([
+      import("./gitea.ts"),
+      import("./publish.ts"),
+    ]);
     applyTls(plan.tls);
     const gitea = GiteaReleases.connect(
       {

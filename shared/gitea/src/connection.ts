@@ -1,5 +1,5 @@
 import type { Logger } from "@hangar/kit";
-import { giteaApi } from "gitea-js";
+import type { giteaApi } from "gitea-js";
 import { boundedFetch } from "./bounded-answer.ts";
 import { boundedCall } from "./call.ts";
 import { type Access, GiteaCallFailed } from "./failure.ts";
@@ -23,13 +23,35 @@ export interface CallOptions {
 }
 
 /**
+ * gitea-js, made on the first call: most of the code a Gitea plugin ships, which a dry run or a
+ * settings error never needs. Connections derived with `withSignal` share it.
+ */
+class LazyApi {
+  value: GiteaApi | undefined;
+  #loading: Promise<GiteaApi> | undefined;
+  readonly #make: () => Promise<GiteaApi>;
+
+  constructor(make: () => Promise<GiteaApi>) {
+    this.#make = make;
+  }
+
+  load(): Promise<GiteaApi> {
+    this.#loading ??= this.#make().then((api) => {
+      this.value = api;
+      return api;
+    });
+    return this.#loading;
+  }
+}
+
+/**
  * One Gitea repository through gitea-js: every call bounded by `timeout` with its retries
  * (call.ts), its answer read up to a size cap (bounded-answer.ts), and its failure explained
  * (failure.ts), a 403 naming the scope `access` says the calls need.
  */
 export class GiteaConnection {
-  readonly api: GiteaApi;
   readonly target: GiteaTarget;
+  readonly #api: LazyApi;
   readonly #log: Logger;
   readonly #fetch: typeof fetch;
   readonly #signal: AbortSignal | undefined;
@@ -41,19 +63,32 @@ export class GiteaConnection {
     log: Logger,
     fetchImpl: typeof fetch,
     signal?: AbortSignal,
-    api?: GiteaApi,
+    api?: LazyApi,
   ) {
     this.target = target;
     this.#access = access;
     this.#log = log;
     this.#fetch = fetchImpl;
     this.#signal = signal;
-    this.api = api ?? giteaApi(target.baseUrl, { token: target.token, customFetch: boundedFetch(fetchImpl) });
+    this.#api =
+      api ??
+      new LazyApi(async () => {
+        const { giteaApi } = await import("gitea-js");
+        return giteaApi(target.baseUrl, { token: target.token, customFetch: boundedFetch(fetchImpl) });
+      });
+  }
+
+  /** The gitea-js client, for the request of a `call` (which loads it first). */
+  get api(): GiteaApi {
+    const api = this.#api.value;
+    if (api === undefined)
+      throw new Error("the Gitea client is loaded by the first call: use it in a call's request");
+    return api;
   }
 
   /** The same connection under another signal: clean-up after a cancel runs under the grace period's. */
   withSignal(signal: AbortSignal): GiteaConnection {
-    return new GiteaConnection(this.target, this.#access, this.#log, this.#fetch, signal, this.api);
+    return new GiteaConnection(this.target, this.#access, this.#log, this.#fetch, signal, this.#api);
   }
 
   /** One call, bounded with its retries; a 404 is `undefined` where the caller expects it. */
@@ -63,6 +98,7 @@ export class GiteaConnection {
     options: CallOptions = {},
   ): Promise<T | undefined> {
     const limits = { ...this.target, access: this.#access, log: this.#log, signal: this.#signal };
+    await this.#api.load();
     try {
       return await boundedCall(
         what,
