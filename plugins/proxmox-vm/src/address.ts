@@ -1,12 +1,11 @@
-import { connect } from "node:net";
 import { HangarError, pollUntil, TimeoutError } from "@hangar/kit";
 import { type ProxmoxApi, pveMessage } from "./proxmox-client.ts";
 
 /**
  * A VM's address, from the QEMU guest agent: the interface whose MAC is net0's, its first IPv4
- * that is neither loopback nor link-local. Until the guest has booted, the agent call answers
- * 500 "QEMU guest agent is not running"; a template without the agent never gets further, so
- * that case fails when the time is up naming the fix, not as a bare timeout.
+ * that is not link-local. Until the guest has booted, the agent call answers 500 "QEMU guest
+ * agent is not running"; a template without the agent never gets further, so that case fails
+ * when the time is up naming the fix, not as a bare timeout.
  */
 
 interface AgentInterface {
@@ -26,6 +25,9 @@ export function agentEnabled(agent: string | undefined): boolean {
 }
 
 export function pickAddress(interfaces: AgentInterface[], mac: string | undefined): string | undefined {
+  // net0's MAC names the VM's own interface: what the guest set there is its address, whatever
+  // range it is in (`lo`, with 127.0.0.1, never carries that MAC). Only without a MAC are
+  // interfaces guessed, and then a loopback address is the guest talking to itself.
   const candidates = mac
     ? interfaces.filter((each) => each["hardware-address"]?.toLowerCase() === mac)
     : interfaces.filter((each) => each.name !== "lo");
@@ -33,7 +35,8 @@ export function pickAddress(interfaces: AgentInterface[], mac: string | undefine
     for (const address of each["ip-addresses"] ?? []) {
       const ip = address["ip-address"] ?? "";
       if (address["ip-address-type"] !== "ipv4") continue;
-      if (ip.startsWith("127.") || ip.startsWith("169.254.")) continue;
+      // Link-local: what the guest gives itself until DHCP answers, not yet its address.
+      if (ip.startsWith("169.254.") || (!mac && ip.startsWith("127."))) continue;
       return ip;
     }
   }
@@ -101,22 +104,4 @@ export async function waitForAddress(
       },
     );
   }
-}
-
-/** Waits until port 22 at `ip` accepts a connection. */
-export async function waitForSsh(ip: string, remainingMs: () => number, signal: AbortSignal): Promise<void> {
-  await pollUntil(
-    () =>
-      new Promise<true | { pending: string }>((resolve) => {
-        const socket = connect({ host: ip, port: 22, timeout: 3000 });
-        const done = (result: true | { pending: string }) => {
-          socket.destroy();
-          resolve(result);
-        };
-        socket.once("connect", () => done(true));
-        socket.once("timeout", () => done({ pending: "no answer on port 22" }));
-        socket.once("error", (error) => done({ pending: error.message }));
-      }),
-    { what: `SSH on ${ip}:22`, timeoutMs: remainingMs(), intervalMs: 500, maxIntervalMs: 3000, signal },
-  );
 }

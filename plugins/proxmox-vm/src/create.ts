@@ -1,10 +1,11 @@
 import { errorMessage, HangarError, type Logger, pollUntil } from "@hangar/kit";
-import { waitForAddress, waitForSsh } from "./address.ts";
+import { waitForAddress } from "./address.ts";
 import { cloneToFreeId, IdAllocator } from "./allocate.ts";
 import { destroyVm } from "./destroy.ts";
 import { HANGAR_TAG, listVms, resolveTemplate } from "./inventory.ts";
 import type { VmPlan } from "./plan.ts";
 import { type ProxmoxApi, pveMessage } from "./proxmox-client.ts";
+import { waitForSsh } from "./ssh-wait.ts";
 import { TaskFailed, waitTask } from "./tasks.ts";
 
 /**
@@ -139,8 +140,9 @@ async function createOne(plan: VmPlan, api: ProxmoxApi, one: OneVm): Promise<Mad
     ip = await waitForAddress(api, { vmid, node, name }, deadline.remainingMs);
     log.info(`VM ${vmid} (${name}) has address ${ip}`);
     if (plan.waitSsh) {
-      await waitForSsh(ip, deadline.remainingMs, api.signal);
-      log.info(`VM ${vmid} (${name}) answers on ${ip}:22`);
+      const target = { ip, port: plan.sshPort, label: `VM ${vmid} (${name})`, timeoutMs: plan.timeoutMs };
+      const banner = await waitForSsh(target, deadline.remainingMs, api.signal);
+      log.info(`VM ${vmid} (${name}) answers SSH on ${ip}:${plan.sshPort} (${banner})`);
     }
   }
   return { vmid, name, node, ip };

@@ -45,6 +45,7 @@ export interface VmPlan {
   description: string;
   waitIp: boolean;
   waitSsh: boolean;
+  sshPort: number;
   keepOnFailure: boolean;
   timeoutMs: number;
   ttlMs: number;
@@ -227,6 +228,14 @@ export async function checkSettings(
       );
     }
   }
+  if (settings.wait_ssh && settings.wait_ip === false)
+    problems.push(
+      problem(
+        "wait_ssh",
+        "E_SETTING_CONFLICT",
+        "needs wait_ip: the address SSH is awaited on is the one the guest agent reports",
+      ),
+    );
   if (["start", "stop"].includes(action) && settings.vmid === undefined && settings.name === undefined) {
     const recorded = await recordedVms(context.build.workspace).catch(() => []);
     if (recorded.length === 0)
@@ -318,6 +327,7 @@ export async function planVms(settings: Settings, context: Context): Promise<VmP
     description,
     waitIp: settings.wait_ip,
     waitSsh: settings.wait_ssh,
+    sshPort: settings.ssh_port,
     keepOnFailure: settings.keep_on_failure,
     timeoutMs: settings.timeout,
     ttlMs: settings.ttl,
@@ -344,7 +354,7 @@ export function describePlan(plan: VmPlan): string {
         .filter(([key, value]) => value !== undefined && key !== "sshkeys")
         .map(([key, value]) => `${key}=${value}`)
         .join(" ")}${plan.config.sshkeys ? " + ssh keys" : ""}`,
-      `wait:     ${plan.waitIp ? `address from the guest agent${plan.waitSsh ? ", then SSH" : ""}` : "nothing after the start"}, within ${Math.round(plan.timeoutMs / 1000)}s`,
+      `wait:     ${plan.waitIp ? `address from the guest agent${plan.waitSsh ? `, then SSH on port ${plan.sshPort}` : ""}` : "nothing after the start"}, within ${Math.round(plan.timeoutMs / 1000)}s`,
       `failure:  ${plan.keepOnFailure ? "VMs kept (keep_on_failure)" : "every VM this run made is destroyed"}`,
     );
   } else if (plan.action === "reap")

@@ -74,7 +74,15 @@ export const proxmoxVmSettings = {
     description: "Wait until the QEMU guest agent reports the VM's IPv4 address on net0.",
     default: true,
   }),
-  wait_ssh: s.boolean({ description: "Also wait until port 22 at that address answers.", default: false }),
+  wait_ssh: s.boolean({
+    description:
+      "Also wait until the VM's sshd answers at that address (its SSH banner, on `ssh_port`), for a next step that logs in.",
+    default: false,
+  }),
+  ssh_port: s.integer({ min: 1, max: 65_535 })({
+    description: "The port `wait_ssh` waits on: where the template's sshd listens.",
+    default: 22,
+  }),
   timeout: s.duration({ min: 1000 })({
     description:
       "Bounds the whole step: every API call, task, lock and address wait. On `create`, what was made is destroyed when it runs out.",

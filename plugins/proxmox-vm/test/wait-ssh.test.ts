@@ -1,0 +1,205 @@
+import { createServer, type Server, connect as tcpConnect } from "node:net";
+import {
+  freePort,
+  LOOPBACK,
+  type ProxmoxStandIn,
+  run,
+  type Sshd,
+  startHostileServer,
+  startProxmoxWithLoopbackGuests,
+  testbed,
+  waitUntil,
+} from "@hangar/testbed";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clones, droneEnv, FAST, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+
+/**
+ * `wait_ssh` against OpenSSH's sshd on loopback: the stand-in's guests report 127.0.0.1 on net0,
+ * and `ssh_port` points the wait at the test bed's sshd, which stands for the guest's own.
+ */
+
+const sshd = await testbed.sshd();
+
+/** A "guest" whose sshd comes up late: `port` forwards to the real sshd once `open` is called. */
+async function lateGuest(
+  port: number,
+  target: number,
+): Promise<{ open: () => Promise<void>; stop: () => Promise<void> }> {
+  let server: Server | undefined;
+  return {
+    open: () =>
+      new Promise((resolve, reject) => {
+        server = createServer((client) => {
+          const upstream = tcpConnect({ host: LOOPBACK, port: target });
+          client.pipe(upstream).pipe(client);
+          client.on("error", () => upstream.destroy());
+          upstream.on("error", () => client.destroy());
+        });
+        server.once("error", reject);
+        server.listen({ host: LOOPBACK, port }, () => resolve());
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let pve: ProxmoxStandIn;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeEach(async () => {
+  pve = await startProxmoxWithLoopbackGuests(FAST);
+  workspace = await tempWorkspace();
+});
+afterEach(async () => {
+  await pve.stop();
+  await workspace.remove();
+});
+
+describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
+  const server = sshd as Sshd;
+  afterAll(() => sshd?.stop());
+
+  it("create → SSH to the guest at PROXMOX_VM_IP → destroy: the step ends once sshd answers", async () => {
+    const count = (line: string) => server.logs().split(line).length - 1;
+    const [connections, brokenOff, leftPolitely] = [
+      count("Connection from 127.0.0.1"),
+      count("kex_exchange_identification"),
+      count("[preauth]"),
+    ];
+    const created = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(server.port) }),
+      workspace.dir,
+    );
+    expect(created.code, `${created.output}\n${server.logs()}`).toBe(0);
+    const ip = (await outputs(workspace.dir)).PROXMOX_VM_IP ?? "";
+    // The agent also lists lo with 127.0.0.1; the address published is net0's (its MAC).
+    expect(ip).toBe(LOOPBACK);
+    expect(created.output).toContain(
+      `VM 100 (ci-calchat-42) answers SSH on 127.0.0.1:${server.port} (SSH-2.0-OpenSSH`,
+    );
+
+    // The next step of the pipeline logs in at the published address, host key checked.
+    const args = server.sshArgs().slice(0, -1);
+    const login = await run("ssh", [...args, `${server.username}@${ip}`, "echo", "guest-ok"]);
+    expect(login.stdout.trim()).toBe("guest-ok");
+    // The probe reached sshd itself and said goodbye in SSH's own terms: no broken-off
+    // identification in the guest's log, no login attempt. (sshd's log arrives on its own time.)
+    await waitUntil(
+      "sshd to log the probe and the login",
+      async () => count("Connection from 127.0.0.1") >= connections + 2 && count("[preauth]") > leftPolitely,
+      { timeoutMs: 10_000 },
+    ).catch(() => undefined);
+    expect(count("Connection from 127.0.0.1"), server.logs()).toBeGreaterThanOrEqual(connections + 2);
+    expect(count("[preauth]"), server.logs()).toBeGreaterThan(leftPolitely);
+    expect(count("kex_exchange_identification"), server.logs()).toBe(brokenOff);
+    expect(server.logs()).not.toMatch(/Failed|Invalid user|invalid format/);
+
+    const destroyed = await runProxmoxVm(droneEnv(pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    expect(destroyed.code, destroyed.output).toBe(0);
+    expect(clones(pve)).toEqual([]);
+    expect(pve.problems()).toEqual([]);
+  });
+
+  it("waits for a guest whose sshd comes up after the agent reported the address", async () => {
+    const port = await freePort();
+    const guest = await lateGuest(port, server.port);
+    try {
+      const opened = new Promise<number>((resolve) =>
+        setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
+      );
+      const run = await runProxmoxVm(
+        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(port), PLUGIN_TIMEOUT: "30s" }),
+        workspace.dir,
+      );
+      const finished = Date.now();
+      expect(run.code, run.output).toBe(0);
+      expect(finished).toBeGreaterThan(await opened);
+      expect(run.output).toContain(`answers SSH on 127.0.0.1:${port} (SSH-2.0-OpenSSH`);
+      expect(clones(pve)).toHaveLength(1);
+    } finally {
+      await guest.stop();
+    }
+  });
+});
+
+describe("proxmox-vm wait_ssh where SSH never answers", () => {
+  it("a port that accepts but never sends the SSH banner: fails naming timeout and what to check, and destroys the clone", async () => {
+    // A port forward with no guest behind it: the connection opens, nothing speaks.
+    const hole = await startHostileServer({ mode: "black-hole" });
+    try {
+      const started = Date.now();
+      const run = await runProxmoxVm(
+        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port), PLUGIN_TIMEOUT: "3s" }),
+        workspace.dir,
+      );
+      expect(run.code).toBe(1);
+      expect(Date.now() - started).toBeLessThan(3000 + 5000);
+      expect(run.stderr).toContain(
+        `VM 100 (ci-calchat-42) did not answer SSH on 127.0.0.1:${hole.port} within timeout (3s)`,
+      );
+      expect(run.stderr).toContain(`port ${hole.port} accepts connections but sends no SSH banner`);
+      expect(run.stderr).toContain("[E_PROXMOX_NO_SSH]");
+      expect(run.stderr).toContain("ssh_port is the port it listens on");
+      expect(run.stderr).toContain("wait_ssh: false");
+      expect(run.output).toContain("destroyed VM 100 (ci-calchat-42), made by this run");
+      expect(clones(pve)).toEqual([]);
+      expect(hole.connections).toBeGreaterThan(0);
+      // Every probe hung up: nothing is left connected to the guest.
+      expect(hole.open).toBe(0);
+    } finally {
+      await hole.stop();
+    }
+  });
+
+  it("nothing listening: the last state is the refused connection; keep_on_failure leaves the VM", async () => {
+    const port = await freePort();
+    const run = await runProxmoxVm(
+      droneEnv(pve, {
+        PLUGIN_WAIT_SSH: "true",
+        PLUGIN_SSH_PORT: String(port),
+        PLUGIN_TIMEOUT: "2s",
+        PLUGIN_KEEP_ON_FAILURE: "true",
+      }),
+      workspace.dir,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`did not answer SSH on 127.0.0.1:${port} within timeout (2s)`);
+    expect(run.stderr).toContain("ECONNREFUSED");
+    expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-calchat-42) in place");
+    expect(clones(pve).map((vm) => vm.status)).toEqual(["running"]);
+  });
+
+  it("a port that answers something else than SSH says what it got", async () => {
+    const web = await startHostileServer({
+      mode: "dribble",
+      greeting: "HTTP/1.1 400 Bad Request\r\n\r\n",
+      intervalMs: 1,
+    });
+    try {
+      const run = await runProxmoxVm(
+        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(web.port), PLUGIN_TIMEOUT: "3s" }),
+        workspace.dir,
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `port ${web.port} answers, but not with SSH (got "HTTP/1.1 400 Bad Request`,
+      );
+      expect(clones(pve)).toEqual([]);
+    } finally {
+      await web.stop();
+    }
+  });
+
+  it("wait_ssh without wait_ip is a settings error before any API call", async () => {
+    const run = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_WAIT_IP: "false" }),
+      workspace.dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("wait_ssh");
+    expect(run.stderr).toContain("needs wait_ip");
+    expect(pve.requests()).toEqual([]);
+  });
+});
