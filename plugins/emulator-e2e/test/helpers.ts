@@ -1,6 +1,7 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { type CapturedRun, runPlugin } from "@hangar/kit";
 import { writeStandinApk } from "@hangar/testbed";
 import { emulatorE2e } from "../src/plugin.ts";
@@ -86,4 +87,25 @@ export async function runStep(
 
 export async function listDir(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
+}
+
+/**
+ * A folder with `appium` and `node` for a host's PATH, as on a prepared VM: an sshd given
+ * `SetEnv PATH=<dir>:…` lets the SSH user start this checkout's Appium (with the fake driver).
+ */
+export async function appiumBin(): Promise<{ dir: string; sshdEnv: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), "emulator-e2e-host-bin-"));
+  const appiumMain = path.join(
+    path.dirname(fileURLToPath(import.meta.resolve("appium/package.json"))),
+    "index.js",
+  );
+  await writeFile(path.join(dir, "appium"), `#!/bin/sh\nexec '${process.execPath}' '${appiumMain}' "$@"\n`);
+  await writeFile(path.join(dir, "node"), `#!/bin/sh\nexec '${process.execPath}' "$@"\n`);
+  await chmod(path.join(dir, "appium"), 0o755);
+  await chmod(path.join(dir, "node"), 0o755);
+  return {
+    dir,
+    sshdEnv: `SetEnv PATH=${dir}:/usr/local/bin:/usr/bin:/bin APPIUM_HOME=${PLUGIN_DIR}`,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
