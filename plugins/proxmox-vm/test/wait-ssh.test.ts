@@ -115,7 +115,10 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
       );
       const finished = Date.now();
       expect(run.code, run.output).toBe(0);
-      expect(finished).toBeGreaterThan(await opened);
+      const openedAt = await opened;
+      expect(finished).toBeGreaterThan(openedAt);
+      // Noticed within one poll interval (at most 3 s) of sshd coming up, plus the rest of the run.
+      expect(finished - openedAt).toBeLessThan(3000 + 2000);
       expect(run.output).toContain(`answers SSH on 127.0.0.1:${port} (SSH-2.0-OpenSSH`);
       expect(clones(pve)).toHaveLength(1);
     } finally {
