@@ -11,7 +11,7 @@ import {
   waitUntil,
 } from "@hangar/testbed";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { clones, droneEnv, FAST, outputs, runCancellable, runProxmoxVm, tempWorkspace } from "./helpers.ts";
 
 /**
  * `wait_ssh` against OpenSSH's sshd on loopback: the stand-in's guests report 127.0.0.1 on net0,
@@ -151,6 +151,31 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       expect(hole.connections).toBeGreaterThan(0);
       // Every probe hung up: nothing is left connected to the guest.
       expect(hole.open).toBe(0);
+    } finally {
+      await hole.stop();
+    }
+  });
+
+  it("a cancel while waiting for SSH ends the wait at once and destroys the VM", async () => {
+    const hole = await startHostileServer({ mode: "black-hole" });
+    try {
+      const cancel = new AbortController();
+      const running = runCancellable(
+        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port) }),
+        workspace.dir,
+        cancel.signal,
+      );
+      // The probe is connected and waiting for a banner that never comes.
+      await waitUntil("the SSH probe to connect", async () => hole.open > 0, { timeoutMs: 15_000 });
+      const cancelledAt = Date.now();
+      cancel.abort(new Error("the step was cancelled"));
+      const run = await running;
+      expect(run.code).toBe(1);
+      // Not the probe's own 5 s limit: the cancel ends it.
+      expect(Date.now() - cancelledAt).toBeLessThan(4000);
+      expect(run.output).toContain("destroyed VM 100 (ci-calchat-42), made by this run");
+      expect(clones(pve)).toEqual([]);
+      await waitUntil("the probe to hang up", async () => hole.open === 0, { timeoutMs: 2000 });
     } finally {
       await hole.stop();
     }
