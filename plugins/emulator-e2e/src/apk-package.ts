@@ -122,10 +122,11 @@ export async function appPackageOf(
     return name;
   }
   const where = noReaders(plan.sdk.root, runner);
-  // UiAutomator2 (and Espresso) read the package themselves with appium-adb, which runs the same
-  // aapt2 on the same machine: without it the session would fail only after the boot, with
-  // Appium's "Could not find 'aapt2'". Other drivers take `appium:app` as it is, so there the
-  // package is simply left out of the capabilities.
+  // Neither tool: an error only where the run could not succeed anyway. UiAutomator2 (and
+  // Espresso) read a package that is not given themselves, with appium-adb running this same aapt2
+  // on this same machine; without it the session would fail later, after the boot and Appium's
+  // start, with "Could not find 'aapt2'". Failing here says why and what to do. Other drivers take
+  // `appium:app` as it is, so there the package is only left out of the capabilities and the output.
   if (plan.packageNeeded) {
     throw new HangarError("E_APK_TOOLS", `cannot read the app's package: ${where}`, {
       hint: 'Install the build tools on that machine (`sdkmanager "build-tools;35.0.0"`; Appium\'s UiAutomator2 driver needs them too), or set `app_package`.',
@@ -146,7 +147,10 @@ function unreadable(
     "E_APK_PACKAGE",
     `cannot read the app's package from ${apk}: ${command} ${result.exitCode === 0 ? "named no package" : `failed (exit ${result.exitCode ?? "killed"})`}${tail ? `:\n${tail}` : ""}`,
     {
-      hint: "`app` must be an APK (a zip holding AndroidManifest.xml): look at the step that built it, or at the download.",
+      // An aapt2 older than `dump badging` takes "badging" for the file (appium-adb says the same).
+      hint: /Unable to open 'badging'/.test(result.stderr)
+        ? "This aapt2 is too old for `dump badging`: install newer build tools, or set `app_package`."
+        : "`app` must be an APK (a zip holding AndroidManifest.xml): look at the step that built it, or at the download.",
     },
   );
 }

@@ -1,7 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type AndroidScenario, createAndroidSdk, type Sshd, testbed, zipBytes } from "@hangar/testbed";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { compareVersions } from "../src/apk-package.ts";
 import { APP_PACKAGE, baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
 
 const AVD = "hangar-34-google_apis-x86_64";
@@ -100,6 +101,36 @@ describe("the app's package", { timeout: 300_000 }, () => {
     expect(installIndex(sdk.transcript())).toBe(-1);
     expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
     expect(sdk.running()).toEqual([]);
+  });
+
+  it("an aapt2 too old for `dump badging` is named as such", async () => {
+    const { sdk, ws, env } = await setUp({ ...QUICK, buildTools: [] });
+    // Before `dump badging` existed, aapt2 took "badging" for the file to open (appium-adb's note).
+    const old = path.join(sdk.root, "build-tools", "27.0.3", "aapt2");
+    await mkdir(path.dirname(old), { recursive: true });
+    await writeFile(old, "#!/bin/sh\necho \"badging: error: Unable to open 'badging'\" >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      `aapt2 dump badging failed (exit 1):\nbadging: error: Unable to open 'badging'`,
+    );
+    expect(run.output).toContain("This aapt2 is too old for `dump badging`");
+    // apkanalyzer is there too, but only stands in for a missing aapt2, as in appium-adb.
+    expect(sdk.transcript().some((call) => call.startsWith("apkanalyzer"))).toBe(false);
+  });
+
+  it("build-tools versions sort newest first, a release above its candidates", () => {
+    const versions = ["30.0.3", "35.0.0-rc1", "35.0.0", "9.0.0", "35.0.0-rc2", "34.0.0"];
+    expect(versions.sort((a, b) => compareVersions(b, a))).toEqual([
+      "35.0.0",
+      "35.0.0-rc2",
+      "35.0.0-rc1",
+      "34.0.0",
+      "30.0.3",
+      "9.0.0",
+    ]);
   });
 
   it("a zip without a manifest is no APK either", async () => {
