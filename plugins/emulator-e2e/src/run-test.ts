@@ -14,8 +14,9 @@ import { ensureAvd, requireKvm, requireTools } from "./sdk.ts";
 import { startWdio } from "./wdio.ts";
 
 /**
- * Boot → prepare → Appium → WebdriverIO, all within `timeout`; then clean-up, always, under the
- * cancel grace period; then the verdict from the JUnit reports.
+ * Boot (the APK uploaded meanwhile) → prepare and Appium side by side → WebdriverIO, all within
+ * `timeout`; then clean-up, always, under the cancel grace period; then the verdict from the JUnit
+ * reports.
  */
 export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime): Promise<RunResult> {
   const { log } = runtime;
@@ -38,12 +39,21 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     await ensureAvd(runner, plan, log, signal);
     phase = "booting the emulator";
     processes.adbUsed = true;
-    await bootEmulator(runner, plan, processes, log, signal);
-    phase = "preparing the device";
-    const apkOnRunner = await runner.upload(apk, "app.apk");
-    appPackage = await prepareDevice(runner, plan, apkOnRunner, processes, log, signal);
-    phase = "starting Appium";
-    const appiumUrl = await startAppium(runner, plan, processes, log, signal);
+    // The APK goes to the runner while the emulator boots: in host mode an upload of megabytes. A
+    // failed upload stops the boot; a failed boot leaves an upload under way to the runner's close.
+    const upload = runner.upload(apk, "app.apk");
+    const uploadFailed = new AbortController();
+    upload.catch((error: unknown) => uploadFailed.abort(error));
+    await bootEmulator(runner, plan, processes, log, AbortSignal.any([signal, uploadFailed.signal]));
+    const apkOnRunner = await upload;
+    // Appium needs no device to start: it comes up while the device is prepared and the app installs.
+    phase = "preparing the device and starting Appium";
+    let appiumUrl: string;
+    [appPackage, appiumUrl] = await alongside(
+      signal,
+      (both) => prepareDevice(runner, plan, apkOnRunner, processes, log, both),
+      (both) => startAppium(runner, plan, processes, log, both),
+    );
     phase = "running the tests";
     const wdio = await startWdio(
       { ...plan, appPackage },
@@ -94,6 +104,32 @@ async function freshArtifacts(plan: E2ePlan): Promise<void> {
     await rm(path.join(plan.artifacts.absolute, stale), { recursive: true, force: true });
   }
   await mkdir(path.join(plan.artifacts.absolute, "junit"), { recursive: true });
+}
+
+/**
+ * Runs the steps at once; the first to fail aborts the others (through the signal each is given)
+ * and is the failure reported. Resolves or rejects only once every step has settled, so clean-up
+ * sees every process they started.
+ */
+export async function alongside<A, B>(
+  signal: AbortSignal,
+  first: (signal: AbortSignal) => Promise<A>,
+  second: (signal: AbortSignal) => Promise<B>,
+): Promise<[A, B]> {
+  const failed = new AbortController();
+  const both = AbortSignal.any([signal, failed.signal]);
+  let failure: { error: unknown } | undefined;
+  const watch = <T>(step: (signal: AbortSignal) => Promise<T>) =>
+    step(both).catch((error: unknown) => {
+      failure ??= { error };
+      failed.abort(error);
+      throw error;
+    });
+  const [a, b] = await Promise.allSettled([watch(first), watch(second)]);
+  if (failure) throw failure.error;
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  return [a.value, b.value];
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

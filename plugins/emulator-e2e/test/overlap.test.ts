@@ -1,0 +1,185 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Logger, runPlugin } from "@hangar/kit";
+import { createAndroidSdk } from "@hangar/testbed";
+import { afterEach, describe, expect, it } from "vitest";
+import { emulatorE2e } from "../src/plugin.ts";
+import { alongside, runTests } from "../src/run-test.ts";
+import type { RunOptions } from "../src/runner.ts";
+import { LocalRunner } from "../src/runner-local.ts";
+import { baseEnv, fakeDriverSettings, workspace } from "./helpers.ts";
+
+const AVD = "hangar-34-google_apis-x86_64";
+const SERIAL = "emulator-5554";
+
+/** A local runner that notes when things happen and can slow or fail them. */
+class WatchedRunner extends LocalRunner {
+  uploadStartedAt = 0;
+  appiumAskedAt = 0;
+  installEndedAt = 0;
+  uploadFails: Error | undefined;
+  installDelayMs = 0;
+
+  override async upload(localPath: string, remoteName: string): Promise<string> {
+    this.uploadStartedAt = Date.now();
+    if (this.uploadFails) {
+      await sleep(200);
+      throw this.uploadFails;
+    }
+    return super.upload(localPath, remoteName);
+  }
+
+  override appiumCommand(): { file: string; prefix: string[] } {
+    this.appiumAskedAt ||= Date.now();
+    return super.appiumCommand();
+  }
+
+  override async run(file: string, args: readonly string[], options?: RunOptions) {
+    if (!args.includes("install")) return super.run(file, args, options);
+    await sleep(this.installDelayMs);
+    const result = await super.run(file, args, options);
+    this.installEndedAt = Date.now();
+    return result;
+  }
+}
+
+/** The plugin as a step runs it, on `runner`. */
+type MakeRunner = (
+  workDir: string,
+  log: Logger,
+  env: Readonly<Record<string, string | undefined>>,
+) => WatchedRunner;
+
+async function runOn(runner: MakeRunner, env: Record<string, string>, dir: string) {
+  let output = "";
+  const write = { write: (chunk: string) => (output += chunk) };
+  const code = await runPlugin(
+    {
+      ...emulatorE2e,
+      run: (plan, runtime) =>
+        runTests(plan, runner(plan.artifacts.absolute, runtime.log, runtime.env), runtime),
+    },
+    { env, argv: [], cwd: dir, stdout: write, stderr: write },
+  );
+  return { code, output };
+}
+
+describe("steps that need not wait for each other", { timeout: 180_000 }, () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  async function setUp(scenario: Parameters<typeof createAndroidSdk>[0]) {
+    const sdk = await createAndroidSdk(scenario);
+    const ws = await workspace();
+    cleanups.push(sdk.remove, ws.remove);
+    const env = baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" });
+    let watched: WatchedRunner | undefined;
+    const runner: MakeRunner = (workDir, log, runnerEnv) => {
+      watched = new WatchedRunner(workDir, log, runnerEnv);
+      return watched;
+    };
+    return { sdk, ws, env, runner, watched: () => watched as WatchedRunner };
+  }
+
+  it("the APK goes to the runner while the emulator boots", async () => {
+    const { sdk, ws, env, runner, watched } = await setUp({
+      avds: [AVD],
+      bootPolls: 2,
+      installFailure: "INSTALL_FAILED_OLDER_SDK",
+    });
+    const run = await runOn(runner, env, ws.dir);
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain("INSTALL_FAILED_OLDER_SDK");
+    const firstPoll = sdk
+      .calls()
+      .find((call) => call.args.join(" ") === `-s ${SERIAL} shell getprop sys.boot_completed`);
+    expect(firstPoll).toBeDefined();
+    expect(watched().uploadStartedAt).toBeGreaterThan(0);
+    expect(watched().uploadStartedAt).toBeLessThan(firstPoll?.at ?? 0);
+    expect(sdk.running()).toEqual([]);
+  });
+
+  it("a failed upload stops a boot under way at once, and everything started is cleaned up", async () => {
+    const { sdk, ws, env, runner } = await setUp({ avds: [AVD], neverBoots: true });
+    const failing: MakeRunner = (...args) => {
+      const watched = runner(...args);
+      watched.uploadFails = new Error("no space left on the runner");
+      return watched;
+    };
+    const started = Date.now();
+    const run = await runOn(failing, { ...env, PLUGIN_BOOT_TIMEOUT: "120s" }, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("no space left on the runner");
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
+    expect(sdk.running()).toEqual([]);
+  });
+
+  it("Appium is set going while the app installs, and the install's failure is the one reported", async () => {
+    const { sdk, ws, env, runner } = await setUp({
+      avds: [AVD],
+      bootPolls: 1,
+      installFailure: "INSTALL_FAILED_OLDER_SDK",
+    });
+    let watched: WatchedRunner | undefined;
+    const slowInstall: MakeRunner = (...args) => {
+      watched = runner(...args);
+      watched.installDelayMs = 1_500;
+      return watched;
+    };
+    const run = await runOn(slowInstall, env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("installing the app failed");
+    expect(run.output).toContain("INSTALL_FAILED_OLDER_SDK");
+    expect(watched?.appiumAskedAt).toBeGreaterThan(0);
+    expect(watched?.appiumAskedAt).toBeLessThan(watched?.installEndedAt ?? 0);
+    expect(sdk.running()).toEqual([]);
+  });
+});
+
+describe("alongside", () => {
+  it("runs both steps at once", async () => {
+    let release: () => void = () => {};
+    const secondStarted = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first can only finish once the second has begun: in turn, they would never end.
+    const result = await alongside(
+      new AbortController().signal,
+      async () => {
+        await secondStarted;
+        return "first";
+      },
+      async () => {
+        release();
+        return 2;
+      },
+    );
+    expect(result).toEqual(["first", 2]);
+  });
+
+  it("the first failure stops the other step, waits for it to settle and is the one reported", async () => {
+    const failure = new Error("install failed");
+    let otherSettled = false;
+    let otherReason: unknown;
+    const outcome = alongside(
+      new AbortController().signal,
+      async () => {
+        await sleep(20);
+        throw failure;
+      },
+      async (signal) => {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        otherReason = signal.reason;
+        // Stopping takes a moment (a process to end); alongside must not return before it has.
+        await sleep(100);
+        otherSettled = true;
+        throw new Error("aborted");
+      },
+    );
+    await expect(outcome).rejects.toBe(failure);
+    expect(otherSettled).toBe(true);
+    expect(otherReason).toBe(failure);
+  });
+});
