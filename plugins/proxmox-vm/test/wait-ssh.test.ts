@@ -219,6 +219,18 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       await web.stop();
     }
   });
+});
+
+describe("proxmox-vm wait_ssh settings", () => {
+  it("a dry run names the SSH wait and its port, and calls nothing", async () => {
+    const run = await runProxmoxVm(
+      droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: "2222", PLUGIN_DRY_RUN: "true" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("wait:     address from the guest agent, then SSH on port 2222");
+    expect(pve.requests()).toEqual([]);
+  });
 
   it("wait_ssh without wait_ip is a settings error before any API call", async () => {
     const run = await runProxmoxVm(
