@@ -3,7 +3,9 @@
 #   1. bundles the plugins (scripts/build.ts),
 #   2. picks the base image: $HANGAR_BASE_IMAGE, else the official node:24-bookworm-slim when it is
 #      present or can be pulled, else a local stand-in built by images/base/build.sh,
-#   3. `docker build`s images/Dockerfile with only the plugin's dist/ as the build context.
+#   3. `docker build`s images/Dockerfile with only the plugin's dist/ as the build context; a plugin
+#      with images/<plugin>/Dockerfile (emulator-e2e: its Appium/WebdriverIO runtime in a layer below
+#      the bundle, images/<plugin>/runtime.ts) gets that one, with runtime/ and dist/ as the context.
 # Each image records its base in the label org.opencontainers.image.base.name (bench/ reads it).
 #
 # Environment (all optional):
@@ -95,7 +97,8 @@ source="${DRONE_REPO_LINK:-${CI_REPO_URL:-$(json_field "$root/package.json" '.ho
 release="${HANGAR_VERSION:-${DRONE_TAG:-${CI_COMMIT_TAG:-}}}"
 release="${release#v}"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+contexts=()
+trap 'rm -rf "$log" "${contexts[@]}"' EXIT
 
 for p in "${plugins[@]}"; do
   dist="plugins/$p/dist"
@@ -108,9 +111,22 @@ for p in "${plugins[@]}"; do
   image="hangar/$p:$tag"
   say "building $image (version ${version:-?}, revision ${revision:0:12}, base $base)"
   t0="$(now_ms)"
+  dockerfile=images/Dockerfile
+  context="$dist"
+  if [ -f "images/$p/Dockerfile" ]; then
+    # A plugin with a runtime of its own (images/<plugin>/runtime.ts): staged once per lockfile in
+    # ~/.cache/hangar, then a context of runtime/ (hard links when the cache is on the same disk) + dist/.
+    staged="$(node "images/$p/runtime.ts" 2> >(sed 's/^/    /' >&2))" || die "staging the runtime of $p failed (output above)"
+    dockerfile="images/$p/Dockerfile"
+    context="$(mktemp -d)"
+    contexts+=("$context")
+    mkdir "$context/runtime"
+    cp -al "$staged/." "$context/runtime/" 2>/dev/null || cp -a "$staged/." "$context/runtime/"
+    cp -a "$dist" "$context/dist"
+  fi
   args=(
     build
-    --file images/Dockerfile
+    --file "$dockerfile"
     --build-arg "BASE_IMAGE=$base"
     --build-arg "PLUGIN=$p"
     --build-arg "VERSION=${version:-0.0.0-dev}"
@@ -120,7 +136,7 @@ for p in "${plugins[@]}"; do
     --build-arg "DESCRIPTION=${description:-hangar Drone CI plugin $p}"
     --build-arg "LICENSES=${licenses:-NOASSERTION}"
     --tag "$image"
-    "$dist"
+    "$context"
   )
   if [ "${HANGAR_VERBOSE:-0}" = 1 ]; then
     docker "${args[@]}"
@@ -128,6 +144,7 @@ for p in "${plugins[@]}"; do
     cat "$log" >&2
     die "docker build of $image failed (output above)"
   fi
+  if [ "$context" != "$dist" ]; then rm -rf "$context"; fi
   size="$(docker image inspect -f '{{ .Size }}' "$image")"
   own=$((size - base_size))
   say "built $image in $(($(now_ms) - t0)) ms: own layers $((own / 1000)) kB on a $((base_size / 1000000)) MB base"

@@ -28,6 +28,8 @@ export interface LayerEntry {
   /** File contents; undefined for a folder. */
   data?: Buffer;
   executable?: boolean;
+  /** Permission bits instead of 0644/0755 (e.g. 0o1777 for a folder every user may write to, as /tmp). */
+  mode?: number;
 }
 
 const BLOCK = 512;
@@ -85,10 +87,10 @@ export function tarEntries(entries: LayerEntry[], mtime = 0): Buffer {
   for (const path of [...all.keys()].sort()) {
     const e = all.get(path) as LayerEntry;
     if (e.data === undefined) {
-      chunks.push(header(`${path}/`, 0, 0o755, "5", mtime));
+      chunks.push(header(`${path}/`, 0, e.mode ?? 0o755, "5", mtime));
       continue;
     }
-    chunks.push(header(path, e.data.length, e.executable ? 0o755 : 0o644, "0", mtime), e.data);
+    chunks.push(header(path, e.data.length, e.mode ?? (e.executable ? 0o755 : 0o644), "0", mtime), e.data);
     const pad = (BLOCK - (e.data.length % BLOCK)) % BLOCK;
     if (pad) chunks.push(Buffer.alloc(pad));
   }
