@@ -9,11 +9,10 @@ import {
   remoteJoin,
 } from "@hangar/kit";
 import { checkSettings } from "./check.ts";
-import { deployToHost, type HostOutcome } from "./deploy.ts";
+import type { HostOutcome } from "./deploy.ts";
 import { describePlan } from "./describe.ts";
 import { type DeployPlan, planDeploy } from "./plan.ts";
-import { hostProbe, runnerProbe } from "./proof.ts";
-import { rollout } from "./rollout.ts";
+import type { RolloutResult } from "./rollout.ts";
 import type { RunningRelease } from "./running.ts";
 import { type ComposeDeploySchema, composeDeploySettings } from "./settings.ts";
 
@@ -27,6 +26,12 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
   describe: describePlan,
 
   async run(plan, { log, fetch, signal, cleanupSignal, now }): Promise<RunResult> {
+    // What deploys is loaded when a deploy runs, so a dry run or a settings error does not pay for it.
+    const [{ deployToHost }, { hostProbe, runnerProbe }, { rollout }] = await Promise.all([
+      import("./deploy.ts"),
+      import("./proof.ts"),
+      import("./rollout.ts"),
+    ]);
     const connector = new Connector({
       proxy: plan.proxy,
       connectTimeoutMs: plan.connectTimeoutMs,
@@ -38,7 +43,7 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
     const several = plan.hosts.length > 1;
     const probe = plan.verify?.from === "plugin" ? () => runnerProbe(fetch) : hostProbe;
     const releaseDir = remoteJoin(plan.target, "releases", plan.release);
-    let result: Awaited<ReturnType<typeof rollout>>;
+    let result: RolloutResult;
     try {
       result = await rollout(plan.hosts, plan.strategy, async (host) => {
         const hostLog = several ? prefixed(log, host.label) : log;
