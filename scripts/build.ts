@@ -207,11 +207,16 @@ function rewriteSourceMap(mapText: string, distDir: string, root: string): strin
   return JSON.stringify(map);
 }
 
-export async function bundlePlugin(plugin: string, root = ROOT): Promise<BundleResult> {
+/** `distDir`: where the bundle goes instead of plugins/<name>/dist (a test's own folder). */
+export async function bundlePlugin(
+  plugin: string,
+  root = ROOT,
+  target: { distDir?: string } = {},
+): Promise<BundleResult> {
   const pluginDir = join(root, "plugins", plugin);
   const entry = join(pluginDir, "src", "index.ts");
   if (!existsSync(entry)) throw new Error(`plugins/${plugin}/src/index.ts does not exist`);
-  const distDir = join(pluginDir, "dist");
+  const distDir = target.distDir ?? join(pluginDir, "dist");
   const outfile = join(distDir, "index.mjs");
 
   const options = {
