@@ -9,8 +9,13 @@ const AVD = "hangar-34-google_apis-x86_64";
 const SERIAL = "emulator-5554";
 /** A boot of one poll: these runs are about what happens after it. */
 const QUICK: AndroidScenario = { avds: [AVD], bootPolls: 0, offlinePolls: 0 };
-/** Ends the run at the install, before Appium, when the test is about what came before. */
+/** Ends the run at the install, when the test is about what came before. */
 const STOP_AT_INSTALL: AndroidScenario = { ...QUICK, installFailure: "INSTALL_FAILED_OLDER_SDK" };
+/**
+ * Appium comes up while the device is prepared; in the runs that end there it is a server that
+ * never answers (a closed port), so the preparation's failure is the one reported.
+ */
+const SILENT_APPIUM = "http://127.0.0.1:9";
 
 const sshd = await testbed.sshd();
 
@@ -36,6 +41,7 @@ describe("the app's package", { timeout: 300_000 }, () => {
     const env = baseEnv(sdk.root, {
       ...fakeDriverSettings(ws.dir),
       specs: "e2e/login.spec.mjs",
+      appium_url: SILENT_APPIUM,
       ...settings,
     });
     return { sdk, ws, env, apk: path.join(ws.dir, "build", "app-release.apk") };
@@ -44,7 +50,10 @@ describe("the app's package", { timeout: 300_000 }, () => {
   const installIndex = (calls: string[]) => calls.findIndex((call) => call.includes(" install -r -t "));
 
   it("is read with the newest build-tools' aapt2 before the install, and reaches Appium and the outputs", async () => {
-    const { sdk, ws, env } = await setUp({ ...QUICK, buildTools: ["34.0.0", "35.0.0-rc1", "35.0.0"] });
+    const set = await setUp({ ...QUICK, buildTools: ["34.0.0", "35.0.0-rc1", "35.0.0"] });
+    const { sdk, ws } = set;
+    // This run goes to the end, with the Appium the plugin starts.
+    const { PLUGIN_APPIUM_URL: _, ...env } = set.env;
     const run = await runStep(env, ws.dir);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("2 passed, 0 failed, 0 skipped");
@@ -146,7 +155,11 @@ describe("the app's package", { timeout: 300_000 }, () => {
   it("without aapt2 and apkanalyzer, UiAutomator2 runs stop with what to install or set, before the install", async () => {
     const { sdk, ws } = await setUp({ ...QUICK, buildTools: [], apkanalyzer: false });
     // The default capabilities: UiAutomator2, which would need the same tools to read the package.
-    const env = baseEnv(sdk.root, { app: "build/app-release.apk", specs: "e2e/login.spec.mjs" });
+    const env = baseEnv(sdk.root, {
+      app: "build/app-release.apk",
+      specs: "e2e/login.spec.mjs",
+      appium_url: SILENT_APPIUM,
+    });
     const run = await runStep(env, ws.dir);
     expect(run.code).toBe(1);
     expect(run.output).toContain(
