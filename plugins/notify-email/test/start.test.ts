@@ -77,7 +77,7 @@ describe("notify-email's start", () => {
   });
 
   it("the built-in templates render as Handlebars compiles them", async () => {
-    const data = templateData(readContext(env), env);
+    const data = templateData(readContext(env, scratch), env);
     for (const [source, html] of [
       [DEFAULT_HTML, true],
       [DEFAULT_TEXT, false],
