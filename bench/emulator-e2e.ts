@@ -69,6 +69,10 @@ async function once(byHand: boolean, root: string): Promise<number> {
             env: {
               PATH: process.env.PATH ?? "",
               HOME: process.env.HOME ?? "/root",
+              // Appium with its driver in place, as in the image (the fake driver stands for
+              // UiAutomator2): nothing is installed from the network while the bench runs.
+              APPIUM_HOME: join(root, "plugins/emulator-e2e"),
+              PLUGIN_APPIUM_DRIVERS: "fake",
               PLUGIN_SDK_ROOT: sdk.root,
               PLUGIN_APP: "build/app.apk",
               PLUGIN_SPECS: "e2e/*.spec.mjs",

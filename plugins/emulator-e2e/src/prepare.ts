@@ -19,6 +19,8 @@ export async function prepareDevice(
   processes: Processes,
   log: Logger,
   signal: AbortSignal,
+  /** Called as the install begins (Appium starts then, alongside it). */
+  installing: () => void = () => {},
 ): Promise<string | undefined> {
   const adb = async (args: string[], what: string, timeoutMs = 60_000) => {
     const result = await runner.run(plan.sdk.adb, ["-s", plan.emulator.serial, ...args], {
@@ -52,6 +54,7 @@ export async function prepareDevice(
     }
   }
   const appPackage = await appPackageOf(runner, plan, apkOnRunner, log, signal);
+  installing();
   await adb(["install", "-r", "-t", apkOnRunner], "installing the app", 10 * 60_000);
   log.success(`installed ${path.basename(apkOnRunner)} on ${plan.emulator.serial}`);
   return appPackage;

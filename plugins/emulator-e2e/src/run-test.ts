@@ -14,9 +14,9 @@ import { ensureAvd, requireKvm, requireTools } from "./sdk.ts";
 import { startWdio } from "./wdio.ts";
 
 /**
- * Boot (the APK uploaded meanwhile) → prepare and Appium side by side → WebdriverIO, all within
- * `timeout`; then clean-up, always, under the cancel grace period; then the verdict from the JUnit
- * reports.
+ * Boot (the APK uploaded meanwhile) → prepare (Appium starting as the app installs) → WebdriverIO,
+ * all within `timeout`; then clean-up, always, under the cancel grace period; then the verdict from
+ * the JUnit reports.
  */
 export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime): Promise<RunResult> {
   const { log } = runtime;
@@ -46,13 +46,21 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     upload.catch((error: unknown) => uploadFailed.abort(error));
     await bootEmulator(runner, plan, processes, log, AbortSignal.any([signal, uploadFailed.signal]));
     const apkOnRunner = await upload;
-    // Appium needs no device to start: it comes up while the device is prepared and the app installs.
+    // Appium needs no device to start: it comes up while the app installs (seconds on a real
+    // device). Not before: a device that fails to prepare would have had it start for nothing.
     phase = "preparing the device and starting Appium";
+    let installing: () => void = () => {};
+    const installStarted = new Promise<void>((resolve) => {
+      installing = resolve;
+    });
     let appiumUrl: string;
     [appPackage, appiumUrl] = await alongside(
       signal,
-      (both) => prepareDevice(runner, plan, apkOnRunner, processes, log, both),
-      (both) => startAppium(runner, plan, processes, log, both),
+      (both) => prepareDevice(runner, plan, apkOnRunner, processes, log, both, installing),
+      async (both) => {
+        await untilAborted(installStarted, both);
+        return startAppium(runner, plan, processes, log, both);
+      },
     );
     phase = "running the tests";
     const wdio = await startWdio(

@@ -1,10 +1,11 @@
+import { execFile } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Logger } from "@hangar/kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { bootEmulator } from "../src/boot.ts";
-import { exitsWithin } from "../src/cleanup.ts";
 import type { E2ePlan } from "../src/plan.ts";
 import type { CommandResult, Runner, Started } from "../src/runner.ts";
 import { LocalRunner } from "../src/runner-local.ts";
@@ -19,6 +20,7 @@ import { sdkTools } from "../src/sdk-paths.ts";
 const quietLog = () => new Logger({ stdout: { write: () => true }, stderr: { write: () => true } });
 
 const SERIAL = "emulator-5554";
+const run = promisify(execFile);
 
 function planFor(root: string, artifacts: string, create = true): E2ePlan {
   return {
@@ -61,18 +63,24 @@ describe("the step's own overhead", () => {
   }
 
   it("waiting for a process to exit leaves no timer behind once it has exited", async () => {
-    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
-    const before = timers();
-    const child = fakeProcess("emulator");
-    setTimeout(() => child.end(), 20);
-    expect(await exitsWithin(child, 30_000)).toBe(true);
-    // A timer left running would hold the step's process open for the rest of its 30 s.
-    expect(timers()).toBe(before);
-
-    const stubborn = fakeProcess("logcat");
-    expect(await exitsWithin(stubborn, 50)).toBe(false);
-    expect(timers()).toBe(before);
-  });
+    // In a process of its own, as the step is: a timer left running would hold it open for the
+    // rest of the 30 s wait after the child had long exited.
+    const script = `
+      import { exitsWithin } from ${JSON.stringify(path.join(import.meta.dirname, "../src/cleanup.ts"))};
+      let alive = true;
+      const exited = new Promise((resolve) => setTimeout(() => { alive = false; resolve(0); }, 50));
+      const child = { name: "emulator", pid: 1, exited, running: () => alive, kill() {} };
+      console.log(await exitsWithin(child, 30_000));
+      const stubborn = { name: "logcat", pid: 2, exited: new Promise(() => {}), running: () => true, kill() {} };
+      console.log(await exitsWithin(stubborn, 100));
+    `;
+    const started = Date.now();
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      timeout: 60_000,
+    });
+    expect(stdout.trim().split("\n")).toEqual(["true", "false"]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 60_000);
 
   it("polls the boot at a steady pace, not one that backs off while the boot goes on", async () => {
     const artifacts = await tempDir();

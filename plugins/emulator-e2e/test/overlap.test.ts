@@ -134,6 +134,9 @@ describe("steps that need not wait for each other", { timeout: 180_000 }, () => 
     expect(run.output).toContain("INSTALL_FAILED_OLDER_SDK");
     expect(watched?.appiumAskedAt).toBeGreaterThan(0);
     expect(watched?.appiumAskedAt).toBeLessThan(watched?.installEndedAt ?? 0);
+    // Not before the install: a device that failed to prepare would have had Appium start for nothing.
+    const packageRead = sdk.calls().find((call) => call.tool === "aapt2");
+    expect(watched?.appiumAskedAt).toBeGreaterThanOrEqual(packageRead?.at ?? Number.POSITIVE_INFINITY);
     expect(sdk.running()).toEqual([]);
   });
 });
