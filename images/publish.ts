@@ -1,6 +1,7 @@
 /**
  * Publishes every plugin's bundle (plugins/<name>/dist, from `pnpm build`) as a multi-platform OCI
  * image index onto the Node base's index, through the registry API alone: no Docker daemon, no QEMU.
+ * emulator-e2e also gets its runtime (images/emulator-e2e/runtime.ts) as a layer below the bundle.
  *
  *   node images/publish.ts [--dry-run] [plugin...]
  *
@@ -19,8 +20,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { appendLayer, NODE_PLATFORMS, tagIndex } from "./oci/append.ts";
-import { folderLayer, type Layer } from "./oci/layer.ts";
+import { hasRuntime, RUNTIME_CREATED_BY, RUNTIME_ENV, runtimeLayer } from "./emulator-e2e/runtime.ts";
+import { appendLayer, type NewLayer, NODE_PLATFORMS, tagIndex } from "./oci/append.ts";
+import { folderLayer } from "./oci/layer.ts";
 import { parseImageName } from "./oci/reference.ts";
 import { type Credentials, RegistryClient } from "./oci/registry.ts";
 import { isValidTag, parseSemVer } from "./oci/semver.ts";
@@ -182,10 +184,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
   );
   say(`base ${s.base}, platforms ${s.platforms.join(", ")}`);
 
-  const work: { plugin: string; repository: string; layer: Layer; decisions: TagDecision[] }[] = [];
+  const work: { plugin: string; repository: string; layers: NewLayer[]; decisions: TagDecision[] }[] = [];
   for (const plugin of s.plugins) {
     const repository = `${s.prefix}/${plugin}`;
     const layer = folderLayer(join(ROOT, "plugins", plugin, "dist"), "opt/hangar");
+    // A plugin with a runtime (emulator-e2e: Appium, WebdriverIO) gets it as a layer below the bundle.
+    const layers: NewLayer[] = hasRuntime(plugin)
+      ? [{ layer: runtimeLayer((line) => say(`${plugin}: ${line}`)), createdBy: RUNTIME_CREATED_BY }]
+      : [];
+    layers.push({ layer, createdBy: "COPY dist/ /opt/hangar/" });
     const tags = await readTagDigests(client, repository);
     const own = parseSemVer(s.version)?.text.replace("+", "_") ?? s.version;
     const ownDigest = tags.get(own);
@@ -198,14 +205,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
       tags,
       existing,
     });
-    printPlan(`${s.registry}/${repository} (layer ${layer.digest.slice(0, 19)})`, decisions);
-    work.push({ plugin, repository, layer, decisions });
+    const shown = layers.map((l) => l.layer.digest.slice(0, 19)).join(" + ");
+    printPlan(`${s.registry}/${repository} (layer${layers.length > 1 ? "s" : ""} ${shown})`, decisions);
+    work.push({ plugin, repository, layers, decisions });
   }
   if (s.dryRun) {
     say("dry run: nothing pushed");
     return;
   }
-  for (const { plugin, repository, layer, decisions } of work) {
+  for (const { plugin, repository, layers, decisions } of work) {
     const moving = decisions.filter((d) => d.move);
     if (moving.length === 0) {
       say(`${repository}: no tag moves`);
@@ -214,13 +222,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
     const index = await appendLayer(client, {
       base: { repository: baseName.repository, reference: baseName.reference },
       target: repository,
-      layer,
+      layers,
       changes: {
         entrypoint: ["node", "/opt/hangar/index.mjs"],
         user: "1000:1000",
+        ...(hasRuntime(plugin) ? { env: { ...RUNTIME_ENV } } : {}),
         labels: labels(plugin, s),
         created: s.build.created ?? new Date(0).toISOString(),
-        createdBy: "COPY dist/ /opt/hangar/",
       },
       platforms: s.platforms,
       baseClient,

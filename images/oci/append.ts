@@ -1,10 +1,10 @@
 /**
- * Appends one layer to every platform of a base image, through the registry API alone (as
+ * Appends layers to every platform of a base image, through the registry API alone (as
  * `crane append`, ko and jib do): nothing runs on the target architecture, so no emulation and no
  * daemon. For each platform the base offers (filtered by `platforms`): the base's layers are mounted
- * (same registry) or copied (another one) into the target repository, the layer is uploaded once, and
- * a manifest = base layers + the layer, with a config = base config + entrypoint, user, labels and the
- * layer's diff_id, is pushed by digest. Then one OCI image index lists them all; tags are the
+ * (same registry) or copied (another one) into the target repository, each layer is uploaded once,
+ * and a manifest = base layers + the layers, with a config = base config + entrypoint, user, env, labels
+ * and the layers' diff_ids, is pushed by digest. Then one OCI image index lists them all; tags are the
  * caller's business (`tagIndex`).
  */
 import type { Layer } from "./layer.ts";
@@ -42,14 +42,20 @@ export interface ImageRef {
 
 export interface ConfigChanges {
   entrypoint?: string[];
+  /** Environment variables set (or replaced) over the base's. */
+  env?: Record<string, string>;
   /** Replaces the base's CMD; default: none (an ENTRYPOINT ignores the base's CMD, as docker build does). */
   cmd?: string[] | undefined;
   user?: string;
   /** Unset (undefined) leaves no working directory: the runner sets one. */
   workingDir?: string | undefined;
   labels?: Record<string, string>;
-  /** Time of the new image (config.created and its history entry), ISO 8601. */
+  /** Time of the new image (config.created and its history entries), ISO 8601. */
   created: string;
+}
+
+export interface NewLayer {
+  layer: Layer;
   /** The history entry's created_by, e.g. "COPY dist /opt/app". */
   createdBy: string;
 }
@@ -58,7 +64,8 @@ export interface AppendOptions {
   base: ImageRef;
   /** The repository to push into, on the same client's registry. */
   target: string;
-  layer: Layer;
+  /** Appended in this order, the last on top (e.g. a runtime that rarely changes, then the app). */
+  layers: NewLayer[];
   changes: ConfigChanges;
   /** Platform names to keep ("linux/amd64"); default NODE_PLATFORMS. */
   platforms?: readonly string[];
@@ -110,7 +117,7 @@ async function basePlatforms(client: RegistryClient, base: ImageRef, index: Mani
   return [{ mediaType: index.mediaType, digest: index.digest, size: index.bytes.length, platform }];
 }
 
-function newConfig(base: Record<string, unknown>, layer: Layer, changes: ConfigChanges) {
+function newConfig(base: Record<string, unknown>, layers: NewLayer[], changes: ConfigChanges) {
   // biome-ignore lint/suspicious/noExplicitAny: the image config is a plain JSON document
   const config: any = structuredClone(base);
   const c = { ...(config.config ?? {}) };
@@ -118,19 +125,32 @@ function newConfig(base: Record<string, unknown>, layer: Layer, changes: ConfigC
   if (changes.cmd) c.Cmd = changes.cmd;
   else if (changes.entrypoint) delete c.Cmd;
   if (changes.user !== undefined) c.User = changes.user;
+  if (changes.env) {
+    const names = new Set(Object.keys(changes.env));
+    c.Env = [
+      ...((c.Env ?? []) as string[]).filter((e) => !names.has(e.split("=")[0] ?? "")),
+      ...Object.entries(changes.env).map(([name, value]) => `${name}=${value}`),
+    ];
+  }
   if (changes.workingDir) c.WorkingDir = changes.workingDir;
   else delete c.WorkingDir;
   c.Labels = { ...(c.Labels ?? {}), ...(changes.labels ?? {}) };
   config.config = c;
   config.created = changes.created;
-  config.rootfs = { type: "layers", diff_ids: [...(config.rootfs?.diff_ids ?? []), layer.diffId] };
-  config.history = [...(config.history ?? []), { created: changes.created, created_by: changes.createdBy }];
+  config.rootfs = {
+    type: "layers",
+    diff_ids: [...(config.rootfs?.diff_ids ?? []), ...layers.map((l) => l.layer.diffId)],
+  };
+  config.history = [
+    ...(config.history ?? []),
+    ...layers.map((l) => ({ created: changes.created, created_by: l.createdBy })),
+  ];
   return config;
 }
 
 /** Pushes one manifest per platform and an index over them (by digest, no tag). */
 export async function appendLayer(client: RegistryClient, options: AppendOptions): Promise<AppendResult> {
-  const { base, target, layer } = options;
+  const { base, target, layers: added } = options;
   const log = options.log ?? (() => {});
   const source = options.baseClient ?? client;
   const sameRegistry = source === client || source.baseUrl === client.baseUrl;
@@ -160,8 +180,10 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     );
     if (how !== "present") log(`${digest.slice(0, 19)} ${how}`);
   };
-  const uploaded = await client.ensureBlob(target, layer.digest, () => layer.bytes);
-  log(`layer ${layer.digest.slice(0, 19)} ${uploaded} (${layer.bytes.length} bytes)`);
+  for (const { layer } of added) {
+    const uploaded = await client.ensureBlob(target, layer.digest, () => layer.bytes);
+    log(`layer ${layer.digest.slice(0, 19)} ${uploaded} (${layer.bytes.length} bytes)`);
+  }
 
   const images: PlatformImage[] = [];
   const descriptors: Descriptor[] = [];
@@ -173,7 +195,7 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     const baseConfig = JSON.parse(
       (await source.getBlob(base.repository, manifest.json.config.digest)).toString("utf8"),
     );
-    const config = jsonBytes(newConfig(baseConfig, layer, options.changes));
+    const config = jsonBytes(newConfig(baseConfig, added, options.changes));
     const configDigest = sha256(config);
     for (const l of manifest.json.layers as Descriptor[]) await copy(l.digest);
     await client.ensureBlob(target, configDigest, () => config);
@@ -183,7 +205,11 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
         digest,
         size,
       })),
-      { mediaType: layer.mediaType, digest: layer.digest, size: layer.bytes.length },
+      ...added.map(({ layer }) => ({
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        size: layer.bytes.length,
+      })),
     ];
     const body = jsonBytes({
       schemaVersion: 2,
