@@ -1,10 +1,8 @@
 import type { PluginDefinition, RunResult } from "@hangar/kit";
 import { checkSettings } from "./check.ts";
-import { deploy } from "./deploy.ts";
 import { describePlan } from "./describe.ts";
 import { type DeployPlan, objectName, planDeploy } from "./plan.ts";
 import { type K3sDeploySchema, k3sDeploySettings } from "./settings.ts";
-import { teardown } from "./teardown.ts";
 
 export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
   name: "k3s-deploy",
@@ -17,9 +15,13 @@ export const k3sDeploy: PluginDefinition<K3sDeploySchema, DeployPlan> = {
   dryRun: (settings) => settings.dry_run === "client" || settings.dry_run === "true",
 
   async run(plan, { log, signal }): Promise<RunResult> {
-    // The API client is most of the bundle: loaded only when the cluster is reached, so a client
-    // dry run and a settings error stay quick.
-    const { Cluster, kubeConfigFor } = await import("./cluster.ts");
+    // The API client is most of the bundle: loaded, with what deploys and tears down, only when the
+    // cluster is reached, so a client dry run and a settings error stay quick.
+    const [{ Cluster, kubeConfigFor }, { deploy }, { teardown }] = await Promise.all([
+      import("./cluster.ts"),
+      import("./deploy.ts"),
+      import("./teardown.ts"),
+    ]);
     // Every request: at most `timeout`, and not past a cancel.
     const cluster = new Cluster(kubeConfigFor(plan.access), log, { signal, timeoutMs: plan.timeoutMs });
     if (plan.action === "delete") {
