@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { imageExists, requireServer, run, testbed } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { bundleablePlugins, ROOT } from "../../scripts/build.ts";
+import { APPIUM_HOME_NAME, hasRuntime, RUNTIME_ENV } from "../emulator-e2e/runtime.ts";
 
 const ENTRYPOINT = ["node", "/opt/hangar/index.mjs"];
 const OCI_LABELS = ["title", "description", "source", "version", "revision", "licenses", "base.name"].map(
@@ -77,6 +78,43 @@ describe("images/Dockerfile", () => {
   });
 });
 
+const runtimeDockerfile = instructions(
+  readFileSync(join(ROOT, "images", "emulator-e2e", "Dockerfile"), "utf8"),
+);
+
+describe("images/emulator-e2e/Dockerfile (a plugin image with a runtime layer)", () => {
+  const pick = (list: Instruction[], keyword: string) => list.filter((i) => i.keyword === keyword);
+
+  it("is images/Dockerfile's image: base argument, labels, user, entrypoint, no RUN or WORKDIR", () => {
+    expect(runtimeDockerfile.slice(0, 2)).toEqual(dockerfile.slice(0, 2));
+    for (const keyword of ["LABEL", "USER", "ENTRYPOINT"]) {
+      expect(pick(runtimeDockerfile, keyword), keyword).toEqual(pick(dockerfile, keyword));
+    }
+    const keywords = runtimeDockerfile.map((i) => i.keyword);
+    expect(keywords).not.toContain("RUN");
+    expect(keywords).not.toContain("WORKDIR");
+  });
+
+  it("copies the runtime, then the bundle, with nothing that changes per build before the runtime", () => {
+    expect(pick(runtimeDockerfile, "COPY")).toEqual([
+      { keyword: "COPY", args: "runtime/ /opt/hangar/" },
+      { keyword: "COPY", args: "dist/ /opt/hangar/" },
+    ]);
+    const runtimeAt = runtimeDockerfile.findIndex((i) => i.args === "runtime/ /opt/hangar/");
+    const before = runtimeDockerfile
+      .slice(0, runtimeAt)
+      .map((i) => i.args)
+      .join("\n");
+    expect(before).not.toMatch(/VERSION|REVISION/);
+  });
+
+  it("sets APPIUM_HOME as images/publish.ts does", () => {
+    expect(pick(runtimeDockerfile, "ENV")).toEqual(
+      Object.entries(RUNTIME_ENV).map(([name, value]) => ({ keyword: "ENV", args: `${name}=${value}` })),
+    );
+  });
+});
+
 describe("the image scripts", () => {
   it.each([
     "images/build.sh",
@@ -135,17 +173,20 @@ describe.skipIf(!images || images.length === 0)("the built plugin images", () =>
     },
   );
 
-  it.each(images ?? [])("$image: exactly one layer (the COPY) on top of its base", async ({ image }) => {
-    const info = await inspect(image);
-    const baseName = info.Config.Labels?.["org.opencontainers.image.base.name"] ?? "";
-    const base = await inspect(baseName);
-    expect(info.RootFS.Layers.slice(0, base.RootFS.Layers.length)).toEqual(base.RootFS.Layers);
-    expect(info.RootFS.Layers).toHaveLength(base.RootFS.Layers.length + 1);
-  });
+  it.each(images ?? [])(
+    "$image: one layer (the bundle's COPY) on its base; emulator-e2e's runtime layer below it",
+    async ({ plugin, image }) => {
+      const info = await inspect(image);
+      const baseName = info.Config.Labels?.["org.opencontainers.image.base.name"] ?? "";
+      const base = await inspect(baseName);
+      expect(info.RootFS.Layers.slice(0, base.RootFS.Layers.length)).toEqual(base.RootFS.Layers);
+      expect(info.RootFS.Layers).toHaveLength(base.RootFS.Layers.length + (hasRuntime(plugin) ? 2 : 1));
+    },
+  );
 
   it.each(images ?? [])(
     "$image: runs as uid 1000 with the plugin's dist/ (entry, chunks, their maps), read-only",
-    async ({ image }) => {
+    async ({ plugin, image }) => {
       const script = [
         "const fs = require('node:fs');",
         "const files = fs.readdirSync('/opt/hangar').sort();",
@@ -166,10 +207,12 @@ describe.skipIf(!images || images.length === 0)("the built plugin images", () =>
       ]);
       const seen = JSON.parse(stdout) as { files: string[] };
       expect(seen).toEqual({ uid: 1000, gid: 1000, files: seen.files, writable: false, linked: true });
-      // The entry, the chunks it loads on first use, and one source map each: nothing else.
+      // The entry, the chunks it loads on first use, and one source map each: nothing else but a
+      // runtime's node_modules and APPIUM_HOME (emulator-e2e).
       const code = seen.files.filter((f) => f.endsWith(".mjs"));
       expect(code).toContain("index.mjs");
-      expect(seen.files.sort()).toEqual([...code, ...code.map((f) => `${f}.map`)].sort());
+      const runtime = hasRuntime(plugin) ? [APPIUM_HOME_NAME, "node_modules"] : [];
+      expect(seen.files.sort()).toEqual([...code, ...code.map((f) => `${f}.map`), ...runtime].sort());
     },
   );
 

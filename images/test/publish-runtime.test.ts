@@ -30,19 +30,17 @@ interface Layered {
 
 describe.skipIf(!registry)("images/publish.ts: emulator-e2e's runtime layer", { timeout: 900_000 }, () => {
   const client = () => new RegistryClient({ host: registry?.host ?? "" });
-  let baseLayers: string[] = [];
+  const baseLayers: string[] = [];
 
   beforeAll(async () => {
     await requireServer("the two-platform stand-in base", () =>
       pushStandInBase(client(), "base/node", "24", (l) => console.log(`[base] ${l}`)),
     );
     const base = await client().getManifest("base/node", "24");
-    const amd64 = base?.json.manifests.find(
-      (m: { platform: { architecture: string } }) => m.platform.architecture === "amd64",
-    );
-    baseLayers = (await client().getManifest("base/node", amd64.digest))?.json.layers.map(
-      (l: { digest: string }) => l.digest,
-    );
+    for (const entry of base?.json.manifests ?? []) {
+      const manifest = await client().getManifest("base/node", entry.digest);
+      baseLayers.push(...manifest?.json.layers.map((l: { digest: string }) => l.digest));
+    }
   }, 1_800_000);
   afterAll(async () => {
     await registry?.stop();
