@@ -13,6 +13,17 @@ export type Access =
 
 const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
 
+/**
+ * A kubeconfig's text is read by check and plan several times (problems, server, credentials,
+ * file references): parsed once, and each caller gets its own copy, since one of them edits it.
+ */
+let lastParsed: { text: string; value: unknown } | undefined;
+
+function parseKubeconfig(text: string): unknown {
+  if (lastParsed?.text !== text) lastParsed = { text, value: parseYaml(text) };
+  return structuredClone(lastParsed.value);
+}
+
 /** A kubeconfig as given: YAML as it is, base64 decoded. */
 export function kubeconfigText(value: string): string {
   const trimmed = value.trim();
@@ -31,7 +42,7 @@ interface KubeconfigShape {
 export function kubeconfigProblem(text: string, context: string | undefined): string | undefined {
   let parsed: KubeconfigShape;
   try {
-    parsed = parseYaml(text) as KubeconfigShape;
+    parsed = parseKubeconfig(text) as KubeconfigShape;
   } catch {
     return "is neither kubeconfig YAML nor base64 of it";
   }
@@ -52,7 +63,7 @@ export function kubeconfigProblem(text: string, context: string | undefined): st
 
 /** The server a kubeconfig context points at (for the log; holds no credentials). */
 export function kubeconfigServer(text: string, context: string | undefined): string {
-  const parsed = parseYaml(text) as KubeconfigShape;
+  const parsed = parseKubeconfig(text) as KubeconfigShape;
   const name = context ?? parsed["current-context"];
   const found = parsed.contexts?.find((each) => each.name === name);
   return parsed.clusters?.find((each) => each.name === found?.context?.cluster)?.cluster?.server ?? "";
@@ -62,7 +73,7 @@ const CREDENTIALS = ["token", "password", "client-key-data", "client-certificate
 
 /** Registers every credential a kubeconfig holds, so none can reach the log in any encoding. */
 export function maskKubeconfig(text: string, masker: Masker): void {
-  const parsed = parseYaml(text) as KubeconfigShape;
+  const parsed = parseKubeconfig(text) as KubeconfigShape;
   for (const user of parsed.users ?? []) {
     for (const key of CREDENTIALS) {
       const value = user.user?.[key];
@@ -102,7 +113,10 @@ const FILE_KEYS: [section: "clusters" | "users", inner: "cluster" | "user", file
  * environment as the token).
  */
 export async function inlineKubeconfigFiles(workspace: string, text: string): Promise<string> {
-  const parsed = parseYaml(text) as Record<string, { [key: string]: Record<string, unknown> }[] | undefined>;
+  const parsed = parseKubeconfig(text) as Record<
+    string,
+    { [key: string]: Record<string, unknown> }[] | undefined
+  >;
   let changed = false;
   for (const [section, inner, fileKey, inlineKey] of FILE_KEYS) {
     for (const entry of parsed?.[section] ?? []) {
