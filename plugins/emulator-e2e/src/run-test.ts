@@ -115,29 +115,32 @@ async function freshArtifacts(plan: E2ePlan): Promise<void> {
 }
 
 /**
- * Runs the steps at once; the first to fail aborts the others (through the signal each is given)
- * and is the failure reported. Resolves or rejects only once every step has settled, so clean-up
- * sees every process they started.
+ * Runs `side` while `main` runs. The failures are reported as if one had run after the other: the
+ * main step's first (it stops the side step, through the signal the side is given), the side's
+ * only once the main has succeeded. Settles only once both have, so clean-up sees every process
+ * they started.
  */
 export async function alongside<A, B>(
   signal: AbortSignal,
-  first: (signal: AbortSignal) => Promise<A>,
-  second: (signal: AbortSignal) => Promise<B>,
+  main: (signal: AbortSignal) => Promise<A>,
+  side: (signal: AbortSignal) => Promise<B>,
 ): Promise<[A, B]> {
-  const failed = new AbortController();
-  const both = AbortSignal.any([signal, failed.signal]);
-  let failure: { error: unknown } | undefined;
-  const watch = <T>(step: (signal: AbortSignal) => Promise<T>) =>
-    step(both).catch((error: unknown) => {
-      failure ??= { error };
-      failed.abort(error);
-      throw error;
-    });
-  const [a, b] = await Promise.allSettled([watch(first), watch(second)]);
-  if (failure) throw failure.error;
-  if (a.status === "rejected") throw a.reason;
-  if (b.status === "rejected") throw b.reason;
-  return [a.value, b.value];
+  const mainFailed = new AbortController();
+  const sideResult = side(AbortSignal.any([signal, mainFailed.signal])).then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  let mainValue: A;
+  try {
+    mainValue = await main(signal);
+  } catch (error) {
+    mainFailed.abort(error);
+    await sideResult;
+    throw error;
+  }
+  const settled = await sideResult;
+  if (!settled.ok) throw settled.error;
+  return [mainValue, settled.value];
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -152,20 +152,20 @@ describe("alongside", () => {
       new AbortController().signal,
       async () => {
         await secondStarted;
-        return "first";
+        return "main";
       },
       async () => {
         release();
         return 2;
       },
     );
-    expect(result).toEqual(["first", 2]);
+    expect(result).toEqual(["main", 2]);
   });
 
-  it("the first failure stops the other step, waits for it to settle and is the one reported", async () => {
+  it("the main step's failure stops the side step, waits for it to settle and is the one reported", async () => {
     const failure = new Error("install failed");
-    let otherSettled = false;
-    let otherReason: unknown;
+    let sideSettled = false;
+    let sideReason: unknown;
     const outcome = alongside(
       new AbortController().signal,
       async () => {
@@ -174,15 +174,47 @@ describe("alongside", () => {
       },
       async (signal) => {
         await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-        otherReason = signal.reason;
+        sideReason = signal.reason;
         // Stopping takes a moment (a process to end); alongside must not return before it has.
         await sleep(100);
-        otherSettled = true;
+        sideSettled = true;
         throw new Error("aborted");
       },
     );
     await expect(outcome).rejects.toBe(failure);
-    expect(otherSettled).toBe(true);
-    expect(otherReason).toBe(failure);
+    expect(sideSettled).toBe(true);
+    expect(sideReason).toBe(failure);
+  });
+
+  it("a side step's failure is reported after the main step, as if it had run second", async () => {
+    const sideFailure = new Error("no appium");
+    const mainFailure = new Error("install failed");
+    const failingSide = async () => {
+      throw sideFailure;
+    };
+    // The side fails at once, the main later: the main's failure is still the one reported.
+    await expect(
+      alongside(
+        new AbortController().signal,
+        async () => {
+          await sleep(50);
+          throw mainFailure;
+        },
+        failingSide,
+      ),
+    ).rejects.toBe(mainFailure);
+    // A main step that succeeds is seen through; then the side's failure is the step's.
+    let mainDone = false;
+    await expect(
+      alongside(
+        new AbortController().signal,
+        async () => {
+          await sleep(50);
+          mainDone = true;
+        },
+        failingSide,
+      ),
+    ).rejects.toBe(sideFailure);
+    expect(mainDone).toBe(true);
   });
 });
