@@ -11,7 +11,8 @@ const DRIVER_INSTALL_TIMEOUT_MS = 5 * 60_000;
 /**
  * Appium runs as its own process from its own CLI, never bundled into the plugin: it loads its
  * drivers from APPIUM_HOME at run time, and its log is evidence of its own. Locally that is the
- * `appium` package next to the plugin (the image's node_modules), else `appium` on PATH.
+ * `appium` package next to the plugin (the image's /opt/hangar/node_modules, with APPIUM_HOME set to
+ * /opt/hangar/appium where the UiAutomator2 driver is registered), else `appium` on PATH.
  */
 export function appiumCommand(): { file: string; prefix: string[] } {
   try {

@@ -15,13 +15,16 @@ import type { Started } from "./runner.ts";
  * launcher resolves its framework, reporters and `tsx` (for TypeScript specs) at run time.
  */
 
-/** A runtime package next to the plugin (the SDK image's node_modules); absent in the slim image. */
+/**
+ * A runtime package next to the plugin: the image carries them in /opt/hangar/node_modules, in a layer
+ * of their own (images/emulator-e2e/package-lock.json); a bundle run elsewhere may lack them.
+ */
 function resolveUrl(name: string): string {
   try {
     return import.meta.resolve(name);
   } catch {
     throw new HangarError("E_WDIO_MISSING", `${name} is not installed next to the plugin`, {
-      hint: "The default image runs settings, dry runs and `check` only; run the tests with the image that carries Appium and WebdriverIO (docs/emulator-e2e.md#the-image).",
+      hint: "The emulator-e2e image carries WebdriverIO and Appium next to the plugin; a bundle run elsewhere needs images/emulator-e2e/package.json's packages installed next to it (npm ci there, node_modules beside index.mjs); see docs/emulator-e2e.md#the-image.",
     });
   }
 }
