@@ -18,6 +18,7 @@ import {
   run as runCommand,
   runLocalBuild,
   type SimulatedBuild,
+  standinApkBytes,
   startGiteaStandIn,
   startKubernetesStandIn,
   startSmtpServer,
@@ -165,7 +166,8 @@ export async function demo(): Promise<boolean> {
         settingOverrides: lab.overrides,
         // The build's own earlier steps (npm ci, the APK build) would leave these.
         buildOutputs: {
-          "dist/calchat-1.4.0.apk": `APK of CalChat ${simulated.commit.sha}\n`,
+          // A zip with a manifest, as emulator-e2e reads the app's package from it.
+          "dist/calchat-1.4.0.apk": standinApkBytes({ package: "com.example.calchat", versionName: "1.4.0" }),
           "ci/smtp-ca.pem": smtp.caPem,
         },
         onStep: (step) => {

@@ -4,6 +4,7 @@ export {
   type Call as AndroidCall,
   createAndroidSdk,
   type StandinApk,
+  standinApkBytes,
   writeStandinApk,
   zipBytes,
 } from "./android/sdk.ts";

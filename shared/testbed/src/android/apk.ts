@@ -32,16 +32,17 @@ export function manifestText(apk: StandinApk): string {
   ].join("\n");
 }
 
-/** Writes a zip holding `AndroidManifest.xml` (text, see above) and a placeholder `classes.dex`. */
+/** A zip holding `AndroidManifest.xml` (text, see above) and a placeholder `classes.dex`. */
+export function standinApkBytes(apk: StandinApk): Buffer {
+  return zipBytes([
+    ["AndroidManifest.xml", Buffer.from(manifestText(apk))],
+    ["classes.dex", Buffer.from("dex\n035\0")],
+  ]);
+}
+
 export async function writeStandinApk(file: string, apk: StandinApk): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(
-    file,
-    zipBytes([
-      ["AndroidManifest.xml", Buffer.from(manifestText(apk))],
-      ["classes.dex", Buffer.from("dex\n035\0")],
-    ]),
-  );
+  await writeFile(file, standinApkBytes(apk));
 }
 
 /** A zip with no compression (method 0, "stored"), as `zip -0` writes it. */

@@ -45,19 +45,26 @@ if (scenario.kvm === false) {
 }
 state.spawned("emulator");
 state.write("emulator.pid", String(process.pid));
+// A guest boots anew each time: the polls of an earlier run's boot are not this one's.
+state.remove("boot-polls");
+state.remove("booted");
 const log = (line: string) => process.stdout.write(`INFO    | ${line}\n`);
 log("Android emulator version 35.2.10.0 (build_id 12414864) (CL:N/A)");
 log(`Found AVD name '${avd}'`);
 log(`Found AVD target architecture: x86_64`);
 log("Booting the guest (no window)");
 
-let kills = 0;
+// `adb emu kill` requests are counted in the SDK's state; those sent to an emulator of an earlier
+// run (the same SDK used by several builds) are not for this one.
+const killsBefore = Number(state.read("emu-kill") ?? "0");
+let kills = killsBefore;
 let shuttingDown = false;
 const shutdown = (why: string) => {
   if (shuttingDown) return;
   shuttingDown = true;
   log(`Shutting down: ${why}`);
   state.remove("device");
+  state.remove("booted");
   state.remove("emulator.pid");
   setTimeout(() => process.exit(0), 50);
 };
@@ -69,7 +76,7 @@ const timer = setInterval(() => {
   const requests = Number(state.read("emu-kill") ?? "0");
   if (requests > kills) {
     kills = requests;
-    if (scenario.ignoreFirstKill && kills === 1) {
+    if (scenario.ignoreFirstKill && kills - killsBefore === 1) {
       log("console: kill acknowledged; the guest is still shutting down");
       return;
     }

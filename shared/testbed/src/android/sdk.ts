@@ -4,7 +4,7 @@ import path from "node:path";
 import { makeTempDir } from "../temp-dir.ts";
 import { type AndroidScenario, alive, type Call, SdkState } from "./state.ts";
 
-export { type StandinApk, writeStandinApk, zipBytes } from "./apk.ts";
+export { type StandinApk, standinApkBytes, writeStandinApk, zipBytes } from "./apk.ts";
 export type { AndroidScenario, Call } from "./state.ts";
 
 /** A stand-in Android SDK in the standard layout, each tool a script on the shared state. */
