@@ -18,7 +18,7 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 import {
@@ -66,6 +66,18 @@ function benchEnv(file: string | undefined): Record<string, string> {
 }
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+/**
+ * How busy the machine was: on a machine running more than it has cores, every process waits for
+ * one, which adds the same to each subject and squeezes the ratios toward 1×, and the spread grows.
+ * Such a figure is no measurement of the plugin; the row says so.
+ */
+function machineLoad(): string {
+  const [load = 0] = loadavg();
+  const cores = availableParallelism();
+  const busy = load > cores ? " (busy: waits for a core are in every figure, ratios squeezed toward 1×)" : "";
+  return `load average ${load.toFixed(1)} on ${cores} cores${busy}`;
+}
 
 /**
  * Bytes of code a plugin loads before it runs: its entry and the chunks those import statically
@@ -160,13 +172,14 @@ export const coldStart: Bench = {
       }
 
       const base = median(baseline.times);
+      const baseMin = Math.min(...baseline.times);
       rows.unshift({
         subject: baseline.name,
         measured: ms(base),
         baseline: "-",
         target: "-",
         verdict: "INFO",
-        note: `${process.version}, ${ctx.runs} interleaved runs each, median`,
+        note: `${process.version}, ${ctx.runs} interleaved runs each, median; ${machineLoad()}`,
       });
       for (const s of subjects) {
         if (s === baseline) continue;
@@ -183,7 +196,7 @@ export const coldStart: Bench = {
           ratio,
           target: `≤ ${TARGET_RATIO}×`,
           verdict: verdict(ratio, TARGET_RATIO),
-          note: `min ${ms(Math.min(...s.times))}, +${ms(m - base)} over node -e 0${loads}`,
+          note: `min ${ms(Math.min(...s.times))} (${(Math.min(...s.times) / baseMin).toFixed(2)}× node's min), +${ms(m - base)} over node -e 0${loads}`,
         });
       }
       return rows;
