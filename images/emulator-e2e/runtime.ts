@@ -11,8 +11,8 @@
  *
  * - `npm ci --omit=dev --omit=optional --ignore-scripts --no-bin-links`: optional packages are the
  *   platform binaries (sharp's libvips, esbuild's), install scripts download more of them, bin links
- *   are symlinks; without them the folder is JavaScript (and Android APKs) alone, the same for every
- *   platform. The plugin starts Appium and wdio through `node <package>/<bin>.js`, never a bin link.
+ *   are symlinks; without them no Node add-on and no package picked by platform is left, so the
+ *   folder is the same whatever machine made it, for every platform. The plugin starts Appium and wdio through `node <package>/<bin>.js`, never a bin link.
  * - Appium keeps its extensions in a manifest under APPIUM_HOME and writes it when it is missing or
  *   stale. The image sets APPIUM_HOME=/opt/hangar/appium, which holds that manifest alone, made here by
  *   Appium itself (`appium driver list`) with its install paths moved to /opt/hangar/node_modules (Appium

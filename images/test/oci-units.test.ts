@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { platformWanted } from "../oci/append.ts";
-import { folderLayer } from "../oci/layer.ts";
+import { folderLayer, layerFromTar, tarEntries } from "../oci/layer.ts";
 import { parseImageName } from "../oci/reference.ts";
 import { compareSemVer, parseSemVer } from "../oci/semver.ts";
 import { planTags, type TagPolicyInput } from "../oci/tag-policy.ts";
@@ -187,5 +187,16 @@ describe("layer", () => {
       expect.stringMatching(/^drwxr-xr-x 0\/0 +0 .* opt\/app\/sub\/$/),
       expect.stringMatching(/^-rwxr-xr-x 0\/0 +10 .* opt\/app\/sub\/tool$/),
     ]);
+  });
+
+  it("gives an entry the mode it asks for (a folder every user may write to, sticky as /tmp)", () => {
+    const layer = layerFromTar(
+      tarEntries([{ path: "opt/hangar/appium", mode: 0o1777 }, { path: "opt/hangar/node_modules" }]),
+    );
+    const file = join(dirs[0] ?? "", "modes.tar.gz");
+    writeFileSync(file, layer.bytes);
+    const listing = execFileSync("tar", ["-tvzf", file, "--numeric-owner"], { encoding: "utf8" });
+    expect(listing).toMatch(/^drwxrwxrwt 0\/0 .* opt\/hangar\/appium\/$/m);
+    expect(listing).toMatch(/^drwxr-xr-x 0\/0 .* opt\/hangar\/node_modules\/$/m);
   });
 });
