@@ -119,6 +119,12 @@ export async function appPackageOf(
       throw unreadable("apkanalyzer manifest application-id", apk, result);
     }
     log.info(`app package ${name} (read from ${apk} with ${readers.apkanalyzer})`);
+    // UiAutomator2 still runs aapt2 itself for the launch activity, unless it is given.
+    if (plan.packageNeeded && plan.capabilities["appium:appActivity"] === undefined) {
+      log.warn(
+        "no aapt2 in build-tools: Appium's UiAutomator2 driver needs it to find the app's launch activity; install the build tools or give `appium:appActivity` in `capabilities`",
+      );
+    }
     return name;
   }
   const where = noReaders(plan.sdk.root, runner);

@@ -94,6 +94,27 @@ describe("the app's package", { timeout: 300_000 }, () => {
     const read = calls.findIndex((call) => /^apkanalyzer manifest application-id .*app\.apk$/.test(call));
     expect(read).toBeGreaterThan(-1);
     expect(read).toBeLessThan(installIndex(calls));
+    // The fake driver reads nothing itself: no word about aapt2 for Appium.
+    expect(run.output).not.toContain("launch activity");
+  });
+
+  it("read with apkanalyzer for UiAutomator2, a warning says the driver still needs aapt2 for the activity", async () => {
+    const { sdk, ws } = await setUp({ ...STOP_AT_INSTALL, buildTools: [] });
+    const env = baseEnv(sdk.root, {
+      app: "build/app-release.apk",
+      specs: "e2e/login.spec.mjs",
+      appium_url: SILENT_APPIUM,
+    });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(`app package ${APP_PACKAGE} (read from app.apk with`);
+    expect(run.output).toContain("needs it to find the app's launch activity");
+    const withActivity = await runStep(
+      { ...env, PLUGIN_CAPABILITIES: JSON.stringify({ "appium:appActivity": ".MainActivity" }) },
+      ws.dir,
+    );
+    expect(withActivity.output).toContain(`app package ${APP_PACKAGE} (read from app.apk with`);
+    expect(withActivity.output).not.toContain("launch activity");
   });
 
   it("an APK that is not one fails with aapt2's words, before the install, and everything is stopped", async () => {
