@@ -39,7 +39,7 @@ describe.skipIf(!registry)("images/publish.ts: emulator-e2e's runtime layer", { 
     const base = await client().getManifest("base/node", "24");
     for (const entry of base?.json.manifests ?? []) {
       const manifest = await client().getManifest("base/node", entry.digest);
-      baseLayers.push(...manifest?.json.layers.map((l: { digest: string }) => l.digest));
+      baseLayers.push(...(manifest?.json.layers ?? []).map((l: { digest: string }) => l.digest));
     }
   }, 1_800_000);
   afterAll(async () => {
