@@ -19,12 +19,15 @@ ARG CMDLINE_TOOLS_BUILD=11076708
 ARG CMDLINE_TOOLS_SHA256=2d2d50857e4eb553af5a6dc3ad507a17adf43d115264b1afc116f95c92e5e258
 ARG PLATFORM_TOOLS_VERSION=35.0.2
 ARG EMULATOR_VERSION=35.2.10
+# aapt2: the plugin reads the app's package with it, and UiAutomator2 its launch activity.
+ARG BUILD_TOOLS_VERSION=35.0.0
 ARG API_LEVEL=34
 ARG TARGET=google_apis
 ARG ARCH=x86_64
 
 # The plugin's default sdk_root is ANDROID_SDK_ROOT; the layout under it is the one sdkmanager makes
-# (platform-tools/adb, emulator/emulator, cmdline-tools/latest/bin/{sdkmanager,avdmanager}).
+# (platform-tools/adb, emulator/emulator, cmdline-tools/latest/bin/{sdkmanager,avdmanager},
+# build-tools/<version>/aapt2).
 ENV ANDROID_SDK_ROOT=/opt/android-sdk \
     ANDROID_HOME=/opt/android-sdk \
     ANDROID_AVD_HOME=/home/node/.android/avd
@@ -47,7 +50,7 @@ RUN set -eu; \
     rm "${zip}"; \
     yes | "${ANDROID_SDK_ROOT}/cmdline-tools/latest/bin/sdkmanager" --licenses >/dev/null; \
     "${ANDROID_SDK_ROOT}/cmdline-tools/latest/bin/sdkmanager" --install \
-      "platform-tools" "emulator" "system-images;android-${API_LEVEL};${TARGET};${ARCH}"; \
+      "platform-tools" "emulator" "build-tools;${BUILD_TOOLS_VERSION}" "system-images;android-${API_LEVEL};${TARGET};${ARCH}"; \
     grep -q "Pkg.Revision=${PLATFORM_TOOLS_VERSION}" "${ANDROID_SDK_ROOT}/platform-tools/source.properties" \
       || echo "note: platform-tools is not ${PLATFORM_TOOLS_VERSION}: sdkmanager installs the newest"; \
     grep -q "Pkg.Revision=${EMULATOR_VERSION}" "${ANDROID_SDK_ROOT}/emulator/source.properties" \

@@ -81,7 +81,11 @@ describe("images/emulator-e2e/sdk.Dockerfile", () => {
     expect(commands).toContain(`"${tools.sdkmanager}" --install`);
     expect(path.dirname(tools.avdmanager)).toBe(path.dirname(tools.sdkmanager));
     // sdkmanager puts these packages at platform-tools/ and emulator/, where adb and emulator are.
-    expect(commands).toMatch(/--install\s+"platform-tools"\s+"emulator"\s+"system-images;/);
+    expect(commands).toMatch(
+      /--install\s+"platform-tools"\s+"emulator"\s+"build-tools;\d+\.\d+\.\d+"\s+"system-images;/,
+    );
+    // aapt2, where apk-package.ts looks for it: the package is read from the APK with it.
+    expect(commands).toContain(`"build-tools;${args.BUILD_TOOLS_VERSION}"`);
     expect(tools.adb).toBe(`${tools.root}/platform-tools/adb`);
     expect(tools.emulator).toBe(`${tools.root}/emulator/emulator`);
   });
