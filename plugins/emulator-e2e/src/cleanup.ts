@@ -12,6 +12,11 @@ const WDIO_GRACE_MS = 2_000;
 const APPIUM_GRACE_MS = 2_000;
 const EMULATOR_KILL_WAIT_MS = 2_000;
 const TERM_WAIT_MS = 1_000;
+/**
+ * `adb kill-server` returns at once, but nothing else stops the daemon: a slow start of adb on a
+ * busy machine must not leave it running. A cancel still ends it when the grace period does.
+ */
+const KILL_SERVER_TIMEOUT_MS = 10_000;
 
 /**
  * Stops everything the step started, in the order that lets each part end cleanly: the test run
@@ -43,7 +48,11 @@ export async function cleanUp(
     if (processes.adbUsed) {
       // The adb server is a daemon adb forks on first use, outside every process group the step
       // started: in the step's container it is ours, and on a host (the step's own VM) too.
-      await runner.run(plan.sdk.adb, ["kill-server"], { quiet: true, timeoutMs: 3_000, signal });
+      await runner.run(plan.sdk.adb, ["kill-server"], {
+        quiet: true,
+        timeoutMs: KILL_SERVER_TIMEOUT_MS,
+        signal,
+      });
     }
   } finally {
     signal.removeEventListener("abort", onAbort);

@@ -108,6 +108,18 @@ describe("the emulator's lifecycle", { timeout: 180_000 }, () => {
     expect(sdk.running()).toEqual([]);
   });
 
+  it("waits for an `adb kill-server` slow to act (a busy machine), so the adb server does not outlive the step", async () => {
+    const { sdk, ws, env } = await setUp({
+      slowKillServerMs: 4_000,
+      avds: [AVD],
+      installFailure: "INSTALL_FAILED_INVALID_APK",
+    });
+    const run = await runStep(env, ws.dir);
+    expect(run.code).toBe(1);
+    expect(sdk.transcript().at(-1)).toBe("adb kill-server");
+    expect(sdk.running()).toEqual([]);
+  });
+
   it("a cancel (SIGTERM) during the boot stops the emulator, logcat and adb within the grace period", async () => {
     const { sdk, ws, env } = await setUp({ neverBoots: true, avds: [AVD] });
     const cancel = new AbortController();

@@ -31,6 +31,7 @@ async function main(args: string[]): Promise<void> {
   }
   const [command, ...rest] = args;
   if (command === "kill-server") {
+    await sleep(scenario.slowKillServerMs ?? 0);
     const pid = Number(state.read("server.pid") ?? "0");
     if (pid && alive(pid)) process.kill(pid, "SIGTERM");
     for (let waited = 0; pid && alive(pid) && waited < 2_000; waited += 20) await sleep(20);

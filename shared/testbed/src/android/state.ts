@@ -26,6 +26,8 @@ export interface AndroidScenario {
   neverBoots?: boolean;
   /** The first `adb emu kill` is acknowledged but ignored, as a guest stuck shutting down. */
   ignoreFirstKill?: boolean;
+  /** `adb kill-server` starts this late, as adb does on a busy machine (default 0). */
+  slowKillServerMs?: number;
   /** How long after start the device shows up in `adb devices` (default 300 ms). */
   registerDelayMs?: number;
   /** AVDs that exist before the run. */
