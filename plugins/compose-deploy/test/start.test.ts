@@ -1,23 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { modulesLoadedBy } from "../../../shared/testbed/src/start-modules.ts";
-
-const entry = join(import.meta.dirname, "..", "src", "index.ts");
-const workspace = mkdtempSync(join(tmpdir(), "compose-deploy-start-"));
-afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+import { dryRunModules } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 
 describe("compose-deploy's start", () => {
   it("a dry run plans the deploy without loading the deploy, the proof or the rollout", () => {
-    mkdirSync(join(workspace, "deploy"));
-    writeFileSync(join(workspace, "deploy", "compose.yml"), "services:\n  web:\n    image: nginx\n");
-    const run = modulesLoadedBy([entry], {
-      cwd: workspace,
+    const run = dryRunModules("compose-deploy", {
+      files: { "deploy/compose.yml": "services:\n  web:\n    image: nginx\n" },
       env: {
-        PATH: process.env.PATH,
-        HOME: workspace,
-        DRONE: "true",
         DRONE_REPO: "calchat/server",
         DRONE_REPO_NAME: "server",
         DRONE_BUILD_NUMBER: "128",
@@ -27,12 +15,11 @@ describe("compose-deploy's start", () => {
         PLUGIN_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nstart\n-----END OPENSSH PRIVATE KEY-----\n",
         PLUGIN_FINGERPRINT: "SHA256:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
         PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_DRY_RUN: "true",
       },
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("vps.example.com");
-    expect(run.modules.some((url) => url.endsWith("/plugins/compose-deploy/src/plan.ts"))).toBe(true);
-    expect(run.modules.filter((url) => /\/src\/(deploy|proof|rollout)\.ts$/.test(url))).toEqual([]);
+    expect(run.loaded(/\/plugins\/compose-deploy\/src\/plan\.ts$/)).toHaveLength(1);
+    expect(run.loaded(/\/src\/(deploy|proof|rollout)\.ts$/)).toEqual([]);
   });
 });

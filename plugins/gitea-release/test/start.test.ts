@@ -1,21 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { modulesLoadedBy } from "../../../shared/testbed/src/start-modules.ts";
-
-const entry = join(import.meta.dirname, "..", "src", "index.ts");
-const workspace = mkdtempSync(join(tmpdir(), "gitea-release-start-"));
-afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+import { dryRunModules } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 
 describe("gitea-release's start", () => {
   it("a dry run plans the release without loading the Gitea client or the upload", () => {
-    const run = modulesLoadedBy([entry], {
-      cwd: workspace,
+    const run = dryRunModules("gitea-release", {
       env: {
-        PATH: process.env.PATH,
-        HOME: workspace,
-        DRONE: "true",
         DRONE_REPO_OWNER: "acme",
         DRONE_REPO_NAME: "app",
         DRONE_REPO_LINK: "http://127.0.0.1:3000/acme/app",
@@ -23,14 +12,11 @@ describe("gitea-release's start", () => {
         DRONE_TAG: "v1.2.0",
         DRONE_COMMIT_SHA: "3f2a9c1d5e7b8a9c0d1e2f3a4b5c6d7e8f9a0b1c",
         PLUGIN_API_KEY: "start-test-token",
-        PLUGIN_DRY_RUN: "true",
       },
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("release v1.2.0 in acme/app");
-    expect(run.modules.some((url) => url.endsWith("/plugins/gitea-release/src/plan.ts"))).toBe(true);
-    expect(run.modules.filter((url) => /\/gitea-js\/|\/src\/(publish|upload|gitea)\.ts$/.test(url))).toEqual(
-      [],
-    );
+    expect(run.loaded(/\/plugins\/gitea-release\/src\/plan\.ts$/)).toHaveLength(1);
+    expect(run.loaded(/\/gitea-js\/|\/src\/(publish|upload|gitea)\.ts$/)).toEqual([]);
   });
 });

@@ -1,12 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { modulesLoadedBy } from "../../../shared/testbed/src/start-modules.ts";
-
-const entry = join(import.meta.dirname, "..", "src", "index.ts");
-const workspace = mkdtempSync(join(tmpdir(), "k3s-deploy-start-"));
-afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+import { dryRunModules } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -24,17 +17,12 @@ current-context: lab
 
 describe("k3s-deploy's start", () => {
   it("a client dry run renders the plan without loading the API client, the deploy or the teardown", () => {
-    mkdirSync(join(workspace, "k8s"));
-    writeFileSync(
-      join(workspace, "k8s", "web.yaml"),
-      "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n",
-    );
-    const run = modulesLoadedBy([entry], {
-      cwd: workspace,
+    const run = dryRunModules("k3s-deploy", {
+      files: {
+        "k8s/web.yaml":
+          "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n",
+      },
       env: {
-        PATH: process.env.PATH,
-        HOME: workspace,
-        DRONE: "true",
         DRONE_REPO: "acme/calchat",
         DRONE_BUILD_NUMBER: "7",
         DRONE_BUILD_EVENT: "push",
@@ -43,17 +31,14 @@ describe("k3s-deploy's start", () => {
         PLUGIN_KUBECONFIG: KUBECONFIG,
         PLUGIN_NAMESPACE: "preview-{{ branch }}",
         PLUGIN_MANIFESTS: "k8s/",
-        PLUGIN_DRY_RUN: "true",
       },
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("object:   Service/web");
     expect(run.stdout).not.toContain("start-test-token");
-    expect(run.modules.some((url) => url.endsWith("/plugins/k3s-deploy/src/plan.ts"))).toBe(true);
+    expect(run.loaded(/\/plugins\/k3s-deploy\/src\/plan\.ts$/)).toHaveLength(1);
     expect(
-      run.modules.filter((url) =>
-        /@kubernetes\/client-node|\/src\/(cluster|api|deploy|teardown|rollout|prune)\.ts$/.test(url),
-      ),
+      run.loaded(/@kubernetes\/client-node|\/src\/(cluster|api|deploy|teardown|rollout|prune)\.ts$/),
     ).toEqual([]);
   });
 });

@@ -3,9 +3,9 @@
  * only what it uses, and what a run needs later (a client library, a compiler) on first use.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 // Preloaded with --import: records every module URL Node resolves, written out when the process exits.
 const RECORDER = `
@@ -51,5 +51,30 @@ export function modulesLoadedBy(
     return { code: result.status, stdout: result.stdout, stderr: result.stderr, modules };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A plugin's dry run from its sources, in a fresh workspace holding `files`, as a Drone step runs
+ * it (`DRONE=true`, `PLUGIN_DRY_RUN=true`, plus `env`), with the modules it loaded.
+ */
+export function dryRunModules(
+  plugin: string,
+  options: { env: Record<string, string>; files?: Record<string, string> },
+): LoadedModules & { loaded: (pattern: RegExp) => string[] } {
+  const workspace = mkdtempSync(join(tmpdir(), `${plugin}-start-`));
+  try {
+    for (const [file, content] of Object.entries(options.files ?? {})) {
+      mkdirSync(dirname(join(workspace, file)), { recursive: true });
+      writeFileSync(join(workspace, file), content);
+    }
+    const entry = join(import.meta.dirname, "../../../plugins", plugin, "src/index.ts");
+    const run = modulesLoadedBy([entry], {
+      cwd: workspace,
+      env: { PATH: process.env.PATH, HOME: workspace, DRONE: "true", PLUGIN_DRY_RUN: "true", ...options.env },
+    });
+    return { ...run, loaded: (pattern) => run.modules.filter((url) => pattern.test(url)) };
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
   }
 }
