@@ -8,9 +8,6 @@
  * the step table marks them.
  */
 import { X509Certificate } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   type AndroidSdk,
@@ -20,6 +17,7 @@ import {
   type TlsCertificate,
   testbed,
 } from "@hangar/testbed";
+import { appiumBin } from "../plugins/emulator-e2e/test/helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const plugin = path.join(root, "plugins/emulator-e2e");
@@ -39,20 +37,10 @@ export interface E2eLab {
 export async function startE2eLab(tls: TlsCertificate): Promise<E2eLab> {
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    const bin = await mkdtemp(path.join(tmpdir(), "calchat-vm-bin-"));
-    stops.push(() => rm(bin, { recursive: true, force: true }));
-    const appium = path.join(
-      path.dirname(createRequire(path.join(plugin, "package.json")).resolve("appium/package.json")),
-      "index.js",
-    );
-    await writeFile(path.join(bin, "appium"), `#!/bin/sh\nexec '${process.execPath}' '${appium}' "$@"\n`);
-    await writeFile(path.join(bin, "node"), `#!/bin/sh\nexec '${process.execPath}' "$@"\n`);
-    await chmod(path.join(bin, "appium"), 0o755);
-    await chmod(path.join(bin, "node"), 0o755);
-    // APPIUM_HOME: the plugin's package, where the fake driver is installed.
-    const vm = await testbed.sshd({
-      extraConfig: [`SetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin APPIUM_HOME=${plugin}`],
-    });
+    // `appium` and `node` on the SSH user's PATH; APPIUM_HOME the plugin's package, with the fake driver.
+    const bin = await appiumBin();
+    stops.push(() => bin.remove());
+    const vm = await testbed.sshd({ extraConfig: [bin.sshdEnv] });
     if (!vm) throw new Error("the test bed's sshd is unavailable");
     stops.push(() => vm.stop());
     const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });

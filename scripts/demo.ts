@@ -37,7 +37,8 @@ import { tagImage } from "./registry-tag.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const repository = path.join(root, "examples/calchat");
-const PLUGINS_USED = [
+/** The plugins examples/calchat uses: their images must be built (`pnpm images`). */
+export const PLUGINS_USED = [
   "compose-deploy",
   "k3s-deploy",
   "proxmox-vm",

@@ -1,19 +1,11 @@
 import { testbed } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { demo } from "../demo.ts";
+import { demo, PLUGINS_USED } from "../demo.ts";
 
 // The example repository's .drone.yml, run the way `bash .ci/demo` runs it: if this passes, the
 // pipeline in examples/calchat works as written.
 const images = [];
-for (const plugin of [
-  "compose-deploy",
-  "k3s-deploy",
-  "proxmox-vm",
-  "emulator-e2e",
-  "gitea-release",
-  "gitea-issue",
-  "notify-email",
-]) {
+for (const plugin of PLUGINS_USED) {
   images.push(await testbed.image(`hangar/${plugin}:dev`));
 }
 

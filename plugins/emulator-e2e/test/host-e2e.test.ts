@@ -1,34 +1,22 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createAndroidSdk, type Sshd, testbed } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { baseEnv, fakeDriverSettings, listDir, PLUGIN_DIR, runStep, workspace } from "./helpers.ts";
+import { appiumBin, baseEnv, fakeDriverSettings, listDir, runStep, workspace } from "./helpers.ts";
 
 /**
  * A whole run in host mode: Appium 3 with the fake driver runs on the "host" (this machine over
  * the test bed's sshd, `appium` and `node` on the SSH user's PATH as on a prepared VM), WebdriverIO
  * in the step, through Appium's port forwarded over the same SSH connection.
  */
-const bin = await mkdtemp(path.join(tmpdir(), "emulator-e2e-host-bin-"));
-const appiumMain = path.join(
-  path.dirname(fileURLToPath(import.meta.resolve("appium/package.json"))),
-  "index.js",
-);
-await writeFile(path.join(bin, "appium"), `#!/bin/sh\nexec '${process.execPath}' '${appiumMain}' "$@"\n`);
-await writeFile(path.join(bin, "node"), `#!/bin/sh\nexec '${process.execPath}' "$@"\n`);
-await chmod(path.join(bin, "appium"), 0o755);
-await chmod(path.join(bin, "node"), 0o755);
-const sshd = await testbed.sshd({
-  extraConfig: [`SetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin APPIUM_HOME=${PLUGIN_DIR}`],
-});
+const bin = await appiumBin();
+const sshd = await testbed.sshd({ extraConfig: [bin.sshdEnv] });
 
 describe.skipIf(!sshd)("a test run on a host over SSH", { timeout: 300_000 }, () => {
   const host = sshd as Sshd;
   afterAll(async () => {
     await sshd?.stop();
-    await rm(bin, { recursive: true, force: true });
+    await bin.remove();
   });
 
   it("runs the specs against Appium on the host through the forwarded port, and brings its log back", async () => {

@@ -1,10 +1,8 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createAndroidSdk, run, runDroneStep, type Sshd, testbed, waitUntil } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { fakeDriverSettings, listDir, PLUGIN_DIR, workspace } from "./helpers.ts";
+import { appiumBin, fakeDriverSettings, listDir, workspace } from "./helpers.ts";
 
 /**
  * hangar/emulator-e2e:dev run the Drone way (settings as PLUGIN_*, the workspace mounted, uid 1000):
@@ -15,20 +13,8 @@ import { fakeDriverSettings, listDir, PLUGIN_DIR, workspace } from "./helpers.ts
 const IMAGE = "hangar/emulator-e2e:dev";
 const image = await testbed.image(IMAGE);
 
-const bin = await mkdtemp(path.join(tmpdir(), "emulator-e2e-image-bin-"));
-const appiumMain = path.join(
-  path.dirname(fileURLToPath(import.meta.resolve("appium/package.json"))),
-  "index.js",
-);
-await writeFile(path.join(bin, "appium"), `#!/bin/sh\nexec '${process.execPath}' '${appiumMain}' "$@"\n`);
-await writeFile(path.join(bin, "node"), `#!/bin/sh\nexec '${process.execPath}' "$@"\n`);
-await chmod(path.join(bin, "appium"), 0o755);
-await chmod(path.join(bin, "node"), 0o755);
-const sshd = image
-  ? await testbed.sshd({
-      extraConfig: [`SetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin APPIUM_HOME=${PLUGIN_DIR}`],
-    })
-  : undefined;
+const bin = await appiumBin();
+const sshd = image ? await testbed.sshd({ extraConfig: [bin.sshdEnv] }) : undefined;
 
 /** The build's context and the settings, as Drone passes them. */
 function stepEnv(settings: Record<string, string>): Record<string, string> {
@@ -115,7 +101,7 @@ describe.skipIf(!sshd)("the emulator-e2e image, a test run on a host over SSH, t
   const host = sshd as Sshd;
   afterAll(async () => {
     await sshd?.stop();
-    await rm(bin, { recursive: true, force: true });
+    await bin.remove();
   });
 
   async function step(specs: string[], glob: string) {
