@@ -13,6 +13,7 @@ import { checkSettings, describePlan, planVms, type VmPlan } from "./plan.ts";
 import { ProxmoxApi } from "./proxmox-client.ts";
 import { reapVms } from "./reap.ts";
 import { type ProxmoxVmSchema, proxmoxVmSettings } from "./settings.ts";
+import { waitForSsh } from "./ssh-wait.ts";
 import { resolveTargets } from "./targets.ts";
 import { waitTask } from "./tasks.ts";
 
@@ -162,6 +163,13 @@ async function powerAction(
           ? await waitForAddress(api, { vmid: vm.vmid, node: vm.node, name }, deadline.remainingMs)
           : "";
       runtime.log.info(`VM ${vm.vmid} (${name}) ${want}${ip ? `, address ${ip}` : ""}`);
+      // As after a create: the next step logs in, so the address alone is not enough.
+      if (ip && plan.waitSsh) {
+        const label = `VM ${vm.vmid} (${name})`;
+        const target = { ip, port: plan.sshPort, label, timeoutMs: plan.timeoutMs };
+        const banner = await waitForSsh(target, deadline.remainingMs, api.signal);
+        runtime.log.info(`${label} answers SSH on ${ip}:${plan.sshPort} (${banner})`);
+      }
       return { vmid: vm.vmid, name, node: vm.node, ip };
     }),
   );

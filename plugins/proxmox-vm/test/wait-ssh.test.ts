@@ -61,6 +61,34 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
   const server = sshd as Sshd;
   afterAll(() => sshd?.stop());
 
+  it("start waits for SSH too: a VM started again is handed on only once its sshd answers", async () => {
+    pve.addVm({ vmid: 320, name: "e2e-restart", tags: ["hangar"] });
+    const port = await freePort();
+    const guest = await lateGuest(port, server.port);
+    try {
+      const opened = new Promise<number>((resolve) =>
+        setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
+      );
+      const run = await runProxmoxVm(
+        droneEnv(pve, {
+          PLUGIN_ACTION: "start",
+          PLUGIN_VMID: "320",
+          PLUGIN_WAIT_SSH: "true",
+          PLUGIN_SSH_PORT: String(port),
+          PLUGIN_TIMEOUT: "30s",
+        }),
+        workspace.dir,
+      );
+      const finished = Date.now();
+      expect(run.code, run.output).toBe(0);
+      expect(finished).toBeGreaterThan(await opened);
+      expect(run.output).toContain(`VM 320 (e2e-restart) answers SSH on 127.0.0.1:${port} (SSH-2.0-OpenSSH`);
+      expect((await outputs(workspace.dir)).PROXMOX_VM_IP).toBe(LOOPBACK);
+    } finally {
+      await guest.stop();
+    }
+  });
+
   it("create → SSH to the guest at PROXMOX_VM_IP → destroy: the step ends once sshd answers", async () => {
     const count = (line: string) => server.logs().split(line).length - 1;
     const [connections, brokenOff, leftPolitely] = [
