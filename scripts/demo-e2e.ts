@@ -45,7 +45,13 @@ export async function startE2eLab(tls: TlsCertificate): Promise<E2eLab> {
     stops.push(() => vm.stop());
     const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });
     stops.push(() => sdk.remove());
-    const pve = await startProxmoxStandIn({ tls, tokenId: TOKEN_ID, guestAddress: vm.host });
+    // The guest's host key, as its agent's file-read returns it, is the "VM's" sshd's.
+    const pve = await startProxmoxStandIn({
+      tls,
+      tokenId: TOKEN_ID,
+      guestAddress: vm.host,
+      guestFiles: { "/etc/ssh/ssh_host_ed25519_key.pub": `${vm.hostPublicKey} root@calchat-e2e\n` },
+    });
     stops.push(() => pve.stop());
     return {
       variables: {
@@ -54,7 +60,6 @@ export async function startE2eLab(tls: TlsCertificate): Promise<E2eLab> {
         VM_SSH_PUBLIC_KEY: vm.publicKey.trim(),
         VM_USER: vm.username,
         VM_SSH_PORT: String(vm.port),
-        VM_FINGERPRINT: vm.hostKeyFingerprint,
       },
       secrets: { pve_token: pve.tokenSecret, vm_ssh_key: vm.privateKey },
       overrides: {

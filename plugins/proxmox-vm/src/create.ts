@@ -2,6 +2,7 @@ import { errorMessage, HangarError, type Logger, pollUntil } from "@hangar/kit";
 import { waitForAddress } from "./address.ts";
 import { cloneToFreeId, IdAllocator } from "./allocate.ts";
 import { destroyVm } from "./destroy.ts";
+import { readHostKey } from "./host-key.ts";
 import { HANGAR_TAG, listVms, resolveTemplate } from "./inventory.ts";
 import type { VmPlan } from "./plan.ts";
 import { type ProxmoxApi, pveMessage } from "./proxmox-client.ts";
@@ -20,6 +21,9 @@ export interface MadeVm {
   name: string;
   node: string;
   ip: string;
+  /** `ssh-ed25519 AAAA…` and its `SHA256:…`, with `host_key`. */
+  hostKey?: string;
+  hostKeyFingerprint?: string;
 }
 
 interface Claim {
@@ -135,17 +139,39 @@ async function createOne(plan: VmPlan, api: ProxmoxApi, one: OneVm): Promise<Mad
   const upid = await api.post<string>(`${base}/status/start`, {});
   await waitTask(api, upid, `starting VM ${vmid} (${name})`, node);
   log.info(`VM ${vmid} (${name}) started`);
-  let ip = "";
-  if (plan.waitIp) {
-    ip = await waitForAddress(api, { vmid, node, name }, deadline.remainingMs);
-    log.info(`VM ${vmid} (${name}) has address ${ip}`);
-    if (plan.waitSsh) {
-      const target = { ip, port: plan.sshPort, label: `VM ${vmid} (${name})`, timeoutMs: plan.timeoutMs };
-      const banner = await waitForSsh(target, deadline.remainingMs, api.signal);
-      log.info(`VM ${vmid} (${name}) answers SSH on ${ip}:${plan.sshPort} (${banner})`);
-    }
+  if (!plan.waitIp) return { vmid, name, node, ip: "" };
+  const ip = await waitForAddress(api, { vmid, node, name }, deadline.remainingMs);
+  log.info(`VM ${vmid} (${name}) has address ${ip}`);
+  return {
+    vmid,
+    name,
+    node,
+    ip,
+    ...(await readyForLogin(plan, api, { vmid, node, name, ip }, deadline, log)),
+  };
+}
+
+/**
+ * What the step that logs in needs beyond the address, after `create` and `start` alike: sshd
+ * answering (`wait_ssh`) and the host key to pin (`host_key`).
+ */
+export async function readyForLogin(
+  plan: VmPlan,
+  api: ProxmoxApi,
+  vm: { vmid: number; node: string; name: string; ip: string },
+  deadline: { remainingMs: () => number },
+  log: Logger,
+): Promise<Pick<MadeVm, "hostKey" | "hostKeyFingerprint">> {
+  const label = `VM ${vm.vmid} (${vm.name})`;
+  if (plan.waitSsh) {
+    const target = { ip: vm.ip, port: plan.sshPort, label, timeoutMs: plan.timeoutMs };
+    const banner = await waitForSsh(target, deadline.remainingMs, api.signal);
+    log.info(`${label} answers SSH on ${vm.ip}:${plan.sshPort} (${banner})`);
   }
-  return { vmid, name, node, ip };
+  if (!plan.hostKey) return {};
+  const key = await readHostKey(api, vm, deadline.remainingMs());
+  log.info(`${label} has SSH host key ${key.fingerprint}`);
+  return { hostKey: key.key, hostKeyFingerprint: key.fingerprint };
 }
 
 /** A re-run of the same build replaces its VMs; a VM of that name that hangar did not make is left alone. */

@@ -46,6 +46,8 @@ export interface VmPlan {
   waitIp: boolean;
   waitSsh: boolean;
   sshPort: number;
+  /** Read the guest's SSH host key through the agent, for the next step to pin. */
+  hostKey: boolean;
   keepOnFailure: boolean;
   timeoutMs: number;
   ttlMs: number;
@@ -236,6 +238,14 @@ export async function checkSettings(
         "needs wait_ip: the address SSH is awaited on is the one the guest agent reports",
       ),
     );
+  if (settings.host_key && settings.wait_ip === false)
+    problems.push(
+      problem(
+        "host_key",
+        "E_SETTING_CONFLICT",
+        "needs wait_ip: the host key is read through the guest agent once it answers",
+      ),
+    );
   if (["start", "stop"].includes(action) && settings.vmid === undefined && settings.name === undefined) {
     const recorded = await recordedVms(context.build.workspace).catch(() => []);
     if (recorded.length === 0)
@@ -328,6 +338,7 @@ export async function planVms(settings: Settings, context: Context): Promise<VmP
     waitIp: settings.wait_ip,
     waitSsh: settings.wait_ssh,
     sshPort: settings.ssh_port,
+    hostKey: settings.host_key,
     keepOnFailure: settings.keep_on_failure,
     timeoutMs: settings.timeout,
     ttlMs: settings.ttl,
@@ -354,7 +365,7 @@ export function describePlan(plan: VmPlan): string {
         .filter(([key, value]) => value !== undefined && key !== "sshkeys")
         .map(([key, value]) => `${key}=${value}`)
         .join(" ")}${plan.config.sshkeys ? " + ssh keys" : ""}`,
-      `wait:     ${plan.waitIp ? `address from the guest agent${plan.waitSsh ? `, then SSH on port ${plan.sshPort}` : ""}` : "nothing after the start"}, within ${Math.round(plan.timeoutMs / 1000)}s`,
+      `wait:     ${plan.waitIp ? `address from the guest agent${plan.waitSsh ? `, then SSH on port ${plan.sshPort}` : ""}${plan.hostKey ? ", then its SSH host key (agent file-read)" : ""}` : "nothing after the start"}, within ${Math.round(plan.timeoutMs / 1000)}s`,
       `failure:  ${plan.keepOnFailure ? "VMs kept (keep_on_failure)" : "every VM this run made is destroyed"}`,
     );
   } else if (plan.action === "reap")

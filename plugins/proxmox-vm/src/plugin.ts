@@ -7,13 +7,12 @@ import {
   type Runtime,
 } from "@hangar/kit";
 import { waitForAddress } from "./address.ts";
-import { createVms, type MadeVm } from "./create.ts";
+import { createVms, type MadeVm, readyForLogin } from "./create.ts";
 import { destroyVm } from "./destroy.ts";
 import { checkSettings, describePlan, planVms, type VmPlan } from "./plan.ts";
 import { ProxmoxApi } from "./proxmox-client.ts";
 import { reapVms } from "./reap.ts";
 import { type ProxmoxVmSchema, proxmoxVmSettings } from "./settings.ts";
-import { waitForSsh } from "./ssh-wait.ts";
 import { resolveTargets } from "./targets.ts";
 import { waitTask } from "./tasks.ts";
 
@@ -102,6 +101,9 @@ function created(vms: MadeVm[]): RunResult {
       ids: vms.map((vm) => vm.vmid).join(","),
       ips: vms.map((vm) => vm.ip).join(","),
       names: vms.map((vm) => vm.name).join(","),
+      ...(first?.hostKey
+        ? { host_key: first.hostKey, host_key_fingerprint: first.hostKeyFingerprint ?? "" }
+        : {}),
       vms: JSON.stringify(vms),
     },
     card,
@@ -163,14 +165,8 @@ async function powerAction(
           ? await waitForAddress(api, { vmid: vm.vmid, node: vm.node, name }, deadline.remainingMs)
           : "";
       runtime.log.info(`VM ${vm.vmid} (${name}) ${want}${ip ? `, address ${ip}` : ""}`);
-      // As after a create: the next step logs in, so the address alone is not enough.
-      if (ip && plan.waitSsh) {
-        const label = `VM ${vm.vmid} (${name})`;
-        const target = { ip, port: plan.sshPort, label, timeoutMs: plan.timeoutMs };
-        const banner = await waitForSsh(target, deadline.remainingMs, api.signal);
-        runtime.log.info(`${label} answers SSH on ${ip}:${plan.sshPort} (${banner})`);
-      }
-      return { vmid: vm.vmid, name, node: vm.node, ip };
+      const made = { vmid: vm.vmid, name, node: vm.node, ip };
+      return ip ? { ...made, ...(await readyForLogin(plan, api, made, deadline, runtime.log)) } : made;
     }),
   );
   return plan.action === "start"

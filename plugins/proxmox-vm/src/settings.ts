@@ -83,6 +83,11 @@ export const proxmoxVmSettings = {
     description: "The port `wait_ssh` waits on: where the template's sshd listens.",
     default: 22,
   }),
+  host_key: s.boolean({
+    description:
+      "Read the VM's SSH host key through the guest agent (`/etc/ssh/ssh_host_ed25519_key.pub`) and publish it with its fingerprint, so the step that logs in can pin it (`fingerprint: $${PROXMOX_VM_HOST_KEY_FINGERPRINT}`). Needs `VM.GuestAgent.FileRead` (`VM.Monitor` before Proxmox VE 9).",
+    default: false,
+  }),
   timeout: s.duration({ min: 1000 })({
     description:
       "Bounds the whole step: every API call, task, lock and address wait. On `create`, what was made is destroyed when it runs out.",

@@ -86,6 +86,7 @@ export type {
 } from "./kubernetes/options.ts";
 export { startKubernetesStandIn } from "./kubernetes/server.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
+export { guestHostKey } from "./proxmox/guest.ts";
 export type {
   ProxmoxRequest,
   ProxmoxStandIn,

@@ -66,6 +66,7 @@ export class Cluster {
   lockAfterCloneMs: number;
   createDelayMs: number;
   guestAddresses: GuestAddresses;
+  readonly guestFiles: Record<string, string> | undefined;
   readonly #failures = new Map<TaskType, { message: string; log: string[] }>();
   #pid = 4000;
 
@@ -77,6 +78,7 @@ export class Cluster {
     this.lockAfterCloneMs = options.lockAfterCloneMs ?? 0;
     this.createDelayMs = options.createDelayMs ?? 20;
     this.guestAddresses = addressesOf(options.guestAddress);
+    this.guestFiles = options.guestFiles;
     const first = Object.keys(this.nodes)[0] ?? "pve";
     for (const seed of options.vms ?? [{ vmid: 9000, name: "debian-12-ci", template: true }])
       this.add({ node: first, ...seed });

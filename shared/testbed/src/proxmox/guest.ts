@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { LOOPBACK } from "../ports.ts";
 
 /**
@@ -14,6 +15,30 @@ export type GuestAddresses = (vmid: number) => string;
 /** A VM's address on the test bed's pretend LAN, unique per id (not a network target here). */
 export function guestAddress(id: number): string {
   return `10.${Math.floor(id / 65_536) % 256}.${Math.floor(id / 256) % 256}.${id % 256}`;
+}
+
+export const HOST_KEY_FILE = "/etc/ssh/ssh_host_ed25519_key.pub";
+
+/**
+ * A guest's own ed25519 host key, as cloud-init's first boot writes it: a well-formed public key
+ * line, different for every VM id (the 32 key bytes are a hash of the id, not a real curve point:
+ * nothing verifies a signature with it).
+ */
+export function guestHostKey(vmid: number): string {
+  const field = (bytes: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+  const point = createHash("sha256").update(`hangar-guest-${vmid}`).digest();
+  const blob = Buffer.concat([field(Buffer.from("ssh-ed25519")), field(point)]);
+  return `ssh-ed25519 ${blob.toString("base64")} root@vm-${vmid}\n`;
+}
+
+/** `file-read` inside a guest: the given files, else its host key; anything else is missing. */
+export function guestFile(
+  vmid: number,
+  file: string,
+  files: Record<string, string> | undefined,
+): string | undefined {
+  if (files) return files[file];
+  return file === HOST_KEY_FILE ? guestHostKey(vmid) : undefined;
 }
 
 interface AgentAddress {

@@ -50,6 +50,12 @@ export interface ProxmoxStandInOptions {
    * proxmox-vm's `ssh_port` and the next step's `port` set to that sshd's port.
    */
   guestAddress?: string | GuestAddresses;
+  /**
+   * Files in every guest, as the agent's `file-read` returns them (path → content). By default a
+   * guest has one: an ed25519 host key at /etc/ssh/ssh_host_ed25519_key.pub, its own per VM id
+   * (`guestHostKey`). A test bed sshd standing for the guest passes its `hostPublicKey` here.
+   */
+  guestFiles?: Record<string, string>;
 }
 
 export interface VmSnapshot {

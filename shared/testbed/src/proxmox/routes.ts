@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ApiFailure, type Cluster, notFound, type Vm } from "./cluster.ts";
-import { agentInterfaces } from "./guest.ts";
+import { agentInterfaces, guestFile } from "./guest.ts";
 import { isTrue } from "./spec.ts";
 
 /** What the stand-in answers on the calls a VM plugin makes, as qemu-server and pve-manager do. */
@@ -141,13 +141,29 @@ function destroy(cluster: Cluster, params: Record<string, string>, user: string)
   );
 }
 
-function interfaces(cluster: Cluster, params: Record<string, string>): unknown {
+/** A running VM whose agent answers, or the error Proxmox gives for any agent call. */
+function withAgent(cluster: Cluster, params: Record<string, string>) {
   const vm = cluster.vmOn(params.node ?? "", vmid(params));
   if (vm.status !== "running") throw new ApiFailure(500, `VM ${vm.vmid} is not running`);
   if (!/^(1|enabled=1)/.test(vm.config.agent ?? ""))
     throw new ApiFailure(500, "No QEMU guest agent configured");
   if (vm.agentReadyAt === undefined || Date.now() < vm.agentReadyAt)
     throw new ApiFailure(500, "QEMU guest agent is not running");
+  return vm;
+}
+
+/** `guest-file-open` + read through the agent; `decode` defaults to 1 (the content as text). */
+function fileRead(cluster: Cluster, params: Record<string, string>): unknown {
+  const vm = withAgent(cluster, params);
+  const file = params.file ?? "";
+  const content = guestFile(vm.vmid, file, cluster.guestFiles);
+  if (content === undefined)
+    throw new ApiFailure(500, `Agent error: Failed to open file '${file}': No such file or directory`);
+  return { content: params.decode === "0" ? Buffer.from(content).toString("base64") : content };
+}
+
+function interfaces(cluster: Cluster, params: Record<string, string>): unknown {
+  const vm = withAgent(cluster, params);
   const mac = /=([0-9A-Fa-f:]{17})/.exec(vm.config.net0 ?? "")?.[1] ?? "";
   return agentInterfaces(vm.vmid, mac, cluster.guestAddresses(vm.vmid));
 }
@@ -215,6 +231,7 @@ export const HANDLERS: Record<string, Handler> = {
   "POST /nodes/{node}/qemu/{vmid}/status/stop": stop,
   "DELETE /nodes/{node}/qemu/{vmid}": destroy,
   "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": interfaces,
+  "GET /nodes/{node}/qemu/{vmid}/agent/file-read": fileRead,
   "GET /nodes/{node}/tasks/{upid}/status": (cluster, params) => {
     const found = task(cluster, params);
     return {
