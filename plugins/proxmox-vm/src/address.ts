@@ -92,7 +92,7 @@ export async function waitForAddress(
     );
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw error;
-    const last = /\(last: (.*)\)$/.exec(error.message)?.[1] ?? "";
+    const last = error.last ?? "";
     const silent = /guest agent is not running|not running/.test(last);
     throw new HangarError(
       "E_PROXMOX_NO_ADDRESS",

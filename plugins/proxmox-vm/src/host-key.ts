@@ -48,7 +48,7 @@ export async function readHostKey(
     );
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw forbidden(error) ?? error;
-    const last = /\(last: (.*)\)$/.exec(error.message)?.[1] ?? "no answer";
+    const last = error.last ?? "no answer";
     throw new HangarError(
       "E_PROXMOX_NO_HOST_KEY",
       `VM ${vm.vmid} (${vm.name}) had no SSH host key at ${HOST_KEY_FILE} within the timeout (last: ${last})`,

@@ -101,7 +101,7 @@ export async function waitForSsh(
     );
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw error;
-    const last = /\(last: (.*)\)$/.exec(error.message)?.[1] ?? "no answer";
+    const last = error.last ?? "no answer";
     throw new HangarError(
       "E_PROXMOX_NO_SSH",
       `${label} did not answer SSH on ${ip}:${port} within timeout (${formatDuration(target.timeoutMs)}) (last: ${last})`,

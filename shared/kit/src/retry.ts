@@ -58,6 +58,9 @@ export interface PollOptions {
 }
 
 export class TimeoutError extends HangarError {
+  /** The last state the wait saw (`{ pending: "…" }`), for a caller that words its own error. */
+  readonly last: string | undefined;
+
   constructor(what: string, timeoutMs: number, last?: string) {
     super(
       "E_TIMEOUT",
@@ -67,6 +70,7 @@ export class TimeoutError extends HangarError {
       },
     );
     this.name = "TimeoutError";
+    this.last = last;
   }
 }
 

@@ -167,6 +167,8 @@ describe("pollUntil", () => {
     expect((error as Error).message).toBe(
       `timed out after 150ms waiting for the VM's IP address (last: guest agent not running (check ${checks}))`,
     );
+    // For a caller that words its own error from the last state.
+    expect((error as TimeoutError).last).toBe(`guest agent not running (check ${checks})`);
     expect(checks).toBeGreaterThan(2);
     expect(Date.now() - started).toBeLessThan(1000);
   });
