@@ -64,6 +64,7 @@ describe("when", () => {
     expect(stepRuns({ branch: ["main"] }, { ...facts, branch: "", event: "tag" })).toEqual({
       runs: false,
       why: "branch (none) does not match",
+      notes: [],
     });
   });
 
@@ -71,6 +72,7 @@ describe("when", () => {
     expect(stepRuns(undefined, { ...facts, status: "failure" })).toEqual({
       runs: false,
       why: "build is a failure",
+      notes: [],
     });
     expect(stepRuns({ status: ["failure"] }, facts).runs).toBe(false);
     expect(stepRuns({ status: ["failure"] }, { ...facts, status: "failure" }).runs).toBe(true);

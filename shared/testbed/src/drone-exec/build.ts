@@ -13,6 +13,12 @@ export interface SimulatedBuild {
   /** Drone's own address, for the build link. */
   server: string;
   deployTo?: string;
+  /** The cron job's name on a cron build (`when.cron`). */
+  cron?: string;
+  /** The hook's action (`when.action`): `opened`, `synchronized`, … */
+  action?: string;
+  /** The Drone server's host name (`when.instance`, `DRONE_SYSTEM_HOST`). */
+  instance?: string;
 }
 
 /** The `DRONE_*` (and `CI_*` Drone also sets) variables of a build, for every step and for substitution. */
@@ -58,6 +64,8 @@ export function buildVariables(
   };
   if (build.tag) vars.DRONE_TAG = build.tag;
   if (build.deployTo) vars.DRONE_DEPLOY_TO = build.deployTo;
+  if (build.cron) vars.DRONE_CRON = build.cron;
+  if (build.action) vars.DRONE_BUILD_ACTION = build.action;
   return vars;
 }
 
@@ -69,6 +77,10 @@ export function buildFacts(build: SimulatedBuild, status: "success" | "failure")
     ref: vars.DRONE_COMMIT_REF ?? "",
     repo: build.repo,
     status,
-    ...(build.deployTo ? { target: build.deployTo } : {}),
+    target: build.deployTo ?? "",
+    // A build that is not a cron build has no cron job: known to be empty.
+    ...(build.cron !== undefined || build.event !== "cron" ? { cron: build.cron ?? "" } : {}),
+    ...(build.action !== undefined ? { action: build.action } : {}),
+    ...(build.instance !== undefined ? { instance: build.instance } : {}),
   };
 }
