@@ -175,7 +175,8 @@ export class ProxmoxApi {
             ? this.#signal.reason
             : new TimeoutError(`Proxmox to answer ${what}`, this.#options.callTimeoutMs),
         );
-      const req = request(url, { method, headers, agent: this.#agent, signal }, (res) => {
+      const options = { method, headers, agent: this.#agent, signal, handshakeSignal: signal };
+      const req = request(url, options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (chunk: Buffer) => {
@@ -209,7 +210,10 @@ export class ProxmoxApi {
                 `${what}: the answer is not Proxmox's JSON; is url the Proxmox API (https://host:8006)?`,
               ),
             );
-          const message = (res.statusMessage || parsed?.message || "").trim().slice(0, 300);
+          // Masked before it is cut: a secret cut in two is a piece the log's masker cannot know.
+          const message = this.log.mask
+            .apply((res.statusMessage || parsed?.message || "").trim())
+            .slice(0, 300);
           const errors = parsed?.errors && typeof parsed.errors === "object" ? parsed.errors : {};
           reject(new ProxmoxError(what, status, message, errors));
         });

@@ -33,10 +33,21 @@ const tlsError = (message: string) =>
   });
 
 /**
+ * What a request passes its agent, beside the usual: the signal that bounds the call (the step's
+ * deadline and cancel, and the per-call limit). Node keeps a request's own `signal` from its agent.
+ */
+export interface ConnectionBound {
+  handshakeSignal?: AbortSignal | undefined;
+}
+
+/**
  * An agent whose connections are handed to a request only after the server's certificate
  * matched the pin: the request (and its token) is never written to an impostor. The agent's
- * callback form of createConnection makes that wait possible. Defined on first use: extending
- * Agent loads node:https (and tls, net, http), which a dry run never needs.
+ * callback form of createConnection makes that wait possible. While that wait lasts the request
+ * has no socket, and Node reports its abort only once one arrives: a server that accepts TCP and
+ * never finishes the handshake would hold the call forever, so the handshake itself ends with the
+ * call's signal. Defined on first use: extending Agent loads node:https (and tls, net, http),
+ * which a dry run never needs.
  */
 let PinnedAgent: (new (fingerprint: string) => Agent) | undefined;
 
@@ -53,11 +64,17 @@ function pinnedAgent(fingerprint: string): Agent {
       options: ClientRequestArgs,
       callback?: (error: Error | null, stream: Duplex) => void,
     ): Duplex | null | undefined {
+      const signal = (options as ClientRequestArgs & ConnectionBound).handshakeSignal;
       let done = false;
       const finish = (error: Error | null, socket: tls.TLSSocket) => {
         if (done) return;
         done = true;
+        signal?.removeEventListener("abort", onAbort);
         callback?.(error, socket);
+      };
+      const onAbort = () => {
+        socket.destroy();
+        finish(signal?.reason instanceof Error ? signal.reason : new Error("aborted"), socket);
       };
       const socket = tls.connect({
         ...(options as tls.ConnectionOptions),
@@ -74,6 +91,8 @@ function pinnedAgent(fingerprint: string): Agent {
         );
       });
       socket.once("error", (error) => finish(error, socket));
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
       return undefined;
     }
   };

@@ -1,0 +1,42 @@
+import { createServer, type Server } from "node:http";
+import { type ProxmoxStandIn, startProxmoxStandIn } from "@hangar/testbed";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { droneEnv, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+
+let pve: ProxmoxStandIn;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeAll(async () => {
+  pve = await startProxmoxStandIn();
+  workspace = await tempWorkspace();
+});
+afterAll(async () => {
+  await pve.stop();
+  await workspace.remove();
+});
+
+describe("proxmox-vm and a server's error message", () => {
+  it("masks the token in a long status line before cutting it, so no piece of it is printed", async () => {
+    // A server (or a proxy in front of it) that puts what it got into its status line, the token
+    // starting just before where the plugin cuts the message.
+    const server: Server = createServer((req, res) => {
+      const token = /=([^=]+)$/.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
+      res.writeHead(500, `${"x".repeat(290)} ${token}`, { "Content-Type": "application/json" });
+      res.end('{"data":null}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const run = await runProxmoxVm(
+        droneEnv(pve, { PLUGIN_URL: `http://127.0.0.1:${port}` }),
+        workspace.dir,
+      );
+      expect(run.code).toBe(1);
+      expect(run.output).toContain("xxxxxxxx");
+      expect(run.output).not.toContain(pve.tokenSecret.slice(0, 8));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
