@@ -1,7 +1,9 @@
 import http from "node:http";
 import https from "node:https";
+import { isIP, type LookupFunction } from "node:net";
 import tls from "node:tls";
 import { errorMessage, formatDuration, HangarError } from "@hangar/kit";
+import { type AddressPolicy, checkedLookup, systemAddressPolicy } from "./address-scope.ts";
 
 /**
  * drone-email takes `subject` and `body` as "a remote URL which gets fetched and parsed". The
@@ -9,7 +11,8 @@ import { errorMessage, formatDuration, HangarError } from "@hangar/kit";
  * redirect and byte together, at most `MAX_TEMPLATE_BYTES`, trusting what the SMTP connection
  * trusts (`ca_cert`, `skip_verify`). Credentials in the URL (`https://user:token@host/t.hbs`)
  * go as Basic auth to that origin only, never along a redirect to another one, and never
- * into a message: every URL printed goes through `maskUrl`.
+ * into a message: every URL printed goes through `maskUrl`. Once a hop has reached a public
+ * address, a redirect may lead only to public addresses (see `address-scope.ts`).
  */
 
 export const MAX_TEMPLATE_BYTES = 1024 * 1024;
@@ -21,6 +24,8 @@ export interface TemplateFetchOptions {
   ca?: string | undefined;
   skipVerify?: boolean;
   maxBytes?: number;
+  /** How hosts are resolved and classified; the system's resolver unless a test injects one. */
+  addresses?: AddressPolicy;
 }
 
 export interface FetchedTemplate {
@@ -68,12 +73,25 @@ export async function fetchTemplate(value: string, options: TemplateFetchOptions
   first.password = "";
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const maxBytes = options.maxBytes ?? MAX_TEMPLATE_BYTES;
+  const policy = options.addresses ?? systemAddressPolicy;
   let url = first;
+  let reachedPublic = false;
   try {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       // Credentials belong to the origin the user named; a redirect elsewhere goes without them.
       const auth = url.origin === first.origin ? authorization : undefined;
-      const answer = await get(url, auth, options, deadline, maxBytes);
+      const allowed = (address: string, hostname: string): Error | undefined => {
+        const scope = policy.scope(address, hostname);
+        return reachedPublic && scope !== "public"
+          ? new Error(`redirected from a public address to ${hostname} (a ${scope} address), refused`)
+          : undefined;
+      };
+      const hostname = url.hostname.replace(/^\[|\]$/g, "");
+      // An IP in the URL is connected to without a lookup, so it is judged here.
+      const refused = isIP(hostname) ? allowed(hostname, hostname) : undefined;
+      if (refused) throw refused;
+      const answer = await get(url, auth, options, deadline, maxBytes, checkedLookup(policy, allowed));
+      if (policy.scope(answer.remoteAddress, hostname) === "public") reachedPublic = true;
       if ("location" in answer) {
         const next = new URL(answer.location, url);
         if (next.protocol !== "http:" && next.protocol !== "https:")
@@ -97,7 +115,10 @@ export async function fetchTemplate(value: string, options: TemplateFetchOptions
   }
 }
 
-type Answer = { location: string } | { body: Buffer };
+type Answer = ({ location: string } | { body: Buffer }) & {
+  /** The address the answer came from, which decides what a redirect may lead to. */
+  remoteAddress: string;
+};
 
 function get(
   url: URL,
@@ -105,6 +126,7 @@ function get(
   options: TemplateFetchOptions,
   deadline: AbortSignal,
   maxBytes: number,
+  lookup: LookupFunction,
 ): Promise<Answer> {
   const secure = url.protocol === "https:";
   const client = secure ? https : http;
@@ -119,6 +141,9 @@ function get(
       url,
       {
         signal: deadline,
+        // A fresh connection per hop, so every hop's host goes through the checked lookup.
+        agent: false,
+        lookup,
         headers: {
           accept: "text/html, text/plain, */*",
           "user-agent": "hangar-notify-email",
@@ -128,9 +153,10 @@ function get(
       },
       (response) => {
         const status = response.statusCode ?? 0;
+        const remoteAddress = response.socket.remoteAddress ?? "";
         if (status >= 300 && status < 400 && response.headers.location) {
           response.resume();
-          resolve({ location: response.headers.location });
+          resolve({ location: response.headers.location, remoteAddress });
           return;
         }
         if (status < 200 || status >= 300) {
@@ -156,7 +182,7 @@ function get(
           }
           chunks.push(chunk);
         });
-        response.on("end", () => resolve({ body: Buffer.concat(chunks) }));
+        response.on("end", () => resolve({ body: Buffer.concat(chunks), remoteAddress }));
         response.on("error", reject);
         response.on("aborted", () => reject(new Error("the server closed the connection mid-answer")));
       },
