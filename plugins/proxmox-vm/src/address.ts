@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { HangarError, pollUntil, TimeoutError } from "@hangar/kit";
 import { type ProxmoxApi, pveMessage } from "./proxmox-client.ts";
 
@@ -24,7 +25,16 @@ export function agentEnabled(agent: string | undefined): boolean {
   return /^(1|enabled=1|enabled=true|true)(,|$)/.test(agent ?? "");
 }
 
-export function pickAddress(interfaces: AgentInterface[], mac: string | undefined): string | undefined {
+/**
+ * What the agent says comes from inside the guest, which the build's code may control: only a
+ * real IPv4 address is an address. Anything else (`-oProxyCommand=…`, a host name, text with a
+ * space) would become `PROXMOX_VM_IP` and the next step's SSH target; it is put in `ignored`.
+ */
+export function pickAddress(
+  interfaces: AgentInterface[],
+  mac: string | undefined,
+  ignored: string[] = [],
+): string | undefined {
   // net0's MAC names the VM's own interface: what the guest set there is its address, whatever
   // range it is in (`lo`, with 127.0.0.1, never carries that MAC). Only without a MAC are
   // interfaces guessed, and then a loopback address is the guest talking to itself.
@@ -35,6 +45,10 @@ export function pickAddress(interfaces: AgentInterface[], mac: string | undefine
     for (const address of each["ip-addresses"] ?? []) {
       const ip = address["ip-address"] ?? "";
       if (address["ip-address-type"] !== "ipv4") continue;
+      if (isIP(ip) !== 4) {
+        ignored.push(ip);
+        continue;
+      }
       // Link-local: what the guest gives itself until DHCP answers, not yet its address.
       if (ip.startsWith("169.254.") || (!mac && ip.startsWith("127."))) continue;
       return ip;
@@ -76,11 +90,13 @@ export async function waitForAddress(
           if (message === undefined) throw error;
           return { pending: message.trim() };
         }
-        return (
-          pickAddress(interfaces, mac) ?? {
-            pending: `the agent reports no IPv4 address on net0 (${mac ?? "no MAC"}) yet`,
-          }
-        );
+        const ignored: string[] = [];
+        const ip = pickAddress(interfaces, mac, ignored);
+        if (ip) return ip;
+        const unusable = ignored.map((each) => JSON.stringify(each.slice(0, 60))).join(", ");
+        return {
+          pending: `the agent reports no IPv4 address on net0 (${mac ?? "no MAC"}) yet${unusable ? `; ignored what is not an IP address: ${unusable}` : ""}`,
+        };
       },
       {
         what: `the address of VM ${vm.vmid}`,

@@ -46,4 +46,13 @@ describe("the address proxmox-vm publishes", () => {
     expect(pickAddress(answer, undefined)).toBe("10.0.0.9");
     expect(pickAddress(agentAnswer(["127.0.0.2"]), undefined)).toBeUndefined();
   });
+
+  it("is never something that is not an IP address, whatever a hostile agent answers", () => {
+    const mac = net0Mac(NET0);
+    const ignored: string[] = [];
+    const answer = agentAnswer(["-oProxyCommand=sh -c id", "10.0.0.9 ", "pve.lan", "10.0.0.7"]);
+    expect(pickAddress(answer, mac, ignored)).toBe("10.0.0.7");
+    expect(ignored).toEqual(["-oProxyCommand=sh -c id", "10.0.0.9 ", "pve.lan"]);
+    expect(pickAddress(agentAnswer(["-oProxyCommand=sh -c id"]), mac)).toBeUndefined();
+  });
 });

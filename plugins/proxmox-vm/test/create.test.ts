@@ -129,6 +129,15 @@ describe("proxmox-vm create", () => {
     expect(clones(pve)).toEqual([]);
   });
 
+  it("never publishes what a hostile guest agent reports as its address unless it is an IP address", async () => {
+    pve.configure({ guestAddress: "-oProxyCommand=touch /tmp/owned" });
+    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('ignored what is not an IP address: "-oProxyCommand=touch /tmp/owned"');
+    expect(await outputs(workspace.dir).catch(() => ({}))).not.toHaveProperty("PROXMOX_VM_IP");
+    expect(clones(pve)).toEqual([]);
+  });
+
   it("ends a task wait that outlasts timeout with the timeout, not an abort error, and cleans up", async () => {
     pve.configure({ taskMs: { qmstart: 8_000 } });
     const started = Date.now();
