@@ -7,7 +7,11 @@
  * - `X.Y`, `X` and `latest` move only for an annotated git tag of a release (no pre-release) whose
  *   version is greater (semver) than the version the alias points to now, found by digest among the
  *   registry's version tags; `X.Y` and `X` compare within their line (1.1.5 moves `1.1`, not `1`);
- * - `force` moves them whatever the version or tag type; `skip` never moves them.
+ * - `force` moves them whatever the version or tag type; `skip` never moves them;
+ * - a version with build metadata (`2.0.0+hotfix`, tag `2.0.0_hotfix`) moves none of them, not even
+ *   with `force`: semver ignores build metadata when ordering, so `2.0.0+hotfix` counts as equal to
+ *   `2.0.0` and, built from any commit, would take over `2.0.0`'s aliases on a re-run. It gets its
+ *   own tag only.
  *
  * Pure: the caller reads the registry and git, this decides and says why.
  */
@@ -103,6 +107,9 @@ function alias(
   line: (v: SemVer) => boolean,
 ): TagDecision {
   if (input.strategy === "skip") return { tag, move: false, reason: "strategy skip" };
+  if (version.build) {
+    return { tag, move: false, reason: `build metadata (+${version.build}) moves no alias, even with force` };
+  }
   if (input.strategy === "force") return { tag, move: true, reason: "strategy force" };
   if (version.prerelease.length > 0) return { tag, move: false, reason: "a pre-release moves no alias" };
   if (!input.annotated)

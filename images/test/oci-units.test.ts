@@ -118,6 +118,34 @@ describe("tag policy", () => {
     });
   });
 
+  it("a version with build metadata gets its own tag only, on its first run, its re-run and with force", () => {
+    const released = { ...registry, "2.0.0": "d200", "2.0": "d200", "2": "d200", latest: "d200" };
+    const hotfix = { revision: "old-commit", created: "2024-06-01T00:00:00Z" };
+    const ownOnly = { "2.0.0_hotfix": true, "2.0": false, "2": false, latest: false };
+    expect(plan("2.0.0+hotfix", released, { build: hotfix })).toEqual(ownOnly);
+    // The re-run of the tag build finds its own tag there, pushed by the same revision.
+    const rerun = { ...released, "2.0.0_hotfix": "dhotfix" };
+    expect(plan("2.0.0+hotfix", rerun, { build: hotfix, existing: hotfix })).toEqual(ownOnly);
+    expect(plan("2.0.0+hotfix", rerun, { build: hotfix, existing: hotfix, strategy: "force" })).toEqual(
+      ownOnly,
+    );
+    expect(plan("2.1.0+build.7", released)).toEqual({
+      "2.1.0_build.7": true,
+      "2.1": false,
+      "2": false,
+      latest: false,
+    });
+    const [, minor] = planTags({
+      version: "2.0.0+hotfix",
+      annotated: true,
+      strategy: "auto",
+      build: hotfix,
+      tags: new Map(Object.entries(rerun)),
+      existing: hotfix,
+    });
+    expect(minor?.reason).toBe("build metadata (+hotfix) moves no alias, even with force");
+  });
+
   it("an alias pointing at no version tag of its line stays unless forced", () => {
     expect(plan("1.3.0", { ...registry, latest: "orphan" }).latest).toBe(false);
   });
