@@ -2,7 +2,6 @@ import path from "node:path";
 import {
   checkSshSettings,
   type PlanContext,
-  readOutputs,
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
@@ -80,8 +79,8 @@ export async function resolveHost(
   context: Context,
 ): Promise<string | undefined> {
   if (settings.host !== undefined && settings.host !== "") return settings.host;
-  const outputs = await readOutputs(context.build.workspace).catch(() => ({}) as Record<string, string>);
-  const ip = outputs.PROXMOX_VM_IP;
+  // The kit read these once and only from this build's earlier steps: never a committed file.
+  const ip = context.outputs.PROXMOX_VM_IP;
   return ip === undefined || ip === "" ? undefined : ip;
 }
 

@@ -4,7 +4,6 @@ import {
   HangarError,
   looksLikePem,
   type PlanContext,
-  readOutputs,
   renderTemplate,
   type SettingProblem,
   type SettingsOf,
@@ -247,7 +246,7 @@ export async function checkSettings(
       ),
     );
   if (["start", "stop"].includes(action) && settings.vmid === undefined && settings.name === undefined) {
-    const recorded = await recordedVms(context.build.workspace).catch(() => []);
+    const recorded = recordedVms(context.outputs);
     if (recorded.length === 0)
       problems.push(
         problem(
@@ -264,12 +263,19 @@ function readCa(workspace: string, value: string): Promise<string> {
   return textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" }).then((read) => read.text);
 }
 
-/** The VMs the create step recorded in this workspace (`PROXMOX_VM_VMS`). */
-export async function recordedVms(workspace: string): Promise<VmRecord[]> {
-  const outputs = await readOutputs(workspace);
+/**
+ * The VMs a create step of this build recorded (`PROXMOX_VM_VMS`), from the outputs the kit
+ * checked to come from this build.
+ */
+export function recordedVms(outputs: Readonly<Record<string, string>>): VmRecord[] {
   const raw = outputs.PROXMOX_VM_VMS;
   if (!raw) return [];
-  const parsed: unknown = JSON.parse(raw);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return [];
+  }
   if (!Array.isArray(parsed)) return [];
   return parsed
     .filter((each): each is VmRecord => typeof each?.vmid === "number" && typeof each?.node === "string")
@@ -290,7 +296,7 @@ export async function planVms(settings: Settings, context: Context): Promise<VmP
         : [base];
   const recorded =
     action !== "create" && action !== "reap" && settings.vmid === undefined && base === undefined
-      ? await recordedVms(build.workspace)
+      ? recordedVms(context.outputs)
       : undefined;
   const fingerprint = settings.fingerprint ? normaliseFingerprint(settings.fingerprint) : undefined;
   if (settings.insecure && !fingerprint)

@@ -26,7 +26,7 @@ export {
   withCommon,
 } from "./main.ts";
 export { Masker } from "./mask.ts";
-export { outputKey, readOutputs, writeOutputs } from "./outputs.ts";
+export { OUTPUTS_STAMP_KEY, outputKey, outputsStamp, readOutputs, writeOutputs } from "./outputs.ts";
 export { mapWithLimit } from "./parallel.ts";
 export type { PlanContext, PluginDefinition, RunResult, Runtime } from "./plugin.ts";
 export { pollUntil, retry, TimeoutError, withTimeout } from "./retry.ts";

@@ -1,5 +1,5 @@
 import { writeCard } from "./card.ts";
-import { readContext } from "./context.ts";
+import { type BuildContext, readContext } from "./context.ts";
 import { docsLink } from "./docs-link.ts";
 import { HangarError, type SettingProblem, SettingsError } from "./errors.ts";
 import { createExec, type Exec } from "./exec.ts";
@@ -88,7 +88,8 @@ export async function runPlugin<S extends SettingsSchema, P>(
   let runSignal: AbortSignal | undefined;
   try {
     const build = readContext(deps.env, deps.cwd);
-    const outputs = await readOutputs(build.workspace);
+    // Only what earlier steps of this build wrote: a committed `.hangar/` steers nothing.
+    const outputs = await readOutputs(build, (reason) => log.warn(reason));
     const parsed = readSettings({
       plugin: plugin.name,
       schema,
@@ -104,6 +105,7 @@ export async function runPlugin<S extends SettingsSchema, P>(
       build,
       env: deps.env,
       log,
+      outputs,
       problem: (setting, code, message, value) => ({
         code,
         setting,
@@ -157,7 +159,7 @@ export async function runPlugin<S extends SettingsSchema, P>(
       const prefixed = Object.fromEntries(
         Object.entries(result.outputs).map(([key, value]) => [outputKey(plugin.name, key), value]),
       );
-      await publishOutputs(build.workspace, prefixed, log);
+      await publishOutputs(build, prefixed, log);
     }
     if (result.card) await writeCard(build.cardPath, result.card, log.mask, deps.stdout);
     if (result.ok === false) {
@@ -181,12 +183,12 @@ export async function runPlugin<S extends SettingsSchema, P>(
  * not fail a step that did its job; the warning says how to let the outputs through.
  */
 async function publishOutputs(
-  workspace: string,
+  build: BuildContext,
   outputs: Record<string, string>,
   log: Logger,
 ): Promise<void> {
   try {
-    await writeOutputs(workspace, outputs, log.mask);
+    await writeOutputs(build, outputs, log.mask);
     log.debug(() => `outputs: ${Object.keys(outputs).join(", ")}`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -38,6 +38,11 @@ export interface PlanContext<S extends SettingsSchema = SettingsSchema> {
   build: BuildContext;
   env: Readonly<Record<string, string | undefined>>;
   log: Logger;
+  /**
+   * What earlier steps of this build handed on (`PROXMOX_VM_IP`), read once and checked to
+   * come from this build; empty when none did.
+   */
+  outputs: Readonly<Record<string, string>>;
   /** A problem about one setting, with its docs link, its value redacted when it is a secret. */
   problem: (setting: keyof S & string, code: string, message: string, value?: string) => SettingProblem;
 }

@@ -5,9 +5,11 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CARD_TEMPLATE_URL } from "../src/card.ts";
+import { readContext } from "../src/context.ts";
 import { DOCS_BASE_URL } from "../src/docs-link.ts";
 import { StepFailed } from "../src/errors.ts";
 import { EXIT_BAD_SETTINGS, EXIT_FAILED, runPlugin } from "../src/main.ts";
+import { writeOutputs } from "../src/outputs.ts";
 import type { PluginDefinition, Runtime } from "../src/plugin.ts";
 import { settings } from "../src/settings/define.ts";
 import { capture, cardFromLog, tempDir } from "./helpers.ts";
@@ -122,6 +124,8 @@ async function start(env: Record<string, string>, argv: string[] = []) {
   const fullEnv = {
     DRONE: "true",
     DRONE_BUILD_NUMBER: "42",
+    DRONE_REPO: "acme/calchat",
+    DRONE_COMMIT_SHA: "9f3c2a17b0e4d5c6a7b8c9d0e1f2a3b4c5d6e7f8",
     DRONE_BRANCH: "main",
     DRONE_CARD_PATH: path.join(workspace, "card.json"),
     PLUGIN_RECIPIENTS: "dev@example.com,ops@example.com",
@@ -234,6 +238,7 @@ describe("runPlugin", () => {
     expect(out.stdout).toMatch(/✔ mailed 2 recipients\n$/);
     const outputs = JSON.parse(await readFile(path.join(workspace, ".hangar/outputs.json"), "utf8"));
     expect(outputs).toEqual({
+      HANGAR_OUTPUTS_BUILD: "acme/calchat#42@9f3c2a17b0e4d5c6a7b8c9d0e1f2a3b4c5d6e7f8",
       FAKE_MAIL_MESSAGE_ID: "<42@example.com>",
       FAKE_MAIL_SERVER_URL: "smtp://ci:****@x",
     });
@@ -280,23 +285,37 @@ describe("runPlugin", () => {
     expect(runtime?.signal.aborted).toBe(true);
   });
 
-  it("expands ${VAR} in settings from an earlier step's outputs", async () => {
+  it("expands ${VAR} in settings from an earlier step's outputs of this build, never from a committed file", async () => {
+    const build = {
+      DRONE: "true",
+      DRONE_REPO: "acme/calchat",
+      DRONE_BUILD_NUMBER: "42",
+      DRONE_COMMIT_SHA: "9f3c2a17b0e4d5c6a7b8c9d0e1f2a3b4c5d6e7f8",
+    };
+    const settings = {
+      PLUGIN_RECIPIENTS: "dev@example.com",
+      PLUGIN_HOST: "${PROXMOX_VM_IP}",
+      PLUGIN_DRY_RUN: "true",
+    };
     const workspace = await tempDir();
-    await mkdir(path.join(workspace, ".hangar"));
-    await writeFile(
-      path.join(workspace, ".hangar/outputs.json"),
-      JSON.stringify({ PROXMOX_VM_IP: "10.9.8.7" }),
+    await writeOutputs(readContext(build, workspace), { PROXMOX_VM_IP: "10.9.8.7" });
+    const runFrom = async (env: Record<string, string>) => {
+      const out = capture();
+      const code = await runPlugin(fakePlugin().plugin, { env, argv: [], cwd: workspace, ...out.streams });
+      return { code, out };
+    };
+    const earlier = await runFrom({ ...build, ...settings });
+    expect(earlier.code).toBe(0);
+    expect(earlier.out.stdout).toContain("via 10.9.8.7:587");
+
+    // The same file in the next commit's build: what the repository holds, not what a step wrote.
+    const next = await runFrom({ ...build, ...settings, DRONE_COMMIT_SHA: "a".repeat(40) });
+    expect(next.code).toBe(EXIT_BAD_SETTINGS);
+    expect(next.out.stderr).toContain(".hangar/outputs.json is ignored: no step of this build wrote it");
+    expect(next.out.stderr).toContain(
+      "${PROXMOX_VM_IP} is not expanded: no earlier step of this build wrote it",
     );
-    const out = capture();
-    const { plugin } = fakePlugin();
-    const code = await runPlugin(plugin, {
-      env: { PLUGIN_RECIPIENTS: "dev@example.com", PLUGIN_HOST: "${PROXMOX_VM_IP}", PLUGIN_DRY_RUN: "true" },
-      argv: [],
-      cwd: workspace,
-      ...out.streams,
-    });
-    expect(code).toBe(0);
-    expect(out.stdout).toContain("via 10.9.8.7:587");
+    expect(next.out.all).not.toContain("10.9.8.7");
   });
 
   it("exits 1 when the run says ok: false, after writing outputs and card", async () => {

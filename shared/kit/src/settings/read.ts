@@ -128,9 +128,12 @@ export function expansionLookup(
   outputs: Outputs,
 ): (name: string) => ExpansionResult {
   return (name) => {
-    if (isBuildVariable(name)) return { value: env[name] ?? outputs[name] };
+    if (isBuildVariable(name)) return { value: env[name] };
     if (Object.hasOwn(outputs, name)) return { value: outputs[name] };
-    return { refused: "only the build's DRONE_* and CI_* variables and earlier steps' outputs are expanded" };
+    return {
+      refused:
+        "no earlier step of this build wrote it, and only the build's DRONE_* and CI_* variables and earlier steps' outputs are expanded",
+    };
   };
 }
 
