@@ -5,10 +5,14 @@ import { TaskFailed, waitTask } from "./tasks.ts";
  * VM ids, race-safe. `GET /cluster/nextid` only names the lowest free id; it reserves nothing,
  * so two builds cloning at once get the same one, and the loser's clone fails either at once
  * ("unable to create VM 123: config file already exists") or inside its task (the same message,
- * or a lock timeout on the id's config). Such a failure means "taken": try the next id.
+ * or a lock timeout on the id's config). When the winner cloned on another node of the cluster,
+ * it is pmxcfs that refuses the second config of that id, as the task renames the new file into
+ * place: "close (rename) atomic file '/etc/pve/nodes/pve2/qemu-server/101.conf' failed: File
+ * exists". Each of these means "taken": try the next id.
  */
 
-const TAKEN = /already exists|can't lock file|got timeout/;
+const TAKEN =
+  /already exists|can't lock file|got timeout|close \(rename\) atomic file '[^']*\/qemu-server\/\d+\.conf' failed: File exists/;
 const MAX_ATTEMPTS = 25;
 
 export class IdAllocator {

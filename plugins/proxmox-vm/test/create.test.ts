@@ -99,6 +99,43 @@ describe("proxmox-vm create", () => {
     }
   });
 
+  it("two builds cloning on two nodes at once: pmxcfs's File exists means the id was taken", async () => {
+    await pve.stop();
+    pve = await startProxmoxStandIn({
+      ...FAST,
+      nodes: { pve: ["local-lvm"], pve2: ["local-lvm"] },
+      vms: [
+        { vmid: 9000, name: "tpl-a", template: true, node: "pve" },
+        { vmid: 9001, name: "tpl-b", template: true, node: "pve2" },
+      ],
+      createDelayMs: 400,
+      taskMs: { ...FAST.taskMs, qmclone: 600 },
+    });
+    const other = await tempWorkspace();
+    try {
+      const [a, b] = await Promise.all([
+        runProxmoxVm(droneEnv(pve, { PLUGIN_NAME: "build-a" }), workspace.dir),
+        runProxmoxVm(
+          droneEnv(pve, { PLUGIN_NAME: "build-b", PLUGIN_TEMPLATE: "9001", DRONE_BUILD_NUMBER: "43" }),
+          other.dir,
+        ),
+      ]);
+      expect(a.code, a.output).toBe(0);
+      expect(b.code, b.output).toBe(0);
+      expect(pve.tasks().map((task) => task.exitstatus)).toContainEqual(
+        expect.stringMatching(/^close \(rename\) atomic file .*qemu-server\/100\.conf' failed: File exists$/),
+      );
+      expect(a.output + b.output).toContain("was taken by another job");
+      expect(
+        clones(pve)
+          .map((vm) => vm.name)
+          .sort(),
+      ).toEqual(["build-a", "build-b"]);
+    } finally {
+      await other.remove();
+    }
+  });
+
   it("waits out the lock a clone leaves behind before configuring", async () => {
     pve.configure({ lockAfterCloneMs: 600 });
     const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_CORES: "3" }), workspace.dir);

@@ -45,10 +45,10 @@ async function call(
   });
 }
 
-async function waitTask(upid: string): Promise<{ exitstatus?: string }> {
+async function waitTask(upid: string, node = "pve"): Promise<{ exitstatus?: string }> {
   // Bounded by time, not by polls: a loaded machine runs the simulated task slower.
   for (const until = Date.now() + 15_000; Date.now() < until; ) {
-    const answer = await call("GET", `/nodes/pve/tasks/${encodeURIComponent(upid)}/status`);
+    const answer = await call("GET", `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`);
     const status = answer.body.data as { status: string; exitstatus?: string };
     if (status.status === "stopped") return status;
     await sleep(10);
@@ -168,6 +168,28 @@ describe("the Proxmox VE stand-in's strictness", () => {
     const late = await call("POST", "/nodes/pve/qemu/9000/clone", { newid: id });
     expect(late.message).toBe(`unable to create VM ${id}: config file already exists`);
     expect(pve.vm(Number(id))?.name).toBe("one");
+  });
+
+  it("on two nodes, the clone that loses the id race fails in its task with pmxcfs's File exists", async () => {
+    await pve.stop();
+    pve = await startProxmoxStandIn({
+      nodes: { pve: ["local-lvm"], pve2: ["local-lvm"] },
+      vms: [
+        { vmid: 9000, name: "tpl-a", template: true, node: "pve" },
+        { vmid: 9001, name: "tpl-b", template: true, node: "pve2" },
+      ],
+      taskMs: { qmclone: 60 },
+    });
+    const id = String((await call("GET", "/cluster/nextid")).body.data);
+    const first = await call("POST", "/nodes/pve/qemu/9000/clone", { newid: id, name: "one" });
+    expect((await waitTask(first.body.data as string)).exitstatus).toBe("OK");
+    // The id's config is on pve: the call on pve2 is accepted, its task fails.
+    const second = await call("POST", "/nodes/pve2/qemu/9001/clone", { newid: id, name: "two" });
+    expect(second.status).toBe(200);
+    expect((await waitTask(second.body.data as string, "pve2")).exitstatus).toBe(
+      `close (rename) atomic file '/etc/pve/nodes/pve2/qemu-server/${id}.conf' failed: File exists`,
+    );
+    expect(pve.vm(Number(id))).toMatchObject({ name: "one", node: "pve" });
   });
 
   it("starts the guest agent some time after boot, and never for a template without agent: 1", async () => {

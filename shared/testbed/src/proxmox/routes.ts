@@ -16,7 +16,9 @@ function cloneVm(cluster: Cluster, params: Record<string, string>, user: string)
   const node = params.node ?? "";
   const source = cluster.vmOn(node, vmid(params));
   const newid = Number(params.newid);
-  if (cluster.vms.has(newid))
+  // qemu-server looks for the id's config file on this node only; one on another node is found
+  // by pmxcfs when the task writes the new config (see taken()).
+  if (cluster.vms.get(newid)?.node === node)
     throw new ApiFailure(500, `unable to create VM ${newid}: config file already exists`);
   const template = source.config.template === "1";
   const full = params.full === undefined ? !template : isTrue(params.full);
@@ -44,7 +46,14 @@ function cloneVm(cluster: Cluster, params: Record<string, string>, user: string)
     async (_task, sleep) => {
       await sleep(cluster.createDelayMs);
       // create_and_lock_config: the id is only taken now, not when nextid answered.
-      if (cluster.vms.has(newid)) throw new Error(`unable to create VM ${newid}: config file already exists`);
+      const taken = cluster.vms.get(newid);
+      if (taken?.node === node) throw new Error(`unable to create VM ${newid}: config file already exists`);
+      // Another node holds the id: pmxcfs refuses a second config of one id cluster-wide when the
+      // new file is renamed into place.
+      if (taken)
+        throw new Error(
+          `close (rename) atomic file '/etc/pve/nodes/${node}/qemu-server/${newid}.conf' failed: File exists`,
+        );
       const config: Record<string, string> = { ...source.config };
       delete config.template;
       config.name = params.name ?? `Copy-of-VM-${source.config.name ?? source.vmid}`;
