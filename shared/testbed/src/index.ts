@@ -29,6 +29,7 @@ export {
   type IsolatedDockerd,
 } from "./docker-engine.ts";
 export { buildVariables, type SimulatedBuild } from "./drone-exec/build.ts";
+export { runContainer } from "./drone-exec/container.ts";
 export { encodeEnvironment, encodeSettings, encodeValue } from "./drone-exec/encode.ts";
 export {
   type ExecuteOptions,
@@ -36,6 +37,7 @@ export {
   type StepOutcome,
   type StepReport,
 } from "./drone-exec/execute.ts";
+export { droneMatch } from "./drone-exec/glob.ts";
 export {
   type LocalBuildOptions,
   type LocalBuildResult,
@@ -45,8 +47,17 @@ export {
   stepTable,
 } from "./drone-exec/local-build.ts";
 export { type Pipeline, type PipelineStep, readPipeline, stepsInSnippet } from "./drone-exec/pipeline.ts";
+export { parseScopedSecrets, readRepositorySecrets, type ScopedSecrets } from "./drone-exec/secrets.ts";
 export { substitute } from "./drone-exec/substitute.ts";
-export { type BuildFacts, stepRuns, type When } from "./drone-exec/when.ts";
+export {
+  type BuildFacts,
+  type Condition,
+  conditionMatches,
+  readCondition,
+  type StepDecision,
+  stepRuns,
+  type When,
+} from "./drone-exec/when.ts";
 export {
   DRONE_WORKSPACE,
   type DroneStepOptions,

@@ -1,5 +1,6 @@
-import { type DroneStepOptions, type DroneStepResult, runDroneStep } from "../drone-step.ts";
+import type { DroneStepOptions, DroneStepResult } from "../drone-step.ts";
 import { buildFacts, buildVariables, type SimulatedBuild } from "./build.ts";
+import { runContainer } from "./container.ts";
 import { encodeEnvironment, encodeSettings } from "./encode.ts";
 import { type PipelineStep, readPipeline } from "./pipeline.ts";
 import { stepRuns } from "./when.ts";
@@ -12,6 +13,8 @@ export interface StepReport {
   outcome: StepOutcome;
   /** Why a step was skipped or not run. */
   why?: string;
+  /** Parts of the step's `when` this runner could not evaluate as Drone would, and how it treated them. */
+  notes?: string[];
   durationMs: number;
   exitCode?: number;
   /** Settings the run replaced (`settingOverrides`), so a table can say the step is not as written. */
@@ -37,6 +40,7 @@ export interface ExecuteOptions {
    * driver than the real one). Reported on the step, never silent.
    */
   settingOverrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Runs one step's container (default: through the Docker Engine's API, see container.ts). */
   runStep?: (options: DroneStepOptions) => Promise<DroneStepResult>;
   onStep?: (report: StepReport) => void;
   timeoutMs?: number;
@@ -54,7 +58,7 @@ export async function executePipeline(
   const { build } = options;
   const vars = { ...buildVariables(build, "success", []), ...options.variables };
   const pipeline = readPipeline(options.pipeline, vars);
-  const run = options.runStep ?? runDroneStep;
+  const run = options.runStep ?? runContainer;
   const failed: string[] = [];
   const steps: StepReport[] = [];
   const report = (step: StepReport) => {
@@ -64,8 +68,16 @@ export async function executePipeline(
   for (const [index, step] of pipeline.steps.entries()) {
     const status = failed.length > 0 ? "failure" : "success";
     const decision = stepRuns(step.when, buildFacts(build, status));
+    const notes = decision.notes.length > 0 ? { notes: decision.notes } : {};
     if (!decision.runs) {
-      report({ name: step.name, image: step.image, outcome: "skipped", why: decision.why, durationMs: 0 });
+      report({
+        name: step.name,
+        image: step.image,
+        outcome: "skipped",
+        why: decision.why,
+        ...notes,
+        durationMs: 0,
+      });
       continue;
     }
     const image = options.image(step);
@@ -75,6 +87,7 @@ export async function executePipeline(
         image: step.image,
         outcome: "not run",
         why: "not a hangar plugin",
+        ...notes,
         durationMs: 0,
       });
       continue;
@@ -106,6 +119,7 @@ export async function executePipeline(
       image: step.image,
       outcome,
       ...(missing.length > 0 ? { why: `secrets not in the secrets file: ${missing.join(", ")}` } : {}),
+      ...notes,
       durationMs: Date.now() - started,
       exitCode: result.exitCode,
       ...(overridden.length > 0 ? { overridden } : {}),
