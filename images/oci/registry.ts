@@ -4,6 +4,12 @@
  * Docker does it: anonymous first; on a 401 with `WWW-Authenticate: Bearer realm=…,service=…` a token
  * is fetched from the realm (with Basic credentials when given; Gitea, Docker Hub, GitLab), on a 401
  * with `Basic` the credentials are sent. Credentials never appear in an error or a log line.
+ *
+ * What a registry answers is not trusted to decide where credentials go: the Authorization header
+ * (Basic or a token) goes only to the registry's own origin, never to an upload `Location`, a
+ * `Link` page or a redirect on another one; and the Basic credentials go to the token realm the
+ * registry names only over https, on loopback, or on the registry's own origin (which the
+ * pipeline named, plain http included), never over plain http elsewhere.
  */
 import { sha256 } from "./layer.ts";
 
@@ -48,12 +54,16 @@ export class RegistryError extends Error {
   }
 }
 
+/** Whether a host name (as a URL spells it, without the port) is this machine's loopback. */
+export function isLoopbackName(name: string): boolean {
+  return name === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(name) || name === "[::1]";
+}
+
 /** Loopback and "localhost" speak plain HTTP (as Docker treats them); everything else HTTPS. */
 export function registryBaseUrl(host: string): string {
   if (/^https?:\/\//.test(host)) return host.replace(/\/+$/, "");
   if (host === "docker.io" || host === "index.docker.io") return "https://registry-1.docker.io";
-  const name = host.replace(/:\d+$/, "");
-  const plain = name === "localhost" || /^127\./.test(name) || name === "[::1]";
+  const plain = isLoopbackName(host.replace(/:\d+$/, ""));
   return `${plain ? "http" : "https"}://${host}`;
 }
 
@@ -83,12 +93,17 @@ export class RegistryClient {
     this.timeoutMs = options.timeoutMs ?? 120_000;
   }
 
-  /** Sends a request to `path` ("/v2/…" or an absolute upload URL), authenticating on a 401. */
+  /**
+   * Sends a request to `path` ("/v2/…" or an absolute upload URL), authenticating on a 401. A URL
+   * the registry named on another origin (an upload Location, a next page) goes without the
+   * Authorization header and is not authenticated for: the login belongs to this registry only.
+   */
   async request(method: string, path: string, scope: string, init: RequestInit = {}): Promise<Response> {
     const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
+    const ours = new URL(url).origin === new URL(this.baseUrl).origin;
     const send = async () => {
       const headers = new Headers(init.headers);
-      const auth = this.auth.get(scope);
+      const auth = ours ? this.auth.get(scope) : undefined;
       if (auth) headers.set("authorization", auth);
       try {
         return await this.fetch(url, {
@@ -105,7 +120,7 @@ export class RegistryClient {
       }
     };
     let response = await send();
-    if (response.status === 401 && !this.auth.has(scope)) {
+    if (response.status === 401 && ours && !this.auth.has(scope)) {
       await response.body?.cancel();
       await this.authenticate(response.headers.get("www-authenticate") ?? "", scope);
       response = await send();
@@ -130,7 +145,27 @@ export class RegistryClient {
         401,
       );
     }
-    const url = new URL(params.realm);
+    let url: URL;
+    try {
+      url = new URL(params.realm);
+    } catch {
+      throw new RegistryError(`${this.options.host} named a token service that is not a URL`, 401);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new RegistryError(`${this.options.host} named a ${url.protocol} token service`, 401);
+    }
+    const where = `${url.origin}${url.pathname}`;
+    const trusted =
+      url.protocol === "https:" ||
+      isLoopbackName(url.hostname) ||
+      url.origin === new URL(this.baseUrl).origin;
+    if (basic && !trusted) {
+      throw new RegistryError(
+        `${this.options.host} named the token service ${where}, over plain http on another host: ` +
+          "the credentials go to a token service over https only (or on loopback, or on the registry's own origin)",
+        401,
+      );
+    }
     if (params.service) url.searchParams.set("service", params.service);
     for (const s of (scope || params.scope || "").split(" ").filter(Boolean))
       url.searchParams.append("scope", s);
@@ -142,20 +177,20 @@ export class RegistryClient {
       });
     } catch (error) {
       throw new RegistryError(
-        `the token service ${url.origin}${url.pathname} failed: ${error instanceof Error ? error.message : ""}`,
+        `the token service ${where} failed: ${error instanceof Error ? error.message : ""}`,
       );
     }
     if (!response.ok) {
       await response.body?.cancel();
       const who = creds ? `as ${creds.username}` : "anonymously";
       throw new RegistryError(
-        `the token service ${url.origin}${url.pathname} refused ${who} (${response.status})`,
+        `the token service ${where} refused ${who} (${response.status})`,
         response.status,
       );
     }
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token || body.access_token;
-    if (!token) throw new RegistryError(`the token service ${url.origin}${url.pathname} answered no token`);
+    if (!token) throw new RegistryError(`the token service ${where} answered no token`);
     this.auth.set(scope, `Bearer ${token}`);
   }
 
