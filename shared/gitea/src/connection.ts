@@ -3,6 +3,7 @@ import type { giteaApi } from "gitea-js";
 import { boundedFetch } from "./bounded-answer.ts";
 import { boundedCall } from "./call.ts";
 import { type Access, GiteaCallFailed } from "./failure.ts";
+import { type PagingOptions, pagesOf } from "./paging.ts";
 
 /** Where the repository is, the token, and how long one call (retries included) may take. */
 export interface GiteaTarget {
@@ -110,6 +111,39 @@ export class GiteaConnection {
       if (options.notFound && error instanceof GiteaCallFailed && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The pages of a list of this repository (`path` under it: `issues`, `labels`), each page one
+   * bounded call, the whole bounded in pages (paging.ts).
+   */
+  pages<T>(
+    what: string,
+    path: string,
+    request: (query: { page: number; limit: number }, signal: AbortSignal) => Promise<{ data: T[] }>,
+    options: PagingOptions<T> = {},
+  ): AsyncGenerator<T[]> {
+    const { owner, repo } = this.target;
+    const endpoint = `GET /api/v1/repos/${owner}/${repo}/${path}`;
+    return pagesOf(
+      what,
+      endpoint,
+      (page, limit) => this.call(`${what} (page ${page})`, (signal) => request({ page, limit }, signal)),
+      this.#log,
+      options,
+    );
+  }
+
+  /** Every item of a list of this repository (see `pages`). */
+  async all<T>(
+    what: string,
+    path: string,
+    request: (query: { page: number; limit: number }, signal: AbortSignal) => Promise<{ data: T[] }>,
+    options: PagingOptions<T> = {},
+  ): Promise<T[]> {
+    const all: T[] = [];
+    for await (const items of this.pages(what, path, request, options)) all.push(...items);
+    return all;
   }
 
   /** A call whose answer must have a body: an empty one is a failure, not `undefined`. */

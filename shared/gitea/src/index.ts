@@ -24,4 +24,12 @@ export {
   type ProblemFor,
   readCaCert,
 } from "./inputs.ts";
+export {
+  allPages,
+  MAX_PAGES,
+  PAGE_SIZE,
+  type PagingOptions,
+  pagesOf,
+  TooManyPages,
+} from "./paging.ts";
 export { applyTls, type TlsSettings } from "./tls.ts";

@@ -181,6 +181,16 @@ export const issueHandlers: Record<string, OperationHandler> = {
     },
   },
 
+  /** GET /user: the token's own user (reqToken; the user scope, as every /user route). */
+  userGetCurrent: {
+    repo: false,
+    scope: "user",
+    handle(call) {
+      if (!call.viewer) return apiError(call.world, 401, "token is required");
+      return { status: 200, json: presentUser(call.world.site, call.viewer, call.viewer) };
+    },
+  },
+
   userGet: {
     repo: false,
     scope: "user",

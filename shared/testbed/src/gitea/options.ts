@@ -14,6 +14,15 @@ export interface GiteaSeedRelease {
   assets?: { name: string; content: string | Uint8Array }[];
 }
 
+/** An issue that is there before the test starts, e.g. one a person (not the token's user) opened. */
+export interface GiteaSeedIssue {
+  title: string;
+  body?: string;
+  /** Who opened it: the owner (the token's user, default) or one of `users`. */
+  poster?: string;
+  state?: "open" | "closed";
+}
+
 export interface GiteaStandInOptions {
   /** Default "hangar"; also the token's user. */
   owner?: string;
@@ -40,6 +49,8 @@ export interface GiteaStandInOptions {
   branches?: Record<string, string>;
   tags?: GiteaSeedTag[];
   releases?: GiteaSeedRelease[];
+  /** Issues, numbered from 1 in this order. */
+  issues?: GiteaSeedIssue[];
   /** What GET /version answers. Default "1.22.6". */
   version?: string;
   /** `[repository.release] ALLOWED_TYPES`: extensions, MIME types, `type/*`; empty allows all. */
@@ -64,6 +75,11 @@ export interface GiteaStandInOptions {
   /** `[api] DEFAULT_PAGING_NUM` (30) and `MAX_RESPONSE_ITEMS` (50). */
   defaultPagingNum?: number;
   maxResponseItems?: number;
+  /**
+   * Hostile: every list answers its first page whatever `?page=` asks (a proxy that drops the
+   * query string, a broken server), so a client that pages until a short page never ends.
+   */
+  ignorePage?: boolean;
   /** Serve HTTPS with this certificate (e.g. from createTlsCertificate) instead of HTTP. */
   tls?: { certPem: string; keyPem: string };
   /** Directory of gitea-api-v1.22.json (default: HANGAR_SPECS_DIR or shared/testbed/specs). */
@@ -166,6 +182,7 @@ export interface GiteaStandIn {
       | "proxyMaxBodySize"
       | "draftsByTag"
       | "strictQuery"
+      | "ignorePage"
     >,
   ): void;
   stop(): Promise<void>;

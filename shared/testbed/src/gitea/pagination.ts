@@ -5,6 +5,8 @@ export interface PagingSettings {
   defaultPagingNum: number;
   /** [api] MAX_RESPONSE_ITEMS (Gitea default 50). */
   maxResponseItems: number;
+  /** Hostile: `page` is ignored, every list answers its first page (see GiteaStandInOptions). */
+  ignorePage?: boolean;
 }
 
 /** ctx.FormInt: a value that is not an integer reads as 0. */
@@ -24,7 +26,7 @@ export function listOptions(
   query: URLSearchParams,
   settings: PagingSettings,
 ): { page: number; pageSize: number } {
-  const page = Math.max(1, formInt(query, "page"));
+  const page = settings.ignorePage ? 1 : Math.max(1, formInt(query, "page"));
   const limit = formInt(query, "limit");
   const pageSize = limit <= 0 ? settings.defaultPagingNum : Math.min(limit, settings.maxResponseItems);
   return { page, pageSize };

@@ -32,6 +32,7 @@ function settingsFrom(options: GiteaStandInOptions): Settings {
     strictQuery: options.strictQuery ?? true,
     defaultPagingNum: options.defaultPagingNum ?? 30,
     maxResponseItems: options.maxResponseItems ?? 50,
+    ignorePage: options.ignorePage ?? false,
   };
 }
 
@@ -173,6 +174,18 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
       collaborator: each.collaborator ?? true,
     })),
   ]);
+  for (const seed of options.issues ?? []) {
+    const poster = issues.userByName(seed.poster ?? owner);
+    if (!poster) throw new Error(`seed issue "${seed.title}": poster ${seed.poster} is not one of the users`);
+    issues.create({
+      title: seed.title,
+      body: seed.body ?? "",
+      labelIds: [],
+      assigneeIds: [],
+      closed: seed.state === "closed",
+      posterId: poster.id,
+    });
+  }
   const world: World = {
     spec,
     site,
