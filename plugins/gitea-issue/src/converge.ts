@@ -21,10 +21,36 @@ export function colourFor(label: string): string {
   return (hash & 0xffffff).toString(16).padStart(6, "0");
 }
 
-/** Open issues carrying the key's marker, oldest (lowest number) first. */
-async function openFor(gitea: GiteaIssues, key: string): Promise<Issue[]> {
+/** Whose issues hangar may take for its own: the token's user's, or anyone's when the token cannot tell. */
+type Poster = { id: number | undefined; login: string } | undefined;
+
+/**
+ * The token's user, who opened every issue hangar opened: an issue someone else opened (with a
+ * marker copied into it) is not taken for hangar's. A token without `read:user` cannot say who
+ * it is; then the marker alone decides, and the log says so.
+ */
+async function posterOf(gitea: GiteaIssues, log: Logger): Promise<Poster> {
+  const me = await gitea.me();
+  if (me?.login) return { id: me.id, login: me.login };
+  log.info(
+    "the token may not read its own user (no read:user scope): issues are matched by their marker, whoever opened them",
+  );
+  return undefined;
+}
+
+function openedBy(issue: Issue, poster: Poster): boolean {
+  if (!poster) return true;
+  const user = issue.user;
+  if (poster.id !== undefined && user?.id !== undefined) return user.id === poster.id;
+  return (user?.login ?? "").toLowerCase() === poster.login.toLowerCase();
+}
+
+/** Open issues carrying the key's marker (and opened by the token's user), oldest (lowest number) first. */
+async function openFor(gitea: GiteaIssues, key: string, poster: Poster): Promise<Issue[]> {
   const open = await gitea.openIssues();
-  return open.filter((issue) => hasMarker(issue.body, key)).sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
+  return open
+    .filter((issue) => hasMarker(issue.body, key) && openedBy(issue, poster))
+    .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
 }
 
 /**
@@ -90,7 +116,8 @@ async function open(gitea: GiteaIssues, plan: IssuePlan, log: Logger): Promise<I
  * two open (a run cancelled in between) closes the newer.
  */
 export async function reportFailure(gitea: GiteaIssues, plan: IssuePlan, log: Logger): Promise<Outcome> {
-  const before = await openFor(gitea, plan.key);
+  const poster = await posterOf(gitea, log);
+  const before = await openFor(gitea, plan.key, poster);
   const current = before[0];
   if (current?.number !== undefined) {
     await gitea.comment(current.number, plan.comment);
@@ -104,7 +131,7 @@ export async function reportFailure(gitea: GiteaIssues, plan: IssuePlan, log: Lo
 
   const mine = await open(gitea, plan, log);
   log.info(`opened issue #${mine.number}: ${mine.html_url}`);
-  const after = await openFor(gitea, plan.key);
+  const after = await openFor(gitea, plan.key, poster);
   const keeper = [...after, mine].sort((a, b) => (a.number ?? 0) - (b.number ?? 0))[0] ?? mine;
   if (keeper.number === mine.number) {
     return {
@@ -149,7 +176,7 @@ export async function reportSuccess(gitea: GiteaIssues, plan: IssuePlan, log: Lo
       summary: "the build passed; close_on_success is off, so no issue was looked at",
     };
   }
-  const openIssues = await openFor(gitea, plan.key);
+  const openIssues = await openFor(gitea, plan.key, await posterOf(gitea, log));
   if (openIssues.length === 0) {
     return {
       action: "none",

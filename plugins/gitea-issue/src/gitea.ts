@@ -1,29 +1,11 @@
 import { type Access, GiteaCallFailed, GiteaConnection, type GiteaTarget } from "@hangar/gitea";
 import type { Logger } from "@hangar/kit";
-import type { Comment, Issue, Label } from "gitea-js";
+import type { Comment, Issue, Label, User } from "gitea-js";
 
 export { GiteaCallFailed } from "@hangar/gitea";
 
 /** Issues, comments and labels are under the issue scope; a 403 names it. */
 const ACCESS: Access = { scope: "write:issue", what: "open, comment on or close issues" };
-
-const PAGE_SIZE = 50;
-
-/**
- * Every page of a list. A page shorter than the first one is the last: a Gitea whose
- * MAX_RESPONSE_ITEMS is below PAGE_SIZE answers shorter pages throughout, and is still read to
- * the end.
- */
-async function allPages<T>(fetchPage: (page: number) => Promise<T[] | undefined>): Promise<T[]> {
-  const all: T[] = [];
-  let full = 0;
-  for (let page = 1; ; page++) {
-    const items = (await fetchPage(page)) ?? [];
-    all.push(...items);
-    if (page === 1) full = items.length;
-    if (items.length === 0 || items.length < full || full === 0) return all;
-  }
-}
 
 /** The Gitea calls gitea-issue makes, each bounded and retried by the shared client. */
 export class GiteaIssues {
@@ -43,22 +25,25 @@ export class GiteaIssues {
 
   /** Open issues (not pull requests), all pages, newest first as Gitea lists them. */
   async openIssues(): Promise<Issue[]> {
-    return allPages((page) =>
-      this.#gitea.call(`listing open issues (page ${page})`, (signal) =>
+    return this.#gitea.all(
+      "listing open issues",
+      "issues",
+      (query, signal) =>
         this.#gitea.api.repos.issueListIssues(
           ...this.#repo,
-          { state: "open", type: "issues", page, limit: PAGE_SIZE },
+          { state: "open", type: "issues", ...query },
           { signal },
         ),
-      ),
+      { identify: (issue) => issue.id },
     );
   }
 
   async labels(): Promise<Label[]> {
-    return allPages((page) =>
-      this.#gitea.call(`listing labels (page ${page})`, (signal) =>
-        this.#gitea.api.repos.issueListLabels(...this.#repo, { page, limit: PAGE_SIZE }, { signal }),
-      ),
+    return this.#gitea.all(
+      "listing labels",
+      "labels",
+      (query, signal) => this.#gitea.api.repos.issueListLabels(...this.#repo, query, { signal }),
+      { identify: (label) => label.id },
     );
   }
 
@@ -70,6 +55,22 @@ export class GiteaIssues {
         { signal },
       ),
     );
+  }
+
+  /**
+   * The token's own user, or undefined when the token may not read it (GET /user needs the
+   * `read:user` scope, which `write:issue` alone does not grant).
+   */
+  async me(): Promise<User | undefined> {
+    try {
+      return await this.#gitea.call("reading the token's user", (signal) =>
+        this.#gitea.api.user.userGetCurrent({ signal }),
+      );
+    } catch (error) {
+      if (error instanceof GiteaCallFailed && (error.status === 401 || error.status === 403))
+        return undefined;
+      throw error;
+    }
   }
 
   /** Whether a Gitea user of that name exists; a 404 is no. */

@@ -39,6 +39,8 @@ export interface IssuePlan {
   /** Why an assignee the settings asked for is not in `assignees`. */
   assigneeNotes: string[];
   buildNumber: number | undefined;
+  /** Why this run touches no issue at all (a pull request's build without `key`). */
+  skip?: string | undefined;
 }
 
 /** `body` is Markdown (with placeholders) or a workspace file holding it. */
@@ -48,6 +50,22 @@ async function readBody(workspace: string, value: string): Promise<string> {
     setting: "body",
   });
   return read.text;
+}
+
+/** Drone's `pull_request`; Woodpecker's `pull_request`, `pull_request_closed`, `pull_request_metadata`. */
+export function isPullRequest(build: BuildContext): boolean {
+  return build.build.event.startsWith("pull_request") || Boolean(build.pullRequest);
+}
+
+/**
+ * A pull request's build runs the proposed change (a fork's, perhaps), not the branch it targets,
+ * though the CI names that branch: its failure is not the branch's, and its success fixes
+ * nothing there. Without a `key` of its own it opens and closes no issue.
+ */
+function pullRequestSkip(build: BuildContext): string {
+  const which = build.pullRequest ? `pull request #${build.pullRequest}` : "a pull request";
+  const target = build.commit.branch ? ` into ${build.commit.branch}` : "";
+  return `this build is of ${which}${target} (event ${build.build.event || "unknown"}), not of a branch: it opens and closes no branch's issue. Set \`key\` (e.g. "pr-{{ pull_request }}") to report pull requests`;
 }
 
 function statusOf(build: BuildContext): "success" | "failure" | undefined {
@@ -112,7 +130,9 @@ function resolveAssignees(names: readonly string[], build: BuildContext) {
 /** What this run will do; settings were checked by `checkSettings`. */
 export async function planIssue(settings: Settings, context: Context): Promise<IssuePlan> {
   const { build, log } = context;
-  const status = statusOf(build);
+  const skip = settings.key === undefined && isPullRequest(build) ? pullRequestSkip(build) : undefined;
+  // A skipped run reads no status: it does the same whatever the build's outcome.
+  const status = statusOf(build) ?? (skip ? "success" : undefined);
   if (!status) {
     throw new StepFailed(
       "the build's status is unknown: neither Drone's DRONE_BUILD_STATUS nor Woodpecker's CI_PIPELINE_STATUS says success or failure",
@@ -150,11 +170,13 @@ export async function planIssue(settings: Settings, context: Context): Promise<I
     assignees,
     assigneeNotes: notes,
     buildNumber: build.build.number,
+    skip,
   };
 }
 
 export function describePlan(plan: IssuePlan): string {
   const where = `${plan.owner}/${plan.repo} on ${plan.baseUrl}`;
+  if (plan.skip) return `nothing to do in ${where}: ${plan.skip}`;
   const lines =
     plan.status === "failure"
       ? [

@@ -13,6 +13,14 @@ export const giteaIssue: PluginDefinition<GiteaIssueSchema, IssuePlan> = {
   describe: describePlan,
 
   async run(plan, { log, fetch, signal }): Promise<RunResult> {
+    if (plan.skip) {
+      log.info(plan.skip);
+      return {
+        summary: `nothing to do: ${plan.skip}`,
+        outputs: { number: "", url: "", action: "none" },
+        card: cardOf({ action: "none", summary: plan.skip }, plan),
+      };
+    }
     // The Gitea client (gitea-js) is loaded when the issue is reported, so a dry run or a
     // settings error does not pay for it.
     const [{ GiteaIssues }, { reportFailure, reportSuccess }] = await Promise.all([
@@ -59,8 +67,9 @@ const TITLES = {
 
 function cardOf(outcome: Outcome, plan: IssuePlan): Card {
   const { issue } = outcome;
-  const title =
-    outcome.action === "none" || !issue
+  const title = plan.skip
+    ? "Pull request: no branch's issue touched"
+    : outcome.action === "none" || !issue
       ? `No issue open for ${plan.key}`
       : `${TITLES[outcome.action]} #${issue.number}: ${issue.title ?? ""}`;
   return {

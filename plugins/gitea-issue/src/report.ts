@@ -6,13 +6,38 @@ import { type BuildContext, contextVars, renderTemplate } from "@hangar/kit";
  */
 
 export function reportVars(build: BuildContext, now: Date): Record<string, string | number | undefined> {
-  return {
+  const vars: Record<string, string | number | undefined> = {
     ...contextVars(build),
     failed_steps: failedSteps(build),
     "build.failed_steps": failedSteps(build),
     "commit.author.username": build.commit.author.username,
     time: isoMinute(now),
   };
+  // Every value the repository's authors choose (commit message, branch, author, tag …) reaches
+  // the issue as text, never as HTML: no comment, no tag. Numbers and the CI's links stay as they are.
+  return Object.fromEntries(
+    Object.entries(vars).map(([name, value]) => [name, typeof value === "string" ? noHtml(value) : value]),
+  );
+}
+
+/** `<` and `>` as entities: Markdown shows them, and they open no HTML comment or tag. */
+export function noHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * Text from the build as an inline code span, shown as it is: no HTML, link, image, @mention or
+ * #reference in it takes effect. The fence is longer than any run of backticks in the text, so
+ * the text cannot close it.
+ */
+export function codeSpan(text: string): string {
+  if (text === "") return "";
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = "`".repeat(longest + 1);
+  // CommonMark strips one space on each side; a padded span shows a text that starts or ends
+  // with a backtick or a space unchanged.
+  const pad = /^[` ]|[` ]$/.test(text) ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
 }
 
 /** Drone names the failed steps (and stages); Woodpecker does not, so the log has to tell. */
@@ -44,8 +69,10 @@ function author(build: BuildContext): string {
   const { name, email, username } = build.commit.author;
   const who = name || username || "";
   if (!who) return "unknown";
-  return email ? `${who} <${email}>` : who;
+  return codeSpan(oneLine(email ? `${who} <${email}>` : who));
 }
+
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ");
 
 const firstLine = (text: string) => text.split("\n")[0]?.trim() ?? "";
 
@@ -58,8 +85,8 @@ export function defaultReport(build: BuildContext, now: Date, intro: string): st
   const rows: [string, string][] = [
     ["Failed steps", failedSteps(build)],
     ["Build", `${buildRef(build)}${build.build.event ? ` (${build.build.event})` : ""}`],
-    ["Branch", build.commit.branch ? `\`${build.commit.branch}\`` : "—"],
-    ["Commit", `${commitRef(build)}${message ? ` ${message}` : ""}`],
+    ["Branch", build.commit.branch ? codeSpan(oneLine(build.commit.branch)) : "—"],
+    ["Commit", `${commitRef(build)}${message ? ` ${codeSpan(message)}` : ""}`],
     ["Author", author(build)],
     ["Time", isoMinute(now)],
   ];
@@ -74,7 +101,7 @@ export function defaultReport(build: BuildContext, now: Date, intro: string): st
 }
 
 export function failureIntro(build: BuildContext): string {
-  return `The build ${buildRef(build)} failed on \`${build.commit.branch || build.commit.ref || "?"}\`.`;
+  return `The build ${buildRef(build)} failed on ${codeSpan(oneLine(build.commit.branch || build.commit.ref || "?"))}.`;
 }
 
 export function againIntro(build: BuildContext): string {
