@@ -11,8 +11,6 @@ import { streamAttachment } from "./upload.ts";
 
 export { GiteaCallFailed, type GiteaTarget, isTransient } from "@hangar/gitea";
 
-const PAGE_SIZE = 50;
-
 /** Releases and their assets need the repository scope; a 403 says so. */
 const ACCESS: Access = { scope: "write:repository", what: "write releases" };
 
@@ -57,19 +55,23 @@ export class GiteaReleases {
     );
     if (published) return published;
     // Drafts have no tag yet, so the tag lookup cannot see them: page through the drafts.
-    for (let page = 1; ; page++) {
-      const drafts = await this.#call(`listing draft releases (page ${page})`, (signal) =>
+    const pages = this.#gitea.pages(
+      "listing draft releases",
+      "releases",
+      (query, signal) =>
         this.#api.repos.repoListReleases(
           this.#target.owner,
           this.#target.repo,
-          { draft: true, page, limit: PAGE_SIZE },
+          { draft: true, ...query },
           { signal },
         ),
-      );
-      const found = drafts?.find((release) => release.tag_name === tag);
+      { identify: (release) => release.id },
+    );
+    for await (const drafts of pages) {
+      const found = drafts.find((release) => release.tag_name === tag);
       if (found) return found;
-      if (!drafts || drafts.length < PAGE_SIZE) return undefined;
     }
+    return undefined;
   }
 
   async create(input: {
@@ -171,19 +173,14 @@ export class GiteaReleases {
 
   /** Tags, newest first as Gitea lists them, all pages. */
   async tags(): Promise<{ name: string; sha: string }[]> {
-    const all: { name: string; sha: string }[] = [];
-    for (let page = 1; ; page++) {
-      const tags = await this.#call(`listing tags (page ${page})`, (signal) =>
-        this.#api.repos.repoListTags(
-          this.#target.owner,
-          this.#target.repo,
-          { page, limit: PAGE_SIZE },
-          { signal },
-        ),
-      );
-      for (const tag of tags ?? []) all.push({ name: tag.name ?? "", sha: tag.commit?.sha ?? tag.id ?? "" });
-      if (!tags || tags.length < PAGE_SIZE) return all;
-    }
+    const tags = await this.#gitea.all(
+      "listing tags",
+      "tags",
+      (query, signal) =>
+        this.#api.repos.repoListTags(this.#target.owner, this.#target.repo, query, { signal }),
+      { identify: (tag) => tag.name },
+    );
+    return tags.map((tag) => ({ name: tag.name ?? "", sha: tag.commit?.sha ?? tag.id ?? "" }));
   }
 
   /** The branch Gitea creates a new tag on when no target is given. */

@@ -48,6 +48,11 @@ export interface ReleasePlan {
   timeoutMs: number;
 }
 
+/** C0 and C1 control characters and DEL (Unicode's Cc): a line break, a tab, an escape … */
+export function hasControlCharacter(name: string): boolean {
+  return /\p{Cc}/u.test(name);
+}
+
 /** Everything wrong with the settings, found before any API call. */
 export async function checkSettings(
   settings: Partial<Settings>,
@@ -110,6 +115,18 @@ export async function checkSettings(
           ...(byName.get(path.basename(file.relative)) ?? []),
           file.relative,
         ]);
+      // A name is written as it is into the checksum files (`<sum>  <name>` a line) and the
+      // release: a line break in it would forge a line there, another control character hide one.
+      const unsafe = [...byName.values()].flat().filter((file) => hasControlCharacter(path.basename(file)));
+      if (unsafe.length > 0) {
+        problems.push(
+          problem(
+            "files",
+            "E_ASSET_NAME_INVALID",
+            `match file names with a control character (a line break, a tab …), which cannot name an asset or a checksum line: ${unsafe.map((file) => JSON.stringify(file)).join(", ")}; rename them or leave them out of \`files\``,
+          ),
+        );
+      }
       for (const [name, paths] of byName) {
         if (paths.length > 1) {
           problems.push(

@@ -112,6 +112,25 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     await expectNothingSent(g, "");
   });
 
+  it("refuses file names with a control character, listing them, before anything is written or sent", async () => {
+    const g = await start();
+    await apk();
+    // A newline in a name would write a forged line into sha256sum.txt.
+    const forged = `app.apk\n${"0".repeat(64)}  evil.apk`;
+    await writeFile(path.join(workspace.dir, "dist", forged), "payload\n");
+    await writeFile(path.join(workspace.dir, "dist", "tab\there.txt"), "x\n");
+    const run = await runGiteaRelease(
+      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toContain("E_ASSET_NAME_INVALID");
+    expect(run.output).toContain(JSON.stringify(`dist/${forged}`));
+    expect(run.output).toContain(JSON.stringify("dist/tab\there.txt"));
+    expect(run.output).not.toContain('"dist/app.apk"');
+    await expectNothingSent(g, run.output);
+  });
+
   it("refuses a token holding a line break as a settings error, not an unreachable Gitea", async () => {
     const g = await start();
     await apk();

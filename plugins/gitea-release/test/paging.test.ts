@@ -1,0 +1,47 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type GiteaStandIn, startGiteaStandIn } from "@hangar/testbed";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+
+let gitea: GiteaStandIn | undefined;
+let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+beforeEach(async () => {
+  workspace = await tempWorkspace();
+});
+afterEach(async () => {
+  if (gitea) expect(gitea.schemaProblems()).toEqual([]);
+  await gitea?.stop();
+  gitea = undefined;
+  await workspace.remove();
+});
+
+describe("gitea-release pages through lists with a bound", () => {
+  it("stops when a server ignores ?page= and answers full first pages again", {
+    timeout: 15_000,
+  }, async () => {
+    // Full pages (50 drafts, 60 tags): a client that pages until a short page never ends here.
+    gitea = await startGiteaStandIn({
+      owner: "acme",
+      repo: "app",
+      token: TOKEN,
+      ignorePage: true,
+      releases: Array.from({ length: 50 }, (_, index) => ({ tag: `draft-${index}`, draft: true })),
+      tags: Array.from({ length: 60 }, (_, index) => ({ name: `v0.${index}.0` })),
+    });
+    await mkdir(path.join(workspace.dir, "dist"), { recursive: true });
+    await writeFile(path.join(workspace.dir, "dist", "app.apk"), "android build\n");
+    const run = await runGiteaRelease(
+      droneTagEnv(gitea.url, { PLUGIN_FILES: "dist/*", PLUGIN_GENERATE_NOTES: "true" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain(
+      "listing draft releases: GET /api/v1/repos/acme/app/releases answered page 2 with the items of an earlier page",
+    );
+    expect(run.output).toContain("listing tags: GET /api/v1/repos/acme/app/tags answered page 2");
+    expect(gitea.count({ pathPattern: "repoListReleases" })).toBe(2);
+    expect(gitea.count({ pathPattern: "repoListTags" })).toBe(2);
+    expect(gitea.release("v1.2.0")?.assets.map((asset) => asset.name)).toEqual(["app.apk"]);
+  });
+});
