@@ -1,7 +1,8 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references are settings as users write them
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createAndroidSdk, type Sshd, secretLeaks, testbed } from "@hangar/testbed";
+import { createAndroidSdk, type Sshd, secretLeaks, testbed, writeStepOutputs } from "@hangar/testbed";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { baseEnv, fakeDriverSettings, listDir, runStep, workspace } from "./helpers.ts";
 
@@ -166,11 +167,7 @@ describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
 
   it("takes the host from an earlier proxmox-vm step's PROXMOX_VM_IP and checks it over SSH", async () => {
     const { sdk, ws, env } = await setUp({ kvm: false }, { action: "check", appium_drivers: "uiautomator2" });
-    await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
-    await writeFile(
-      path.join(ws.dir, ".hangar", "outputs.json"),
-      JSON.stringify({ PROXMOX_VM_IP: "127.0.0.1" }),
-    );
+    await writeStepOutputs(ws.dir, env, { PROXMOX_VM_IP: "127.0.0.1" });
     const { PLUGIN_HOST: _, ...withoutHost } = env;
     const before = logins(host);
     const run = await runStep({ ...withoutHost, PLUGIN_PORT: String(host.port) }, ws.dir);
@@ -185,13 +182,42 @@ describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
     expect(sdk.transcript()).toEqual(["emulator -accel-check", "emulator -list-avds"]);
   });
 
-  it("dry run names the host from PROXMOX_VM_IP and connects nowhere", async () => {
-    const { sdk, ws, env } = await setUp({});
+  it("a committed .hangar/outputs.json steers no login: its host and fingerprint are ignored", async () => {
+    const { sdk, ws, env } = await setUp({ kvm: false }, { action: "check", appium_drivers: "uiautomator2" });
+    // What a repository (a fork's pull request) can commit: its own host, with that host's key.
     await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
     await writeFile(
       path.join(ws.dir, ".hangar", "outputs.json"),
-      JSON.stringify({ PROXMOX_VM_IP: "127.0.0.1" }),
+      JSON.stringify({
+        HANGAR_OUTPUTS_BUILD: "calchat/app#7@0123456789abcdef0123456789abcdef01234567",
+        PROXMOX_VM_IP: "127.0.0.1",
+        PROXMOX_VM_HOST_KEY_FINGERPRINT: other.hostKeyFingerprint,
+      }),
     );
+    const before = { host: logins(host), other: logins(other) };
+    const run = await runStep(
+      {
+        ...env,
+        PLUGIN_HOST: "${PROXMOX_VM_IP}",
+        PLUGIN_PORT: String(other.port),
+        PLUGIN_FINGERPRINT: "${PROXMOX_VM_HOST_KEY_FINGERPRINT}",
+        PLUGIN_KEY: other.privateKey,
+        // The real build is another commit than the one the file names.
+        DRONE_COMMIT_SHA: "fedcba9876543210fedcba9876543210fedcba98",
+      },
+      ws.dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.output).toContain(".hangar/outputs.json is ignored: no step of this build wrote it");
+    expect(run.output).toContain("${PROXMOX_VM_IP} is not expanded: no earlier step of this build wrote it");
+    expect(logins(other)).toBe(before.other);
+    expect(logins(host)).toBe(before.host);
+    expect(sdk.transcript()).toEqual([]);
+  });
+
+  it("dry run names the host from PROXMOX_VM_IP and connects nowhere", async () => {
+    const { sdk, ws, env } = await setUp({});
+    await writeStepOutputs(ws.dir, env, { PROXMOX_VM_IP: "127.0.0.1" });
     const { PLUGIN_HOST: _, ...withoutHost } = env;
     const before = logins(host);
     const run = await runStep(

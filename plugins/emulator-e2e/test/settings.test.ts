@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createAndroidSdk, secretLeaks } from "@hangar/testbed";
+import { createAndroidSdk, secretLeaks, writeStepOutputs } from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
 import { baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
 
@@ -78,15 +78,9 @@ describe("settings", { timeout: 120_000 }, () => {
 
   it("an earlier proxmox-vm step's VM makes host mode, whose SSH settings are checked before anything runs", async () => {
     const { sdk, ws } = await setUp();
-    await mkdir(path.join(ws.dir, ".hangar"), { recursive: true });
-    await writeFile(
-      path.join(ws.dir, ".hangar", "outputs.json"),
-      JSON.stringify({ PROXMOX_VM_IP: "10.20.0.15" }),
-    );
-    const run = await runStep(
-      baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" }),
-      ws.dir,
-    );
+    const env = baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" });
+    await writeStepOutputs(ws.dir, env, { PROXMOX_VM_IP: "10.20.0.15" });
+    const run = await runStep(env, ws.dir);
     expect(run.code).toBe(2);
     expect(run.output).toContain("key: is required: give `key`, `key_path` or `password`");
     expect(run.output).toContain("fingerprint: is required to verify the host");

@@ -122,6 +122,7 @@ export {
 } from "./smtp-server.ts";
 export { type Sshd, type SshdOptions, sshFingerprint, startSshd } from "./sshd.ts";
 export { dryRunModules, type LoadedModules, modulesLoadedBy } from "./start-modules.ts";
+export { readStepOutputs, writeStepOutputs } from "./step-outputs.ts";
 export { makeTempDir, type TempDir } from "./temp-dir.ts";
 export { testbed } from "./testbed.ts";
 export { type WaitOptions, waitUntil } from "./wait.ts";
