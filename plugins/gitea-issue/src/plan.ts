@@ -1,4 +1,10 @@
-import { checkConnection, fileProblem, readCaCert } from "@hangar/gitea";
+import {
+  type ConnectionPlan,
+  checkConnection,
+  describeTls,
+  fileProblem,
+  planConnection,
+} from "@hangar/gitea";
 import {
   type BuildContext,
   errorMessage,
@@ -15,13 +21,7 @@ import { COMMIT_AUTHOR, type GiteaIssueSchema } from "./settings.ts";
 type Settings = SettingsOf<GiteaIssueSchema>;
 type Context = PlanContext<GiteaIssueSchema>;
 
-export interface IssuePlan {
-  baseUrl: string;
-  owner: string;
-  repo: string;
-  token: string;
-  tls: { ca?: string | undefined; insecure: boolean };
-  timeoutMs: number;
+export interface IssuePlan extends ConnectionPlan {
   /** The build's real status: a failure opens or comments, a success closes. */
   status: "success" | "failure";
   key: string;
@@ -142,23 +142,13 @@ export async function planIssue(settings: Settings, context: Context): Promise<I
       },
     );
   }
-  if (settings.insecure)
-    log.warn("insecure is on: Gitea's certificate is not checked, so the token could go to an impostor");
   const now = new Date();
   const custom = settings.body
     ? renderBody(await readBody(build.workspace, settings.body), build, now)
     : undefined;
   const { assignees, notes } = resolveAssignees(settings.assignees, build);
   return {
-    baseUrl: (settings.base_url ?? build.forgeUrl ?? "").replace(/\/+$/, ""),
-    owner: settings.owner ?? build.repo.owner,
-    repo: settings.repo ?? build.repo.name,
-    token: settings.api_key,
-    tls: {
-      ca: settings.ca_cert ? await readCaCert(build.workspace, settings.ca_cert) : undefined,
-      insecure: settings.insecure,
-    },
-    timeoutMs: settings.timeout,
+    ...(await planConnection(settings, build, log)),
     status,
     key: settings.key ?? build.commit.branch,
     closeOnSuccess: settings.close_on_success,
@@ -194,7 +184,6 @@ export function describePlan(plan: IssuePlan): string {
             `  ${plan.fixed}`,
           ]
         : [`the build passed and close_on_success is off: nothing to do in ${where}`];
-  if (plan.tls.insecure) lines.push("tls:       certificate NOT verified (insecure)");
-  else if (plan.tls.ca) lines.push("tls:       verified against ca_cert");
+  lines.push(...describeTls(plan.tls, "tls:       "));
   return lines.join("\n");
 }

@@ -1,4 +1,4 @@
-import { applyTls } from "@hangar/gitea";
+import { targetOf } from "@hangar/gitea";
 import type { Card, PluginDefinition, RunResult } from "@hangar/kit";
 import type { Outcome } from "./converge.ts";
 import { checkSettings, describePlan, type IssuePlan, planIssue } from "./plan.ts";
@@ -27,19 +27,7 @@ export const giteaIssue: PluginDefinition<GiteaIssueSchema, IssuePlan> = {
       import("./gitea.ts"),
       import("./converge.ts"),
     ]);
-    applyTls(plan.tls);
-    const gitea = GiteaIssues.connect(
-      {
-        baseUrl: plan.baseUrl,
-        owner: plan.owner,
-        repo: plan.repo,
-        token: plan.token,
-        timeoutMs: plan.timeoutMs,
-      },
-      log,
-      fetch,
-      signal,
-    );
+    const gitea = GiteaIssues.connect(targetOf(plan), log, fetch, signal);
     log.section(
       `issue for ${plan.key} in ${plan.owner}/${plan.repo}: the build ${plan.status === "failure" ? "failed" : "passed"}`,
     );

@@ -2,9 +2,6 @@ import { fileProblem as connectionFileProblem } from "@hangar/gitea";
 import { type PlanContext, type SettingProblem, textOrFile } from "@hangar/kit";
 import type { GiteaReleaseSchema } from "./settings.ts";
 
-// Shared with gitea-issue; exported here too, where plan.ts imports them from.
-export { isHeaderSafe, readCaCert } from "@hangar/gitea";
-
 /**
  * `note` is Markdown or a workspace file holding it. The file is read through the kit's
  * workspace reader: a link out of the workspace (`NOTES.md -> /proc/self/environ`) is refused

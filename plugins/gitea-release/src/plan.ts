@@ -1,5 +1,5 @@
 import path from "node:path";
-import { checkConnection } from "@hangar/gitea";
+import { type ConnectionPlan, checkConnection, describeTls, planConnection } from "@hangar/gitea";
 import {
   errorMessage,
   matchFiles,
@@ -8,7 +8,7 @@ import {
   type SettingsOf,
 } from "@hangar/kit";
 import { type Algorithm, checksumFileName, DEFAULT_CHECKSUM_FILE } from "./checksums.ts";
-import { fileProblem, isPlainName, readCaCert, readNote } from "./inputs.ts";
+import { fileProblem, isPlainName, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
 import type { GiteaReleaseSchema } from "./settings.ts";
 import { readTitle, titleProblem } from "./title.ts";
@@ -25,12 +25,7 @@ export interface PlannedAsset {
   size: number;
 }
 
-export interface ReleasePlan {
-  baseUrl: string;
-  owner: string;
-  repo: string;
-  token: string;
-  tls: { ca?: string | undefined; insecure: boolean };
+export interface ReleasePlan extends ConnectionPlan {
   tag: string;
   /** Commitish a new tag is created on. */
   target: string;
@@ -45,7 +40,6 @@ export interface ReleasePlan {
   assets: PlannedAsset[];
   checksums: { algorithm: Algorithm; name: string }[];
   parallel: number;
-  timeoutMs: number;
 }
 
 /** C0 and C1 control characters and DEL (Unicode's Cc): a line break, a tab, an escape … */
@@ -180,18 +174,9 @@ export async function planRelease(settings: Settings, context: Context): Promise
     log.warn(`files pattern "${pattern}" matches no file (allow_empty)`);
   const note = settings.note ? await readNote(build.workspace, settings.note) : undefined;
   const prerelease = settings.prerelease === "auto" ? isPrereleaseTag(tag) : settings.prerelease === "true";
-  if (settings.insecure)
-    log.warn("insecure is on: Gitea's certificate is not checked, so the token could go to an impostor");
 
   return {
-    baseUrl: (settings.base_url ?? build.forgeUrl ?? "").replace(/\/+$/, ""),
-    owner: settings.owner ?? build.repo.owner,
-    repo: settings.repo ?? build.repo.name,
-    token: settings.api_key,
-    tls: {
-      ca: settings.ca_cert ? await readCaCert(build.workspace, settings.ca_cert) : undefined,
-      insecure: settings.insecure,
-    },
+    ...(await planConnection(settings, build, log)),
     tag,
     target: settings.target ?? (build.commit.sha || build.commit.branch),
     // An empty title file leaves the title to the tag, as no title does.
@@ -217,7 +202,6 @@ export async function planRelease(settings: Settings, context: Context): Promise
       name: checksumFileName(settings.checksum_file, algorithm),
     })),
     parallel: settings.parallel,
-    timeoutMs: settings.timeout,
   };
 }
 
@@ -239,7 +223,6 @@ export function describePlan(plan: ReleasePlan): string {
   for (const checksum of plan.checksums)
     lines.push(`asset:    ${checksum.name} (${checksum.algorithm} of the files above)`);
   if (plan.assets.length === 0) lines.push("assets:   none");
-  if (plan.tls.insecure) lines.push("tls:      certificate NOT verified (insecure)");
-  else if (plan.tls.ca) lines.push("tls:      verified against ca_cert");
+  lines.push(...describeTls(plan.tls, "tls:      "));
   return lines.join("\n");
 }

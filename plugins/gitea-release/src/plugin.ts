@@ -1,4 +1,4 @@
-import { applyTls } from "@hangar/gitea";
+import { targetOf } from "@hangar/gitea";
 import type { PluginDefinition, RunResult } from "@hangar/kit";
 import { checkSettings, describePlan, planRelease, type ReleasePlan } from "./plan.ts";
 import { type GiteaReleaseSchema, giteaReleaseSettings } from "./settings.ts";
@@ -18,19 +18,7 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
       import("./gitea.ts"),
       import("./publish.ts"),
     ]);
-    applyTls(plan.tls);
-    const gitea = GiteaReleases.connect(
-      {
-        baseUrl: plan.baseUrl,
-        owner: plan.owner,
-        repo: plan.repo,
-        token: plan.token,
-        timeoutMs: plan.timeoutMs,
-      },
-      log,
-      fetch,
-      signal,
-    );
+    const gitea = GiteaReleases.connect(targetOf(plan), log, fetch, signal);
     const result = await publishRelease(plan, gitea, log, gitea.withSignal(cleanupSignal), signal);
     const { release } = result;
     const assets = release.assets ?? [];

@@ -32,4 +32,11 @@ export {
   pagesOf,
   TooManyPages,
 } from "./paging.ts";
+export {
+  type ConnectionPlan,
+  type ConnectionSettingValues,
+  describeTls,
+  planConnection,
+  targetOf,
+} from "./plan.ts";
 export { applyTls, type TlsSettings } from "./tls.ts";
