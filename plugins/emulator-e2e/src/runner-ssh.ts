@@ -115,11 +115,12 @@ export class SshRunner implements Runner {
       channel.on("exit", (exitCode: number | null) => {
         code = typeof exitCode === "number" ? exitCode : null;
       });
-      channel.on("close", () => {
+      channel.on("close", (closeCode?: number | null) => {
         clearTimeout(timer);
         clearTimeout(closer);
         options.signal?.removeEventListener("abort", kill);
-        resolve({ stdout: stdout.trimEnd(), stderr: stderr.trimEnd(), exitCode: killed ? null : code });
+        const exitCode = code ?? exitOf(closeCode);
+        resolve({ stdout: stdout.trimEnd(), stderr: stderr.trimEnd(), exitCode: killed ? null : exitCode });
       });
     });
   }
@@ -154,9 +155,9 @@ export class SshRunner implements Runner {
       channel.on("exit", (exitCode: number | null) => {
         code = typeof exitCode === "number" ? exitCode : null;
       });
-      channel.on("close", () => {
+      channel.on("close", (closeCode?: number | null) => {
         alive = false;
-        resolve(code);
+        resolve(code ?? exitOf(closeCode));
       });
     });
     channel.stderr.on("data", (chunk: Buffer) => this.#log.debug(`${name}: ${chunk.toString().trimEnd()}`));
@@ -304,6 +305,15 @@ export class SshRunner implements Runner {
     channel.once("close", () => this.#channels.delete(channel));
     return channel;
   }
+}
+
+/**
+ * The exit status as ssh2 passes it to `close`. A fast command's status can arrive in the same
+ * packet as the channel's confirmation, so it is emitted as `exit` before a listener that is
+ * attached once the channel is handed over can hear it; ssh2 keeps it and gives it to `close`.
+ */
+function exitOf(closeCode: number | null | undefined): number | null {
+  return typeof closeCode === "number" ? closeCode : null;
 }
 
 /** Asks the host's watchdog to kill the group, then ends the channel's input, which does too. */

@@ -19,6 +19,11 @@ export interface SshdOptions {
   extraConfig?: readonly string[];
   /** Deadline for the SSH banner (default 15 s). */
   startTimeoutMs?: number;
+  /**
+   * The command sshd runs for the `sftp` subsystem (default `internal-sftp`). A hostile host is
+   * one whose SFTP never answers (`cat >/dev/null`) or fails at once (`false`).
+   */
+  sftpSubsystem?: string;
 }
 
 export interface Sshd {
@@ -76,7 +81,13 @@ function readBanner(port: number, timeoutMs: number): Promise<string> {
   });
 }
 
-function buildConfig(dir: string, port: number, username: string, extra: readonly string[]): string {
+function buildConfig(
+  dir: string,
+  port: number,
+  username: string,
+  extra: readonly string[],
+  sftpSubsystem = "internal-sftp",
+): string {
   const bad = extra.filter((line) => FORBIDDEN.test(line));
   if (bad.length > 0)
     throw new Error(`startSshd: extraConfig may not set ${bad.join(", ")} (the test bed owns them)`);
@@ -98,7 +109,7 @@ function buildConfig(dir: string, port: number, username: string, extra: readonl
     "PermitRootLogin prohibit-password",
     "UsePAM no",
     `AllowUsers ${username}`,
-    "Subsystem sftp internal-sftp",
+    `Subsystem sftp ${sftpSubsystem}`,
     "PrintMotd no",
     "MaxStartups 100:30:200",
     "MaxSessions 100",
@@ -146,7 +157,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      await writeFile(file("sshd_config"), buildConfig(dir.path, port, username, options.extraConfig ?? []));
+      await writeFile(
+        file("sshd_config"),
+        buildConfig(dir.path, port, username, options.extraConfig ?? [], options.sftpSubsystem),
+      );
       const current = spawnDaemon(SERVER, sshd, ["-D", "-e", "-f", file("sshd_config")]);
       daemon = current;
       try {
