@@ -3,7 +3,8 @@ import { waitForAddress } from "./address.ts";
 import { cloneToFreeId, IdAllocator } from "./allocate.ts";
 import { destroyVm } from "./destroy.ts";
 import { readHostKey } from "./host-key.ts";
-import { HANGAR_TAG, listVms, resolveTemplate } from "./inventory.ts";
+import { listVms, resolveTemplate } from "./inventory.ts";
+import { describeVm, readMarkers, whose } from "./ownership.ts";
 import type { VmPlan } from "./plan.ts";
 import { type ProxmoxApi, pveMessage } from "./proxmox-client.ts";
 import { waitForSsh } from "./ssh-wait.ts";
@@ -57,6 +58,8 @@ export async function createVms(
   await replaceEarlier(plan, api, deadline, log);
 
   const allocator = new IdAllocator();
+  // The calls above gave the node's time: the VMs' age is counted by the cluster's clock.
+  const created = Math.floor(api.serverNow().getTime() / 1000);
   const claims: Claim[] = [];
   const group = new AbortController();
   const groupApi = api.withSignal(AbortSignal.any([api.signal, group.signal]));
@@ -66,7 +69,16 @@ export async function createVms(
   const results = await Promise.allSettled(
     plan.names.map(async (name) => {
       try {
-        return await createOne(plan, groupApi, { allocator, claims, template, node, name, deadline, log });
+        return await createOne(plan, groupApi, {
+          allocator,
+          created,
+          claims,
+          template,
+          node,
+          name,
+          deadline,
+          log,
+        });
       } catch (error) {
         // One failed: the others stop too, and everything is cleaned up together.
         if (!group.signal.aborted) {
@@ -90,6 +102,8 @@ export async function createVms(
 
 interface OneVm {
   allocator: IdAllocator;
+  /** The marker's `created`: the Proxmox node's clock, in Unix seconds. */
+  created: number;
   claims: Claim[];
   template: { vmid: number; node: string };
   node: string;
@@ -106,7 +120,8 @@ async function createOne(plan: VmPlan, api: ProxmoxApi, one: OneVm): Promise<Mad
     vmid: plan.vmid,
     params: {
       name,
-      description: plan.description,
+      // The marker goes in with the clone itself: no moment in which the VM exists unmarked.
+      description: describeVm(plan.owner, plan.names.length > 1 ? groupOf(name) : name, one.created),
       ...(plan.full ? { full: 1 } : {}),
       storage: plan.full ? plan.storage : undefined,
       pool: plan.pool,
@@ -174,19 +189,37 @@ export async function readyForLogin(
   return { hostKey: key.key, hostKeyFingerprint: key.fingerprint };
 }
 
-/** A re-run of the same build replaces its VMs; a VM of that name that hangar did not make is left alone. */
+/** `name` without the `-N` a `count` run appended: the group its marker names. */
+function groupOf(name: string): string {
+  return name.replace(/-\d+$/, "");
+}
+
+/**
+ * A re-run of the same build replaces its VMs. A VM of one of these names that is not this
+ * repository's (another repository's, or one without hangar's marker, tagged `hangar` or not) is
+ * never touched: the step fails and says whose it is.
+ */
 async function replaceEarlier(plan: VmPlan, api: ProxmoxApi, deadline: Deadline, log: Logger): Promise<void> {
   const same = (await listVms(api)).filter((vm) => !vm.template && plan.names.includes(vm.name));
-  const foreign = same.filter((vm) => !vm.tags.includes(HANGAR_TAG));
+  const read = await readMarkers(api, same);
+  const foreign = read.filter(({ marker }) => marker?.repo !== plan.owner.repo);
   if (foreign.length > 0)
     throw new HangarError(
       "E_PROXMOX_NAME_TAKEN",
-      `${foreign.map((vm) => `VM ${vm.vmid} (${vm.name})`).join(", ")} already exists and was not made by hangar (no \`${HANGAR_TAG}\` tag)`,
-      { hint: "Choose another `name`, or remove that VM." },
+      foreign
+        .map(({ vm, marker }) =>
+          marker
+            ? `VM ${vm.vmid} (${vm.name}) already exists and ${whose(marker)}`
+            : `VM ${vm.vmid} (${vm.name}) already exists and was not made by hangar (${whose(marker)})`,
+        )
+        .join("; "),
+      {
+        hint: "Choose another `name` (the default, ci-<owner>-<repository>-<build>, is one per repository and build), or remove that VM.",
+      },
     );
   await Promise.all(
-    same.map(async (vm) => {
-      log.info(`replacing VM ${vm.vmid} (${vm.name}) of an earlier run`);
+    read.map(async ({ vm, marker }) => {
+      log.info(`replacing VM ${vm.vmid} (${vm.name}) of an earlier run (build ${marker?.build})`);
       await destroyVm(api, vm, deadline.remainingMs);
     }),
   );

@@ -69,10 +69,3 @@ export async function resolveTemplate(api: ProxmoxApi, template: string): Promis
     );
   return matches[0] as VmResource;
 }
-
-/** `e2e-7` and, for a `count` run, `e2e-7-1`, `e2e-7-2` … */
-export function matchesName(vm: VmResource, name: string): boolean {
-  return (
-    vm.name === name || new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-\\d+$`).test(vm.name)
-  );
-}

@@ -7,8 +7,10 @@ import {
   renderTemplate,
   type SettingProblem,
   type SettingsOf,
+  slug,
   textOrFile,
 } from "@hangar/kit";
+import { type Owner, REPO } from "./ownership.ts";
 import type { Auth } from "./proxmox-client.ts";
 import type { ProxmoxVmSchema } from "./settings.ts";
 import { normaliseFingerprint, type TlsTrust } from "./tls.ts";
@@ -39,9 +41,10 @@ export interface VmPlan {
   full: boolean;
   storage?: string | undefined;
   pool?: string | undefined;
-  /** One config call after the clone: sizing and cloud-init, `sshkeys` already percent-encoded. */
+  /** One config call after the clone: sizing, tags and cloud-init, `sshkeys` already percent-encoded. */
   config: Record<string, string | number | undefined>;
-  description: string;
+  /** The repository and build the VMs belong to: the marker create writes and the others require. */
+  owner: Owner;
   waitIp: boolean;
   waitSsh: boolean;
   sshPort: number;
@@ -52,7 +55,10 @@ export interface VmPlan {
   ttlMs: number;
 }
 
-export const DEFAULT_NAME = "ci-{{ repo.name }}-{{ build.number }}";
+/** Carries the owner: two repositories of one name (acme/web, other/web) never share a VM name. */
+export const DEFAULT_NAME = "ci-{{ repo.owner }}-{{ repo.name }}-{{ build.number }}";
+/** Room for the `-N` of a `count` run within a DNS label's 63. */
+const COUNT_BASE_MAX = 60;
 const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/;
 const TOKEN_ID = /^[^\s@!=]+@[^\s@!=]+![A-Za-z][A-Za-z0-9._-]*$/;
 const PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?$/;
@@ -229,6 +235,15 @@ export async function checkSettings(
       );
     }
   }
+  const byMarker = action === "create" || (action !== "reap" && settings.vmid === undefined);
+  if (byMarker && !REPO.test(context.build.repo.fullName))
+    problems.push(
+      problem(
+        action === "create" ? "template" : "name",
+        "E_SETTING_REQUIRED",
+        `${action}${action === "create" ? "" : " without vmid"} needs the build's repository (DRONE_REPO, owner/name): hangar marks its VMs with it and touches no other repository's (got "${context.build.repo.fullName}")`,
+      ),
+    );
   if (settings.wait_ssh && settings.wait_ip === false)
     problems.push(
       problem(
@@ -285,9 +300,13 @@ export function recordedVms(outputs: Readonly<Record<string, string>>): VmRecord
 export async function planVms(settings: Settings, context: Context): Promise<VmPlan> {
   const { build, log } = context;
   const action = settings.action;
+  const rendered =
+    action === "create" && settings.name === undefined
+      ? renderTemplate(DEFAULT_NAME, contextVars(build), "name")
+      : undefined;
   const base =
     settings.name ??
-    (action === "create" ? renderTemplate(DEFAULT_NAME, contextVars(build), "name") : undefined);
+    (rendered !== undefined && settings.count > 1 ? slug(rendered, COUNT_BASE_MAX) : rendered);
   const names =
     base === undefined
       ? []
@@ -304,11 +323,6 @@ export async function planVms(settings: Settings, context: Context): Promise<VmP
       "insecure is on: the API's certificate is not checked, so the token could go to an impostor; prefer fingerprint or ca_cert",
     );
   const tags = [...new Set(["hangar", ...settings.tags.map((tag) => tag.toLowerCase())])];
-  const created = new Date().toISOString();
-  const description = [
-    `Made by hangar (proxmox-vm) for ${build.repo.fullName || "a build"} build ${build.build.number || "?"}${build.build.link ? `: ${build.build.link}` : ""}`,
-    `hangar-created: ${created}`,
-  ].join("\n");
   return {
     action,
     baseUrl: settings.url.replace(/\/+$/, "").replace(/\/api2\/json$/, ""),
@@ -340,7 +354,11 @@ export async function planVms(settings: Settings, context: Context): Promise<VmP
       ipconfig0: settings.ipconfig0,
       tags: tags.join(";"),
     },
-    description,
+    owner: {
+      repo: build.repo.fullName,
+      build: String(build.build.number ?? 0),
+      link: build.build.link || undefined,
+    },
     waitIp: settings.wait_ip,
     waitSsh: settings.wait_ssh,
     sshPort: settings.ssh_port,
@@ -376,11 +394,11 @@ export function describePlan(plan: VmPlan): string {
     );
   } else if (plan.action === "reap")
     lines.push(
-      `reap:     hangar-tagged VMs older than ${Math.round(plan.ttlMs / 60_000)} min (templates and untagged VMs never)`,
+      `reap:     hangar VMs (tag and marker) older than ${Math.round(plan.ttlMs / 60_000)} min by the Proxmox clock (templates, and VMs without the marker, never)`,
     );
   else
     lines.push(
-      `vms:      ${plan.vmid !== undefined ? `id ${plan.vmid}` : plan.names.length ? `named ${plan.names[0]} (and its -N siblings)` : `recorded by the create step: ${plan.recorded?.map((vm) => vm.vmid).join(", ") || "none"}`}`,
+      `vms:      ${plan.vmid !== undefined ? `id ${plan.vmid}` : plan.names.length ? `named ${plan.names[0]} (and the -N siblings of its count run), of ${plan.owner.repo} only` : `recorded by an earlier step of this build: ${plan.recorded?.map((vm) => vm.vmid).join(", ") || "none"}, of ${plan.owner.repo} only`}`,
     );
   return lines.join("\n");
 }

@@ -63,7 +63,7 @@ export const proxmoxVm: PluginDefinition<ProxmoxVmSchema, VmPlan> = {
         case "destroy":
           return await destroyAction(plan, api, deadline, log);
         case "reap": {
-          const result = await reapVms(api, plan.ttlMs, runtime.now(), deadline.remainingMs, log);
+          const result = await reapVms(api, plan.ttlMs, deadline.remainingMs, log);
           for (const line of result.failed) log.error(`could not reap ${line}`);
           return {
             ok: result.failed.length === 0,
@@ -116,8 +116,11 @@ async function destroyAction(
   deadline: { remainingMs: () => number },
   log: Logger,
 ): Promise<RunResult> {
-  const targets = await resolveTargets(api, plan);
-  if (targets.length === 0) return { summary: "nothing to destroy: no such VM (already gone)" };
+  const { vms: targets, none } = await resolveTargets(api, plan, log);
+  if (targets.length === 0) {
+    log.info(`nothing to destroy: ${none}`);
+    return { summary: `nothing to destroy: ${none}` };
+  }
   const results = await Promise.all(
     targets.map(async (vm) => {
       const outcome = await destroyVm(api, vm, deadline.remainingMs);
@@ -143,8 +146,8 @@ async function powerAction(
   deadline: { remainingMs: () => number },
   runtime: Runtime,
 ): Promise<RunResult> {
-  const targets = await resolveTargets(api, plan);
-  if (targets.length === 0) throw new HangarError("E_PROXMOX_NO_VM", `no VM to ${plan.action}: none matches`);
+  const { vms: targets, none } = await resolveTargets(api, plan, runtime.log);
+  if (targets.length === 0) throw new HangarError("E_PROXMOX_NO_VM", `no VM to ${plan.action}: ${none}`);
   const vms: MadeVm[] = await Promise.all(
     targets.map(async (vm) => {
       const base = `/nodes/${encodeURIComponent(vm.node)}/qemu/${vm.vmid}`;

@@ -57,11 +57,17 @@ interface Ticket {
   csrf: string;
 }
 
+/** How far the Proxmox node's clock is from this runner's, from its answers' `Date` header. */
+interface ServerClock {
+  offsetMs: number | undefined;
+}
+
 export class ProxmoxApi {
   readonly #options: ClientOptions;
   readonly #agent: HttpAgent;
   readonly #signal: AbortSignal;
   readonly log: Logger;
+  readonly #clock: ServerClock;
   #ticket: Promise<Ticket> | undefined;
 
   constructor(
@@ -70,7 +76,9 @@ export class ProxmoxApi {
     signal: AbortSignal,
     agent?: HttpAgent,
     ticket?: Promise<Ticket>,
+    clock: ServerClock = { offsetMs: undefined },
   ) {
+    this.#clock = clock;
     this.#options = options;
     // Plain http only with `insecure` (checked with the settings): a local test or a proxy in front.
     this.#agent =
@@ -85,7 +93,20 @@ export class ProxmoxApi {
 
   /** The same client under another signal: clean-up after a cancel runs under the grace period. */
   withSignal(signal: AbortSignal): ProxmoxApi {
-    return new ProxmoxApi(this.#options, this.log, signal, this.#agent, this.#ticket);
+    return new ProxmoxApi(this.#options, this.log, signal, this.#agent, this.#ticket, this.#clock);
+  }
+
+  /**
+   * The time on the Proxmox node, as its last answer's `Date` header gave it (to the second):
+   * VM ages are measured by one clock, the cluster's, not by whichever runner a step ran on.
+   * Before any answer (or behind a proxy that drops the header), this runner's clock.
+   */
+  serverNow(): Date {
+    return new Date(Date.now() + (this.#clock.offsetMs ?? 0));
+  }
+
+  get knowsServerClock(): boolean {
+    return this.#clock.offsetMs !== undefined;
   }
 
   get signal(): AbortSignal {
@@ -177,6 +198,8 @@ export class ProxmoxApi {
         );
       const options = { method, headers, agent: this.#agent, signal, handshakeSignal: signal };
       const req = request(url, options, (res) => {
+        const date = Date.parse(String(res.headers.date ?? ""));
+        if (Number.isFinite(date)) this.#clock.offsetMs = date - Date.now();
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (chunk: Buffer) => {

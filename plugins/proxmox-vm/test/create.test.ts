@@ -39,7 +39,12 @@ describe("proxmox-vm create", () => {
     expect(vm?.sshkeys).toEqual([KEY, "ssh-rsa AAAAB3NzaC1yc2E+/= other@host"]);
     expect(vm?.config).toMatchObject({ ciuser: "ci", cores: "4", memory: "4096", ipconfig0: "ip=dhcp" });
     expect(vm?.config.description).toContain("Made by hangar (proxmox-vm) for acme/calchat build 42");
-    expect(vm?.config.description).toMatch(/hangar-created: \d{4}-/);
+    // The marker goes in with the clone itself, before the VM exists: never a VM without it.
+    const marker = /^hangar: repo=acme\/calchat build=42 created=(\d+) group=e2e-42$/m;
+    const clone = pve.requests().find((each) => each.route === "/nodes/{node}/qemu/{vmid}/clone");
+    expect(clone?.params.description).toMatch(marker);
+    const created = Number(marker.exec(vm?.config.description ?? "")?.[1]);
+    expect(Math.abs(created * 1000 - Date.now())).toBeLessThan(60_000);
     const out = await outputs(workspace.dir);
     expect(out).toMatchObject({
       PROXMOX_VM_ID: "100",
@@ -162,7 +167,7 @@ describe("proxmox-vm create", () => {
     expect(Date.now() - started).toBeLessThan(3000 + 5000);
     expect(run.stderr).toContain("qemu-guest-agent");
     expect(run.stderr).toContain("`agent: 1`");
-    expect(run.output).toContain("destroyed VM 100 (ci-calchat-42), made by this run");
+    expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
     expect(clones(pve)).toEqual([]);
   });
 
@@ -210,7 +215,7 @@ describe("proxmox-vm create", () => {
     pve.failNextTask("qmstart", "start failed: QEMU exited with code 1");
     const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_KEEP_ON_FAILURE: "true" }), workspace.dir);
     expect(run.code).toBe(1);
-    expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-calchat-42) in place");
+    expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-acme-calchat-42) in place");
     expect(clones(pve)).toHaveLength(1);
   });
 
@@ -218,17 +223,25 @@ describe("proxmox-vm create", () => {
     expect((await runProxmoxVm(droneEnv(pve), workspace.dir)).code).toBe(0);
     const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
     expect(run.code, run.output).toBe(0);
-    expect(run.output).toContain("replacing VM 100 (ci-calchat-42) of an earlier run");
-    expect(clones(pve).map((vm) => vm.name)).toEqual(["ci-calchat-42"]);
+    expect(run.output).toContain("replacing VM 100 (ci-acme-calchat-42) of an earlier run");
+    expect(clones(pve).map((vm) => vm.name)).toEqual(["ci-acme-calchat-42"]);
   });
 
   it("leaves a VM of the same name that hangar did not make alone", async () => {
-    pve.addVm({ vmid: 500, name: "ci-calchat-42" });
+    pve.addVm({ vmid: 500, name: "ci-acme-calchat-42" });
+    // Tagged `hangar` by a person, without the marker: just as untouchable.
+    pve.addVm({ vmid: 501, name: "ci-acme-calchat-42-1", tags: ["hangar"] });
     const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("VM 500 (ci-calchat-42) already exists and was not made by hangar");
+    expect(run.stderr).toContain("VM 500 (ci-acme-calchat-42) already exists and was not made by hangar");
+    const tagged = await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "2" }), workspace.dir);
+    expect(tagged.code).toBe(1);
+    expect(tagged.stderr).toContain(
+      "VM 501 (ci-acme-calchat-42-1) already exists and was not made by hangar",
+    );
     expect(pve.vm(500)).toBeDefined();
-    expect(clones(pve)).toHaveLength(1);
+    expect(pve.vm(501)).toBeDefined();
+    expect(clones(pve)).toHaveLength(2);
   });
 
   it("logs in with a password: ticket cookie and CSRF token on writes", async () => {

@@ -1,6 +1,6 @@
 import { type ProxmoxStandIn, startProxmoxStandIn } from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { clones, droneEnv, FAST, madeBy, runProxmoxVm, tempWorkspace } from "./helpers.ts";
 
 let pve: ProxmoxStandIn;
 let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
@@ -14,8 +14,6 @@ afterEach(async () => {
 });
 
 const DAY = 86_400_000;
-const made = (ago: number) =>
-  `Made by hangar (proxmox-vm) for acme/calchat build 1\nhangar-created: ${new Date(Date.now() - ago).toISOString()}`;
 
 describe("proxmox-vm destroy", () => {
   it("by name, as the seed pipeline's e2e-cleanup step does: the running VM and its count siblings", async () => {
@@ -27,7 +25,12 @@ describe("proxmox-vm destroy", () => {
         )
       ).code,
     ).toBe(0);
-    pve.addVm({ vmid: 700, name: "e2e-420", tags: ["hangar"] });
+    pve.addVm({
+      vmid: 700,
+      name: "e2e-420",
+      tags: ["hangar"],
+      description: madeBy("acme/calchat", 420, "e2e-420"),
+    });
     const run = await runProxmoxVm(
       droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-{{ build.number }}" }),
       workspace.dir,
@@ -97,27 +100,55 @@ describe("proxmox-vm destroy", () => {
 });
 
 describe("proxmox-vm reap", () => {
-  it("destroys hangar VMs older than ttl, never untagged VMs, templates or younger ones", async () => {
-    pve.addVm({ vmid: 201, name: "old", tags: ["hangar"], description: made(2 * DAY), running: true });
-    pve.addVm({ vmid: 202, name: "young", tags: ["hangar"], description: made(DAY / 2) });
-    pve.addVm({ vmid: 203, name: "old-untagged", description: made(3 * DAY) });
+  it("destroys hangar VMs older than ttl, never untagged or unmarked VMs, templates or younger ones", async () => {
+    const old = madeBy("acme/calchat", 1, "old", 2 * DAY);
+    pve.addVm({ vmid: 201, name: "old", tags: ["hangar"], description: old, running: true });
     pve.addVm({
-      vmid: 204,
-      name: "old-template",
-      template: true,
+      vmid: 202,
+      name: "young",
       tags: ["hangar"],
-      description: made(3 * DAY),
+      description: madeBy("acme/calchat", 2, "young", DAY / 2),
     });
-    pve.addVm({ vmid: 205, name: "no-stamp", tags: ["hangar"] });
+    pve.addVm({
+      vmid: 203,
+      name: "old-untagged",
+      description: madeBy("acme/calchat", 3, "old-untagged", 3 * DAY),
+    });
+    pve.addVm({ vmid: 204, name: "old-template", template: true, tags: ["hangar"], description: old });
+    pve.addVm({ vmid: 205, name: "no-marker", tags: ["hangar"] });
+    pve.addVm({
+      vmid: 206,
+      name: "other-repo",
+      tags: ["hangar"],
+      description: madeBy("acme/billing", 9, "other-repo", 2 * DAY),
+    });
     const run = await runProxmoxVm(
       droneEnv(pve, { PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" }),
       workspace.dir,
     );
     expect(run.code, run.output).toBe(0);
     expect(pve.vms().map((vm) => vm.vmid)).toEqual([202, 203, 204, 205, 9000]);
-    expect(run.output).toContain("reaped VM 201 (old)");
+    expect(run.output).toContain("reaped VM 201 (old) of acme/calchat build 1");
+    expect(run.output).toContain("reaped VM 206 (other-repo) of acme/billing build 9");
     expect(run.output).toContain(
-      "VM 205 (no-stamp) is tagged hangar but its description holds no creation time",
+      "VM 205 (no-marker) is tagged hangar but carries no hangar marker; left alone",
     );
+  });
+
+  it("measures a VM's age by the Proxmox clock, whatever the runners' clocks say", async () => {
+    // The marker's time is the cluster's at the clone; the age is the cluster's time since. A
+    // runner whose clock is off (here: this one, standing still) changes nothing.
+    expect((await runProxmoxVm(droneEnv(pve, { PLUGIN_WAIT_IP: "false" }), workspace.dir)).code).toBe(0);
+    const reap = () =>
+      runProxmoxVm(droneEnv(pve, { PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" }), workspace.dir);
+    const young = await reap();
+    expect(young.code, young.output).toBe(0);
+    expect(clones(pve)).toHaveLength(1);
+    // Two days later on the cluster, while this runner's clock stands still.
+    pve.configure({ clockOffsetMs: 2 * DAY });
+    const old = await reap();
+    expect(old.code, old.output).toBe(0);
+    expect(old.output).toContain("reaped VM 100 (ci-acme-calchat-42) of acme/calchat build 42");
+    expect(clones(pve)).toEqual([]);
   });
 });

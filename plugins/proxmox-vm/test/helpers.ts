@@ -70,3 +70,12 @@ export const FAST = {
   taskMs: { qmclone: 60, qmstart: 30, qmstop: 20, qmdestroy: 20 },
   agentDelayMs: 50,
 } as const;
+
+/**
+ * The description proxmox-vm gives a VM it made: its marker names the repository and build,
+ * the time of the clone (Proxmox's clock, ms ago) and the name of its count run.
+ */
+export function madeBy(repo: string, build: number, group: string, agoMs = 0): string {
+  const created = Math.floor((Date.now() - agoMs) / 1000);
+  return `Made by hangar (proxmox-vm) for ${repo} build ${build}\nhangar: repo=${repo} build=${build} created=${created} group=${group}`;
+}

@@ -44,7 +44,7 @@ describe("proxmox-vm host_key", () => {
     const out = await outputs(workspace.dir);
     expect(out.PROXMOX_VM_HOST_KEY).toBe(line.split(" ").slice(0, 2).join(" "));
     expect(out.PROXMOX_VM_HOST_KEY_FINGERPRINT).toBe(sshFingerprint(line));
-    expect(run.stdout).toContain(`VM 100 (ci-calchat-42) has SSH host key ${sshFingerprint(line)}`);
+    expect(run.stdout).toContain(`VM 100 (ci-acme-calchat-42) has SSH host key ${sshFingerprint(line)}`);
     expect(fileReads(pve).map((each) => each.params.file)).toContain(HOST_KEY_FILE);
     expect(pve.problems()).toEqual([]);
   });

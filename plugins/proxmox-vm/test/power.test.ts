@@ -5,7 +5,7 @@ import {
   startProxmoxWithLoopbackGuests,
 } from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { clones, droneEnv, FAST, madeBy, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
 
 /** `start` and `stop`: by vmid, by name, or the VMs the create step recorded. */
 
@@ -43,7 +43,12 @@ describe("proxmox-vm stop", () => {
   });
 
   it("leaves an already stopped VM as it is, without a task", async () => {
-    pve.addVm({ vmid: 301, name: "e2e-8", tags: ["hangar"] });
+    pve.addVm({
+      vmid: 301,
+      name: "e2e-8",
+      tags: ["hangar"],
+      description: madeBy("acme/calchat", 41, "e2e-8"),
+    });
     const run = await runProxmoxVm(
       droneEnv(pve, { PLUGIN_ACTION: "stop", PLUGIN_NAME: "e2e-8" }),
       workspace.dir,
@@ -76,7 +81,12 @@ describe("proxmox-vm stop", () => {
 
 describe("proxmox-vm start", () => {
   it("starts a stopped VM, waits for the task and the agent, and publishes its address", async () => {
-    pve.addVm({ vmid: 310, name: "e2e-7", tags: ["hangar"] });
+    pve.addVm({
+      vmid: 310,
+      name: "e2e-7",
+      tags: ["hangar"],
+      description: madeBy("acme/calchat", 41, "e2e-7"),
+    });
     pve.configure({ taskMs: { qmstart: 500 }, agentDelayMs: 600 });
     const run = await runProxmoxVm(
       droneEnv(pve, { PLUGIN_ACTION: "start", PLUGIN_NAME: "e2e-7" }),
@@ -175,7 +185,7 @@ describe("proxmox-vm start", () => {
       workspace.dir,
     );
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("no VM to start: none matches [E_PROXMOX_NO_VM]");
+    expect(missing.stderr).toContain("no VM to start: no VM 999 (already gone) [E_PROXMOX_NO_VM]");
     const template = await runProxmoxVm(
       droneEnv(pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "9000" }),
       workspace.dir,
@@ -187,7 +197,7 @@ describe("proxmox-vm start", () => {
       workspace.dir,
     );
     expect(foreign.code).toBe(1);
-    expect(foreign.stderr).toContain("VM 320 (e2e-1) matches name e2e-1 but was not made by hangar");
+    expect(foreign.stderr).toContain("VM 320 (e2e-1) carries no hangar marker");
     expect(pve.tasks().filter((task) => task.type === "qmstart" || task.type === "qmstop")).toEqual([]);
   });
 

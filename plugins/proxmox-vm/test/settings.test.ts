@@ -52,7 +52,7 @@ describe("proxmox-vm settings", () => {
       workspace.dir,
     );
     expect(run.code, run.output).toBe(0);
-    expect(run.stdout).toContain("vms:      ci-calchat-42-1, ci-calchat-42-2 (id allocated)");
+    expect(run.stdout).toContain("vms:      ci-acme-calchat-42-1, ci-acme-calchat-42-2 (id allocated)");
     expect(run.stdout).toContain("every VM this run made is destroyed");
     expect(pve.requests()).toEqual([]);
     expect(clones(pve)).toEqual([]);

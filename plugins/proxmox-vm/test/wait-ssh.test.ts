@@ -105,7 +105,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
     // The agent also lists lo with 127.0.0.1; the address published is net0's (its MAC).
     expect(ip).toBe(LOOPBACK);
     expect(created.output).toContain(
-      `VM 100 (ci-calchat-42) answers SSH on 127.0.0.1:${server.port} (SSH-2.0-OpenSSH`,
+      `VM 100 (ci-acme-calchat-42) answers SSH on 127.0.0.1:${server.port} (SSH-2.0-OpenSSH`,
     );
 
     // The next step of the pipeline logs in at the published address, host key checked.
@@ -168,13 +168,13 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       expect(run.code).toBe(1);
       expect(Date.now() - started).toBeLessThan(3000 + 5000);
       expect(run.stderr).toContain(
-        `VM 100 (ci-calchat-42) did not answer SSH on 127.0.0.1:${hole.port} within timeout (3s)`,
+        `VM 100 (ci-acme-calchat-42) did not answer SSH on 127.0.0.1:${hole.port} within timeout (3s)`,
       );
       expect(run.stderr).toContain(`port ${hole.port} accepts connections but sends no SSH banner`);
       expect(run.stderr).toContain("[E_PROXMOX_NO_SSH]");
       expect(run.stderr).toContain("ssh_port is the port it listens on");
       expect(run.stderr).toContain("wait_ssh: false");
-      expect(run.output).toContain("destroyed VM 100 (ci-calchat-42), made by this run");
+      expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
       expect(clones(pve)).toEqual([]);
       expect(hole.connections).toBeGreaterThan(0);
       // Every probe hung up: nothing is left connected to the guest.
@@ -201,7 +201,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       expect(run.code).toBe(1);
       // Not the probe's own 5 s limit: the cancel ends it.
       expect(Date.now() - cancelledAt).toBeLessThan(4000);
-      expect(run.output).toContain("destroyed VM 100 (ci-calchat-42), made by this run");
+      expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
       expect(clones(pve)).toEqual([]);
       await waitUntil("the probe to hang up", async () => hole.open === 0, { timeoutMs: 2000 });
     } finally {
@@ -223,7 +223,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`did not answer SSH on 127.0.0.1:${port} within timeout (2s)`);
     expect(run.stderr).toContain("ECONNREFUSED");
-    expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-calchat-42) in place");
+    expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-acme-calchat-42) in place");
     expect(clones(pve).map((vm) => vm.status)).toEqual(["running"]);
   });
 

@@ -66,6 +66,8 @@ export class Cluster {
   lockAfterCloneMs: number;
   createDelayMs: number;
   guestAddresses: GuestAddresses;
+  /** How far the nodes' clock is ahead of this machine's (behind, when negative). */
+  clockOffsetMs: number;
   readonly guestFiles: Record<string, string> | undefined;
   readonly #failures = new Map<TaskType, { message: string; log: string[] }>();
   #pid = 4000;
@@ -79,6 +81,7 @@ export class Cluster {
     this.createDelayMs = options.createDelayMs ?? 20;
     this.guestAddresses = addressesOf(options.guestAddress);
     this.guestFiles = options.guestFiles;
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
     const first = Object.keys(this.nodes)[0] ?? "pve";
     for (const seed of options.vms ?? [{ vmid: 9000, name: "debian-12-ci", template: true }])
       this.add({ node: first, ...seed });
@@ -122,6 +125,11 @@ export class Cluster {
     if (vm.lock) throw new ApiFailure(500, `VM is locked (${vm.lock})`);
   }
 
+  /** The nodes' time, ms: what their answers' `Date` header and tasks' start times say. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
   storagesOf(node: string): string[] {
     return [...(this.nodes[node] ?? []), ...this.shared];
   }
@@ -144,7 +152,7 @@ export class Cluster {
     work: (task: Task, sleep: (ms: number) => Promise<void>) => Promise<string[] | undefined>,
     onFailure?: () => void,
   ): string {
-    const starttime = Math.floor(Date.now() / 1000);
+    const starttime = Math.floor(this.now() / 1000);
     const pid = this.#pid++;
     const upid = `UPID:${node}:${hex(pid)}:${hex(pid * 7919)}:${hex(starttime)}:${type}:${id}:${user}:`;
     const task: Task = { upid, node, type, id, user, starttime, pid, status: "running", log: [] };

@@ -56,6 +56,12 @@ export interface ProxmoxStandInOptions {
    * (`guestHostKey`). A test bed sshd standing for the guest passes its `hostPublicKey` here.
    */
   guestFiles?: Record<string, string>;
+  /**
+   * How far the cluster's clock is ahead of this machine's, ms (behind when negative; default 0):
+   * what its answers' `Date` header and its tasks' start times say. A client that measures ages
+   * on its own clock gets them wrong by this much.
+   */
+  clockOffsetMs?: number;
 }
 
 export interface VmSnapshot {
@@ -117,7 +123,7 @@ export interface ProxmoxStandIn {
   configure(
     changes: Pick<
       ProxmoxStandInOptions,
-      "taskMs" | "agentDelayMs" | "lockAfterCloneMs" | "createDelayMs" | "guestAddress"
+      "taskMs" | "agentDelayMs" | "lockAfterCloneMs" | "createDelayMs" | "guestAddress" | "clockOffsetMs"
     >,
   ): void;
   /** Requests the stand-in did not handle although the schema has them, and internal errors. */

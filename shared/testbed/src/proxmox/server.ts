@@ -22,10 +22,14 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** pve-api-daemon's answer: JSON `{data}`, errors with the message in the status line. */
-function send(res: ServerResponse, status: number, message: string, body: unknown): void {
+/**
+ * pve-api-daemon's answer: JSON `{data}`, errors with the message in the status line, and the
+ * node's time in `Date` (its own clock, which need not be the client's).
+ */
+function send(res: ServerResponse, status: number, message: string, body: unknown, now: number): void {
   const text = JSON.stringify(body);
   res.writeHead(status, message.replace(/[\r\n]+/g, " ").trim(), {
+    Date: new Date(now).toUTCString(),
     "Content-Type": "application/json;charset=UTF-8",
     "Content-Length": Buffer.byteLength(text),
     Server: "pve-api-daemon/3.0",
@@ -170,7 +174,7 @@ export async function startProxmoxStandIn(options: ProxmoxStandInOptions = {}): 
       (data) => {
         record.status = 200;
         record.message = "OK";
-        send(res, 200, "OK", { data: data ?? null });
+        send(res, 200, "OK", { data: data ?? null }, cluster.now());
       },
       (error: unknown) => {
         if (!(error instanceof ApiFailure)) {
@@ -187,6 +191,7 @@ export async function startProxmoxStandIn(options: ProxmoxStandInOptions = {}): 
           failure.status,
           failure.message,
           failure.errors ? { data: null, errors: failure.errors } : { data: null },
+          cluster.now(),
         );
       },
     );
@@ -230,6 +235,7 @@ export async function startProxmoxStandIn(options: ProxmoxStandInOptions = {}): 
       if (changes.lockAfterCloneMs !== undefined) cluster.lockAfterCloneMs = changes.lockAfterCloneMs;
       if (changes.createDelayMs !== undefined) cluster.createDelayMs = changes.createDelayMs;
       if (changes.guestAddress !== undefined) cluster.guestAddresses = addressesOf(changes.guestAddress);
+      if (changes.clockOffsetMs !== undefined) cluster.clockOffsetMs = changes.clockOffsetMs;
     },
     problems: () => [...problems],
     async stop() {
