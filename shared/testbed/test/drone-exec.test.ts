@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Drone's ${VAR} substitution is what these tests are about
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { buildVariables, type SimulatedBuild } from "../src/drone-exec/build.ts";
 import { encodeEnvironment, encodeSettings } from "../src/drone-exec/encode.ts";
 import { executePipeline } from "../src/drone-exec/execute.ts";
@@ -202,6 +202,38 @@ steps:
       DRONE_BRANCH: "",
       DRONE_COMMIT_REF: "refs/tags/v1.4.0",
     });
+  });
+
+  it("gives every step the build's one start time, with which the steps stamp their outputs", async () => {
+    const started: string[] = [];
+    const yamlOfTwo = `kind: pipeline
+type: docker
+name: default
+steps:
+  - name: first
+    image: hangar/a:dev
+  - name: second
+    image: hangar/b:dev
+`;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2026-12-07T10:00:00Z"));
+      await executePipeline({
+        pipeline: yamlOfTwo,
+        build: build(),
+        workspace: "/tmp/ws",
+        secrets: {},
+        image: (step) => step.image,
+        runStep: async ({ env }) => {
+          started.push(env.DRONE_BUILD_STARTED ?? "");
+          vi.setSystemTime(new Date("2026-12-07T10:05:00Z"));
+          return { exitCode: 0, stdout: "", stderr: "" };
+        },
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(started).toEqual(["1796637600", "1796637600"]);
   });
 
   it("replaces a step's settings only where told, and says so in the report and the table", async () => {

@@ -19,6 +19,11 @@ export interface SimulatedBuild {
   action?: string;
   /** The Drone server's host name (`when.instance`, `DRONE_SYSTEM_HOST`). */
   instance?: string;
+  /**
+   * When the build started (unix seconds), the same for every step as on Drone: the steps'
+   * outputs are stamped with it. Default: when the first step's variables are made.
+   */
+  started?: number;
 }
 
 /** The `DRONE_*` (and `CI_*` Drone also sets) variables of a build, for every step and for substitution. */
@@ -30,7 +35,8 @@ export function buildVariables(
   const [owner = "", name = ""] = build.repo.split("/");
   const branch = build.event === "tag" ? "" : (build.branch ?? "main");
   const ref = build.event === "tag" ? `refs/tags/${build.tag}` : `refs/heads/${branch}`;
-  const now = Math.floor(Date.now() / 1000);
+  build.started ??= Math.floor(Date.now() / 1000);
+  const now = build.started;
   const vars: Record<string, string> = {
     CI: "true",
     DRONE: "true",
