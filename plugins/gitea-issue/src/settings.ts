@@ -19,7 +19,7 @@ export const giteaIssueSettings = {
   }),
   api_key: s.secret({
     description:
-      "Gitea access token with the `write:issue` scope (and `read:user` for `commit_author`). Use `from_secret`.",
+      "Gitea access token with the `write:issue` scope, and `read:user` for `commit_author` and to match only issues the token's user opened. Use `from_secret`.",
     aliases: ["token"],
     env: ["GITEA_TOKEN"],
     required: true,
@@ -51,7 +51,7 @@ export const giteaIssueSettings = {
   }),
   key: s.string()({
     description:
-      "What makes two failures the same problem: one open issue per key. It is kept in a hidden marker in the issue's body, so a renamed issue is still found.",
+      "What makes two failures the same problem: one open issue per key. It is kept in a hidden marker on the last line of the issue's body, so a renamed issue is still found. A pull request's build touches no issue unless `key` is set (e.g. `pr-{{ pull_request }}`).",
     defaultText: "the build's branch",
     template: "text",
   }),
