@@ -136,4 +136,35 @@ describe("Gitea stand-in: issues, comments, labels and users", () => {
     expect((await api(issueOnly, "POST", issues, { title: "t" })).status).toBe(201);
     expect((await api(issueOnly, "GET", "/repos/hangar/app/releases")).status).toBe(403);
   });
+
+  it("seeds issues opened by other users, and answers GET /user with the token's own user", async () => {
+    const g = await start({
+      users: [{ login: "mallory" }],
+      issues: [
+        { title: "by hand", body: "text", poster: "mallory" },
+        { title: "old", state: "closed" },
+      ],
+    });
+    const all = await api(g, "GET", `${issues}?state=all`);
+    expect(
+      all.json.map((issue: { user: { login: string }; state: string }) => [issue.user.login, issue.state]),
+    ).toEqual([
+      ["hangar", "closed"],
+      ["mallory", "open"],
+    ]);
+    expect((await api(g, "GET", "/user")).json).toMatchObject({ id: 1, login: "hangar" });
+    expect((await api(g, "GET", "/user", undefined, false)).status).toBe(401);
+    const limited = await start({ tokenScopes: ["write:issue"] });
+    expect((await api(limited, "GET", "/user")).status).toBe(403);
+    await limited.stop();
+    gitea = g;
+  });
+
+  it("ignorePage: answers the first page whatever ?page= asks (a hostile server)", async () => {
+    const g = await start({ ignorePage: true, issues: [{ title: "a" }, { title: "b" }, { title: "c" }] });
+    const first = await api(g, "GET", `${issues}?limit=2&page=1`);
+    const second = await api(g, "GET", `${issues}?limit=2&page=2`);
+    expect(first.json.map((issue: { title: string }) => issue.title)).toEqual(["c", "b"]);
+    expect(second.json).toEqual(first.json);
+  });
 });
