@@ -1,5 +1,5 @@
 import { parseDocuments, readManifestFiles } from "./manifest-files.ts";
-import type { LoadedManifest, LoadedManifests, Manifest } from "./manifests.ts";
+import { type LoadedManifest, type LoadedManifests, type Manifest, shapeProblem } from "./manifest-shape.ts";
 import { renderDocument, type Vars } from "./render.ts";
 
 /**
@@ -10,7 +10,6 @@ export async function parseManifestFiles(
   workspace: string,
   entries: readonly string[],
   vars: Vars,
-  shapeProblem: (value: unknown) => string | undefined,
 ): Promise<LoadedManifests> {
   const { files, problems } = await readManifestFiles(workspace, entries);
   const manifests: LoadedManifest[] = [];

@@ -1,5 +1,6 @@
 import type { BuildContext } from "@hangar/kit";
 import { parseManifestFiles } from "./manifest-parse.ts";
+import type { LoadedManifests, Manifest } from "./manifest-shape.ts";
 import type { Vars } from "./render.ts";
 
 /**
@@ -7,23 +8,6 @@ import type { Vars } from "./render.ts";
  * placeholders rendered into the parsed values, image overrides and hangar's labels applied, in
  * the order the objects must reach the API server.
  */
-
-export type Manifest = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: Record<string, unknown> & { name: string; namespace?: string };
-};
-
-export interface LoadedManifest {
-  object: Manifest;
-  /** `deploy/k8s/web.yaml#2`, for messages. */
-  source: string;
-}
-
-export interface LoadedManifests {
-  manifests: LoadedManifest[];
-  problems: string[];
-}
 
 /**
  * Check and plan need the same manifests: they are read and parsed once per run (the build
@@ -41,22 +25,10 @@ export async function loadManifests(
   const key = JSON.stringify([entries, vars]);
   let loading = cache.get(key);
   if (!loading) {
-    loading = parseManifestFiles(build.workspace, entries, vars, shapeProblem);
+    loading = parseManifestFiles(build.workspace, entries, vars);
     cache.set(key, loading);
   }
   return structuredClone(await loading);
-}
-
-export function shapeProblem(value: unknown): string | undefined {
-  if (typeof value !== "object" || Array.isArray(value)) return "is not a Kubernetes object (a YAML mapping)";
-  const object = value as Record<string, unknown>;
-  const missing = ["apiVersion", "kind"].filter(
-    (key) => typeof object[key] !== "string" || object[key] === "",
-  );
-  const metadata = object.metadata as Record<string, unknown> | undefined;
-  if (typeof metadata?.name !== "string" || metadata.name === "") missing.push("metadata.name");
-  if (object.kind === "List") return "a List is not supported; write the items as separate documents";
-  return missing.length > 0 ? `has no ${missing.join(", ")}` : undefined;
 }
 
 /** Objects in the order the API server needs them: what others depend on comes first. */

@@ -8,13 +8,8 @@ import {
   maskKubeconfig,
 } from "./access.ts";
 import { parseSecrets, templateVars } from "./check.ts";
-import {
-  applyOrder,
-  type LoadedManifest,
-  loadManifests,
-  type Manifest,
-  overrideImages,
-} from "./manifests.ts";
+import type { LoadedManifest, Manifest } from "./manifest-shape.ts";
+import { applyOrder, loadManifests, overrideImages } from "./manifests.ts";
 import { isClusterScoped } from "./scope.ts";
 import type { K3sDeploySchema } from "./settings.ts";
 
