@@ -31,7 +31,7 @@ export const proxmoxVmSettings = {
   node: s.string()({ description: "Node the VMs run on.", defaultText: "the template's node" }),
   action: s.enum(ACTIONS)({
     description:
-      "`create` VMs from `template`; `destroy` them (by `vmid`, by `name`, or the ones an earlier `create` step of this build recorded); `reap` every hangar VM older than `ttl`; `start` or `stop` them.",
+      "`create` VMs from `template`; `destroy` them (by `vmid`, by `name`, or the ones an earlier `create` step of this build recorded; by name or record only VMs hangar made for this repository); `reap` every hangar VM older than `ttl`; `start` or `stop` them.",
     default: "create",
   }),
   template: s.string()({
@@ -39,8 +39,8 @@ export const proxmoxVmSettings = {
   }),
   name: s.string()({
     description:
-      "VM name; with `count` > 1 each VM gets `-1`, `-2`, … appended. Placeholders such as `{{ build.number }}` are rendered DNS-safe.",
-    defaultText: "`ci-{{ repo.name }}-{{ build.number }}` for `create`",
+      "VM name; with `count` > 1 each VM gets `-1`, `-2`, … appended. Placeholders such as `{{ build.number }}` are rendered DNS-safe. For `destroy`, `start` and `stop`: that exact name (and the VMs of its `count` run), of this repository only.",
+    defaultText: "`ci-{{ repo.owner }}-{{ repo.name }}-{{ build.number }}` for `create`",
     template: "name",
   }),
   vmid: s.integer({ min: 100, max: 999_999_999 })({
@@ -67,7 +67,8 @@ export const proxmoxVmSettings = {
     default: "ip=dhcp",
   }),
   tags: s.list()({
-    description: "Tags for the VMs (lower-case); `hangar` is always added, which is what `reap` looks for.",
+    description:
+      "Tags for the VMs (lower-case); `hangar` is always added, which is what `reap` looks for (with hangar's marker in the description).",
     default: [],
   }),
   wait_ip: s.boolean({
@@ -94,7 +95,7 @@ export const proxmoxVmSettings = {
     default: 600_000,
   }),
   ttl: s.duration({ min: 60_000 })({
-    description: "`reap` only: destroy hangar VMs created longer ago than this.",
+    description: "`reap` only: destroy hangar VMs created longer ago than this, by the Proxmox node's clock.",
     default: 86_400_000,
   }),
   keep_on_failure: s.boolean({
