@@ -41,10 +41,11 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     processes.adbUsed = true;
     // The APK goes to the runner while the emulator boots: in host mode an upload of megabytes. A
     // failed upload stops the boot; a failed boot leaves an upload under way to the runner's close.
-    const upload = runner.upload(apk, "app.apk");
+    const upload = runner.upload(apk, "app.apk", signal);
     const uploadFailed = new AbortController();
     upload.catch((error: unknown) => uploadFailed.abort(error));
     await bootEmulator(runner, plan, processes, log, AbortSignal.any([signal, uploadFailed.signal]));
+    phase = "uploading the app";
     const apkOnRunner = await upload;
     // Appium needs no device to start: it comes up while the app installs (seconds on a real
     // device). Not before: a device that fails to prepare would have had it start for nothing.

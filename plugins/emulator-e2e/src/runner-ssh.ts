@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import path from "node:path";
-import { errorMessage, type Logger, quote, type RemoteHost, remoteJoin } from "@hangar/kit";
+import { errorMessage, HangarError, type Logger, quote, type RemoteHost, remoteJoin } from "@hangar/kit";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { groupScript, innerCommand } from "./remote-group.ts";
 import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
@@ -10,6 +10,10 @@ import { display } from "./runner-local.ts";
 const MAX_CAPTURE = 1024 * 1024;
 /** After a kill, how long the channel may take to report the exit before it is closed. */
 const KILL_CLOSE_MS = 3_000;
+/** Starting SFTP is one short exchange; a host that has not answered by then will not. */
+const SFTP_OPEN_TIMEOUT_MS = 30_000;
+/** Fetching the logs back: evidence worth a wait, not one that holds the step. */
+const FETCH_LOGS_TIMEOUT_MS = 60_000;
 
 /**
  * Emulator, adb and Appium on a host over ONE SSH connection: every command and process is a
@@ -31,6 +35,7 @@ export class SshRunner implements Runner {
   readonly #channels = new Set<ClientChannel>();
   readonly #disconnect: () => void;
   #closed = false;
+  #sftpFailure: string | undefined;
 
   private constructor(
     remote: RemoteHost,
@@ -176,12 +181,10 @@ export class SshRunner implements Runner {
     };
   }
 
-  async upload(localPath: string, remoteName: string): Promise<string> {
+  async upload(localPath: string, remoteName: string, signal?: AbortSignal): Promise<string> {
     const target = remoteJoin(this.workDir, remoteName);
-    const sftp = await this.#remote.sftp();
-    await new Promise<void>((resolve, reject) =>
-      sftp.fastPut(localPath, target, (error) => (error ? reject(error) : resolve())),
-    );
+    const what = `uploading ${path.basename(localPath)} to ${this.#remote.label}:${target} over SFTP`;
+    await this.#sftp(what, signal, (sftp, done) => sftp.fastPut(localPath, target, done));
     this.#log.info(`uploaded ${path.basename(localPath)} to ${this.#remote.label}:${target} over SFTP`);
     return target;
   }
@@ -267,29 +270,75 @@ export class SshRunner implements Runner {
     }
   }
 
+  /**
+   * The logs are evidence, not the step's result: bounded by a deadline of their own and by the
+   * clean-up's, a host whose SFTP does not answer costs a warning, never the clean-up after it.
+   */
   async #fetchLogs(): Promise<void> {
     if (this.#logs.size === 0) return;
-    let sftp: SFTPWrapper;
-    try {
-      sftp = await this.#remote.sftp();
-    } catch (error) {
-      this.#log.warn(`could not fetch the logs from ${this.#remote.label}: ${errorMessage(error)}`);
-      return;
-    }
+    const signal = AbortSignal.any([this.#cleanupSignal, AbortSignal.timeout(FETCH_LOGS_TIMEOUT_MS)]);
+    const fetched: string[] = [];
     for (const [remote, local] of this.#logs) {
-      await mkdir(path.dirname(local), { recursive: true });
-      await new Promise<void>((resolve) =>
-        sftp.fastGet(remote, local, (error) => {
-          if (error) this.#log.warn(`could not fetch ${remote} from ${this.#remote.label}: ${error.message}`);
-          resolve();
-        }),
-      );
+      try {
+        await mkdir(path.dirname(local), { recursive: true });
+        await this.#sftp(`fetching ${remote} from ${this.#remote.label} over SFTP`, signal, (sftp, done) =>
+          sftp.fastGet(remote, local, done),
+        );
+        fetched.push(path.basename(local));
+      } catch (error) {
+        this.#log.warn(errorMessage(error));
+        if (signal.aborted) break;
+      }
     }
-    this.#log.info(
-      `fetched ${[...this.#logs.values()].map((file) => path.basename(file)).join(", ")} from ${this.#remote.label}`,
-    );
+    if (fetched.length > 0) this.#log.info(`fetched ${fetched.join(", ")} from ${this.#remote.label}`);
   }
 
+  /**
+   * One SFTP operation under `signal` (the step's deadline and the cancel): SFTP has no deadline
+   * of its own, and a host whose SFTP server never answers would hold the step forever. When the
+   * signal aborts, the operation's SFTP session is ended (the transfer stops with it) and the
+   * signal's reason is thrown; any other failure is an E_SFTP naming what failed.
+   */
+  async #sftp(
+    what: string,
+    signal: AbortSignal | undefined,
+    operation: (sftp: SFTPWrapper, done: (error?: Error | null) => void) => void,
+  ): Promise<void> {
+    const deadline = AbortSignal.any([
+      ...(signal ? [signal] : []),
+      AbortSignal.timeout(SFTP_OPEN_TIMEOUT_MS),
+    ]);
+    // A host whose SFTP failed to start once fails every later transfer at once, with that reason.
+    if (this.#sftpFailure) throw sftpError(what, this.#sftpFailure);
+    let sftp: SFTPWrapper;
+    try {
+      sftp = await untilAborted(this.#remote.sftp(), deadline);
+    } catch (error) {
+      if (signal?.aborted) {
+        // The same pending start is all a later transfer (the logs, at clean-up) would get.
+        this.#sftpFailure = "the host's SFTP server had not answered when the step was stopped";
+        throw signal.reason;
+      }
+      this.#sftpFailure = deadline.aborted
+        ? `the host's SFTP server did not answer within ${SFTP_OPEN_TIMEOUT_MS / 1000}s`
+        : errorMessage(error);
+      throw sftpError(what, this.#sftpFailure);
+    }
+    try {
+      await untilAborted(
+        new Promise<void>((resolve, reject) =>
+          operation(sftp, (error) => (error ? reject(error) : resolve())),
+        ),
+        signal,
+      );
+    } catch (error) {
+      if (signal?.aborted) {
+        sftp.end();
+        throw signal.reason;
+      }
+      throw sftpError(what, errorMessage(error));
+    }
+  }
   /** A file in the local artifacts has its twin in the work directory on the host. */
   #remoteFile(file: string): string {
     const relative = path.relative(this.#artifacts, file);
@@ -314,6 +363,32 @@ export class SshRunner implements Runner {
  */
 function exitOf(closeCode: number | null | undefined): number | null {
   return typeof closeCode === "number" ? closeCode : null;
+}
+
+function sftpError(what: string, why: string): HangarError {
+  return new HangarError("E_SFTP", `${what} failed: ${why}`, {
+    hint: "Check that the host's sshd offers SFTP (`Subsystem sftp` in sshd_config), that the SSH user may write to $TMPDIR (or /tmp) there, and that its disk has room.",
+  });
+}
+
+/** Settles as `promise` does, or rejects with the signal's reason when it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Asks the host's watchdog to kill the group, then ends the channel's input, which does too. */

@@ -53,8 +53,11 @@ export interface Runner {
   readonly where: string;
   run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
   start(name: string, file: string, args: readonly string[], options: StartOptions): Promise<Started>;
-  /** Copies a file of the plugin's container to the runner; returns its path there. */
-  upload(localPath: string, remoteName: string): Promise<string>;
+  /**
+   * Copies a file of the plugin's container to the runner; returns its path there. Stopped by
+   * `signal` (the step's deadline and the cancel), which it then rejects with.
+   */
+  upload(localPath: string, remoteName: string, signal?: AbortSignal): Promise<string>;
   /** The last lines of a file on the runner (an emulator's output), "" when it cannot be read. */
   tail(file: string, lines: number): Promise<string>;
   /** A TCP port free on the runner's loopback. */

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Connector, Logger, parseHost, type RemoteHost } from "@hangar/kit";
 import { type Sshd, testbed } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { type HostTarget, openHost } from "../src/host.ts";
+import type { HostTarget } from "../src/host.ts";
 import { SshRunner } from "../src/runner-ssh.ts";
 
 const quietLog = () => new Logger({ stdout: { write: () => true }, stderr: { write: () => true } });
@@ -23,28 +23,6 @@ function target(host: Sshd): HostTarget {
     address: parseHost(`${host.host}:${host.port}`, 22),
     from: "host",
   } as HostTarget;
-}
-
-async function open(
-  host: Sshd,
-): Promise<{ runner: SshRunner; output: () => string; done: () => Promise<void> }> {
-  let output = "";
-  const write = { write: (chunk: string) => ((output += chunk), true) };
-  const log = new Logger({ stdout: write, stderr: write });
-  const artifacts = await mkdtemp(path.join(tmpdir(), "emulator-e2e-ssh-"));
-  const runner = await openHost(target(host), artifacts, {
-    log,
-    signal: new AbortController().signal,
-    cleanupSignal: new AbortController().signal,
-  } as never);
-  return {
-    runner,
-    output: () => output,
-    done: async () => {
-      await runner.close();
-      await rm(artifacts, { recursive: true, force: true });
-    },
-  };
 }
 
 describe.skipIf(!sshd)("commands on a host over SSH", { timeout: 120_000 }, () => {
