@@ -210,7 +210,7 @@ async function replaceEarlier(plan: VmPlan, api: ProxmoxApi, deadline: Deadline,
         .map(({ vm, marker }) =>
           marker
             ? `VM ${vm.vmid} (${vm.name}) already exists and ${whose(marker)}`
-            : `VM ${vm.vmid} (${vm.name}) already exists and was not made by hangar (${whose(marker)})`,
+            : `VM ${vm.vmid} (${vm.name}) already exists and was not made by hangar (no hangar marker in its description)`,
         )
         .join("; "),
       {

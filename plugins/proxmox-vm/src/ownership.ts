@@ -87,7 +87,5 @@ export async function readMarkers<T extends Pick<VmResource, "vmid" | "node">>(
 
 /** "belongs to acme/billing (build 42)" or "carries no hangar marker": why a VM is not this build's. */
 export function whose(marker: Marker | undefined): string {
-  return marker
-    ? `belongs to ${marker.repo} (build ${marker.build})`
-    : "carries no hangar marker (it was not made by hangar for a repository)";
+  return marker ? `belongs to ${marker.repo} (build ${marker.build})` : "carries no hangar marker";
 }
