@@ -76,7 +76,7 @@ describe("proxmox-vm destroy", () => {
       workspace.dir,
     );
     expect(foreign.code).toBe(1);
-    expect(foreign.stderr).toContain("was not made by hangar");
+    expect(foreign.stderr).toContain("VM 400 (e2e-7) carries no hangar marker");
     const template = await runProxmoxVm(
       droneEnv(pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "9000" }),
       workspace.dir,
