@@ -1,5 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@hangar/kit";
+import { errorMessage, type Logger } from "@hangar/kit";
 import type { E2ePlan } from "./plan.ts";
 import type { Processes } from "./processes.ts";
 import type { Runner, Started } from "./runner.ts";
@@ -12,6 +13,7 @@ const WDIO_GRACE_MS = 2_000;
 const APPIUM_GRACE_MS = 2_000;
 const EMULATOR_KILL_WAIT_MS = 2_000;
 const TERM_WAIT_MS = 1_000;
+const SESSION_DELETE_TIMEOUT_MS = 2_000;
 /**
  * `adb kill-server` returns at once, but nothing else stops the daemon: a slow start of adb on a
  * busy machine must not leave it running. A cancel still ends it when the grace period does.
@@ -38,7 +40,13 @@ export async function cleanUp(
   };
   signal.addEventListener("abort", onAbort, { once: true });
   try {
+    const testsRunning = processes.wdio?.running() === true;
     if (processes.wdio) await stop(processes.wdio, WDIO_GRACE_MS, log, signal);
+    // WebdriverIO stopped mid-run leaves its sessions open; on an Appium the step started they go
+    // with it, on `appium_url` they would hold the device until that server's own timeout.
+    if (testsRunning && plan.appium.url && processes.sessionsFile) {
+      await endRecordedSessions(plan.appium.url, processes.sessionsFile, log, signal);
+    }
     if (processes.appium) {
       if (processes.appiumUrl) await endSessions(processes.appiumUrl, log, signal);
       await stop(processes.appium, APPIUM_GRACE_MS, log, signal);
@@ -116,6 +124,36 @@ export async function exitsWithin(child: Started, ms: number, signal?: AbortSign
     return await Promise.race([child.exited.then(() => true), timer]);
   } finally {
     done.abort();
+  }
+}
+
+/** DELETE /session/:id for each session the run recorded (wdio.ts), within the clean-up's time. */
+async function endRecordedSessions(
+  url: string,
+  file: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const ids = new Set(
+    (await readFile(file, "utf8").catch(() => ""))
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== ""),
+  );
+  for (const id of ids) await endSession(url.replace(/\/+$/, ""), id, log, signal);
+}
+
+async function endSession(url: string, id: string, log: Logger, signal: AbortSignal): Promise<void> {
+  try {
+    const answer = await fetch(`${url}/session/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      signal: AbortSignal.any([signal, AbortSignal.timeout(SESSION_DELETE_TIMEOUT_MS)]),
+    });
+    await answer.body?.cancel();
+    // 404: WebdriverIO had ended it itself.
+    if (answer.ok) log.info(`ended WebDriver session ${id} on ${url}`);
+  } catch (error) {
+    log.warn(`could not end WebDriver session ${id} on ${url}: ${errorMessage(error)}`);
   }
 }
 

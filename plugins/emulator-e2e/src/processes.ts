@@ -8,6 +8,8 @@ export interface Processes {
   /** Where the Appium this step started answers (for ending its sessions). */
   appiumUrl?: string;
   wdio?: Started;
+  /** Where WebdriverIO records the sessions it opened (for ending them on `appium_url`). */
+  sessionsFile?: string;
   /** An adb server was used on the runner (local mode: stopped at the end). */
   adbUsed?: boolean;
 }

@@ -68,10 +68,12 @@ export function generatedConfig(plan: E2ePlan, input: WdioInput): string {
     junitDir: path.join(plan.artifacts.absolute, "junit"),
     screenshotDir: path.join(plan.artifacts.absolute, "screenshots"),
     logDir: path.join(plan.artifacts.absolute, "wdio"),
+    sessionsFile: sessionsFile(plan),
     junitReporter: resolveUrl("@wdio/junit-reporter"),
     specReporter: resolveUrl("@wdio/spec-reporter"),
   };
   return `// Written by emulator-e2e for this run; the options are the plugin's, the rest is the user's config.
+import { appendFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 const hangar = ${JSON.stringify(options, null, 2)};
@@ -88,6 +90,13 @@ const absolute = (p) => (typeof p === "string" ? path.resolve(userDir, p) : Arra
 const hooks = (hook) => (hook === undefined ? [] : Array.isArray(hook) ? hook : [hook]);
 const baseCaps = Array.isArray(base.capabilities) ? (base.capabilities[0] ?? {}) : {};
 const safe = (text) => text.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
+// Every session this run opens, so that a cancelled run's sessions can be ended on a server the
+// plugin did not start (appium_url).
+const recordSession = (id) => {
+  if (!id) return;
+  mkdirSync(path.dirname(hangar.sessionsFile), { recursive: true });
+  appendFileSync(hangar.sessionsFile, \`\${id}\\n\`);
+};
 export const config = {
   ...base,
   runner: "local",
@@ -111,6 +120,13 @@ export const config = {
   outputDir: hangar.logDir,
   logLevel: base.logLevel ?? "warn",
   mochaOpts: { ui: "bdd", timeout: 60000, ...(base.mochaOpts ?? {}) },
+  before: [
+    async function () {
+      recordSession(browser.sessionId);
+    },
+    ...hooks(base.before),
+  ],
+  onReload: [...hooks(base.onReload), (_oldId, newId) => recordSession(newId)],
   afterTest: [
     ...hooks(base.afterTest),
     async function (test, context, result) {
@@ -122,6 +138,11 @@ export const config = {
   ],
 };
 `;
+}
+
+/** Where the generated config records the WebDriver sessions the run opened, one id a line. */
+export function sessionsFile(plan: E2ePlan): string {
+  return path.join(plan.artifacts.absolute, "wdio", "sessions.txt");
 }
 
 /** Runs the tests; every line WebdriverIO prints goes to the step's log and to wdio.log. */
@@ -186,5 +207,6 @@ export async function startWdio(
     },
   };
   processes.wdio = started;
+  processes.sessionsFile = sessionsFile(plan);
   return started;
 }
