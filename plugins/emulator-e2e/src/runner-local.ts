@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Logger } from "@hangar/kit";
 import { appiumCommand } from "./appium.ts";
 import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
+import { toolEnvironment } from "./spec-env.ts";
 
 /** Output kept from one command; adb and the SDK tools say what matters in a few lines. */
 const MAX_CAPTURE = 1024 * 1024;
@@ -142,12 +143,8 @@ export class LocalRunner implements Runner {
   async close(): Promise<void> {}
 
   private env(extra: Record<string, string> | undefined): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(this.baseEnv)) {
-      // The step's settings (tokens, keys) are the plugin's, not the tools'.
-      if (value !== undefined && !key.startsWith("PLUGIN_")) env[key] = value;
-    }
-    return { ...env, ...extra };
+    // The step's settings (tokens, keys) are the plugin's, not the tools'.
+    return { ...toolEnvironment(this.baseEnv), ...extra };
   }
 }
 

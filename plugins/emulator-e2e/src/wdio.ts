@@ -7,6 +7,7 @@ import { HangarError, type Logger } from "@hangar/kit";
 import type { E2ePlan } from "./plan.ts";
 import type { Processes } from "./processes.ts";
 import type { Started } from "./runner.ts";
+import { planSecrets, toolEnvironment } from "./spec-env.ts";
 
 /**
  * WebdriverIO runs as its own process (`wdio run <config>`), always in the plugin's container:
@@ -159,9 +160,8 @@ export async function startWdio(
   const cli = path.join(path.dirname(resolvePackage("@wdio/cli")), "..", "bin", "wdio.js");
   log.section("running the tests");
   log.info(`+ wdio run ${path.relative(plan.workspace, configFile)}`);
-  const childEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env))
-    if (value !== undefined && !key.startsWith("PLUGIN_")) childEnv[key] = value;
+  // The spec code is the repository's: it gets none of the step's settings or secrets.
+  const childEnv = toolEnvironment(env, planSecrets(plan));
   const child = spawn(process.execPath, [cli, "run", configFile], {
     cwd: plan.workspace,
     env: { ...childEnv, FORCE_COLOR: "0" },

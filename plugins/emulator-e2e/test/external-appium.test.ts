@@ -1,47 +1,11 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAndroidSdk } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
+import { baseEnv, externalAppium, fakeDriverSettings, runStep, SESSION, workspace } from "./helpers.ts";
 
 const AVD = "hangar-34-google_apis-x86_64";
-const SESSION = "4e2f1c9a-0b7d-4c55-9e31-6a8d2f0c7b15";
-
-/**
- * An Appium server the step did not start (`appium_url`), on loopback: it opens one session and
- * records every request, so that what the step sent it after a cancel can be read.
- */
-function externalAppium() {
-  const requests: string[] = [];
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    request.resume();
-    request.on("end", () => {
-      requests.push(`${request.method} ${request.url}`);
-      const answer = (value: unknown) => {
-        response.writeHead(200, { "content-type": "application/json" });
-        response.end(JSON.stringify({ value }));
-      };
-      if (request.url === "/status") return answer({ ready: true, message: "ready" });
-      if (request.method === "POST" && request.url === "/session") {
-        return answer({ sessionId: SESSION, capabilities: { platformName: "Fake" } });
-      }
-      return answer(null);
-    });
-  });
-  return {
-    requests,
-    listen: () =>
-      new Promise<string>((resolve) =>
-        server.listen(0, "127.0.0.1", () =>
-          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-        ),
-      ),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe("with an Appium the step did not start", { timeout: 180_000 }, () => {
   const appium = externalAppium();

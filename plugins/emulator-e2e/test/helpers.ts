@@ -1,4 +1,6 @@
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,5 +109,41 @@ export async function appiumBin(): Promise<{ dir: string; sshdEnv: string; remov
     dir,
     sshdEnv: `SetEnv PATH=${dir}:/usr/local/bin:/usr/bin:/bin APPIUM_HOME=${PLUGIN_DIR}`,
     remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The session id the stand-in Appium below hands out. */
+export const SESSION = "4e2f1c9a-0b7d-4c55-9e31-6a8d2f0c7b15";
+
+/**
+ * An Appium server the step did not start (`appium_url`), on loopback: it opens one session and
+ * records every request, so that what the step sent it after a cancel can be read.
+ */
+export function externalAppium() {
+  const requests: string[] = [];
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    request.on("end", () => {
+      requests.push(`${request.method} ${request.url}`);
+      const answer = (value: unknown) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ value }));
+      };
+      if (request.url === "/status") return answer({ ready: true, message: "ready" });
+      if (request.method === "POST" && request.url === "/session") {
+        return answer({ sessionId: SESSION, capabilities: { platformName: "Fake" } });
+      }
+      return answer(null);
+    });
+  });
+  return {
+    requests,
+    listen: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, "127.0.0.1", () =>
+          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        ),
+      ),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
