@@ -7,12 +7,6 @@ import type { CHECKSUMS } from "./settings.ts";
 
 export type Algorithm = (typeof CHECKSUMS)[number];
 
-/**
- * drone-gitea-release's default checksum file names: `md5sum.txt`, `sha256sum.txt`,
- * `adler32sum.txt` … one per algorithm.
- */
-export const DEFAULT_CHECKSUM_FILE = "{{ algorithm }}sum.txt";
-
 export interface ChecksumInput {
   /** The name the file has in the release (the checksum lines name it so). */
   name: string;

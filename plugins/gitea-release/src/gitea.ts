@@ -131,7 +131,7 @@ export class GiteaReleases {
    * behind; the run keeps the newest of each name once its uploads are done (converge.ts), which
    * also leaves alone the copies a parallel run uploads meanwhile.
    */
-  async upload(id: number, name: string, file: string): Promise<Attachment> {
+  async upload(id: number, name: string, file: string, sent?: (bytes: number) => void): Promise<Attachment> {
     const uploaded = await this.#call(
       `uploading ${name}`,
       async (signal) => {
@@ -144,6 +144,7 @@ export class GiteaReleases {
           signal,
           timeoutMs: this.#target.timeoutMs,
           maxAnswerBytes: MAX_ANSWER_BYTES,
+          sent,
         });
       },
       { streaming: true },

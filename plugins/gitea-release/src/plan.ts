@@ -7,10 +7,10 @@ import {
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
-import { type Algorithm, checksumFileName, DEFAULT_CHECKSUM_FILE } from "./checksums.ts";
+import { type Algorithm, checksumFileName } from "./checksums.ts";
 import { fileProblem, isPlainName, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
-import type { GiteaReleaseSchema } from "./settings.ts";
+import { DEFAULT_CHECKSUM_FILE, type GiteaReleaseSchema } from "./settings.ts";
 import { readTitle, titleProblem } from "./title.ts";
 
 type Settings = SettingsOf<GiteaReleaseSchema>;

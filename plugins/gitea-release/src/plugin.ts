@@ -1,5 +1,5 @@
 import { targetOf } from "@hangar/gitea";
-import type { PluginDefinition, RunResult } from "@hangar/kit";
+import { formatBytes, formatRate, type PluginDefinition, type RunResult } from "@hangar/kit";
 import { checkSettings, describePlan, planRelease, type ReleasePlan } from "./plan.ts";
 import { type GiteaReleaseSchema, giteaReleaseSettings } from "./settings.ts";
 
@@ -14,20 +14,24 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
   async run(plan, { log, fetch, signal, cleanupSignal }): Promise<RunResult> {
     // The Gitea client (gitea-js) and the upload are loaded when the release is made, so a dry run
     // or a settings error does not pay for them.
-    const [{ GiteaReleases }, { formatSize, publishRelease }] = await Promise.all([
+    const [{ GiteaReleases }, { publishRelease }] = await Promise.all([
       import("./gitea.ts"),
       import("./publish.ts"),
     ]);
     const gitea = GiteaReleases.connect(targetOf(plan), log, fetch, signal);
     const result = await publishRelease(plan, gitea, log, gitea.withSignal(cleanupSignal), signal);
-    const { release } = result;
+    const { release, transferred } = result;
+    const moved =
+      transferred.bytes > 0
+        ? `${formatBytes(transferred.bytes)} at ${formatRate((transferred.bytes * 1000) / Math.max(transferred.ms, 1))}`
+        : undefined;
     const assets = release.assets ?? [];
     const assetOutputs = Object.fromEntries(
       assets.map((asset) => [`asset ${asset.name} url`, asset.browser_download_url ?? ""]),
     );
 
     return {
-      summary: `${release.draft ? "draft " : ""}release ${plan.tag}: ${result.uploaded.length} uploaded, ${result.replaced.length} replaced, ${result.skipped.length} kept — ${release.html_url}`,
+      summary: `${release.draft ? "draft " : ""}release ${plan.tag}: ${result.uploaded.length} uploaded, ${result.replaced.length} replaced, ${result.skipped.length} kept${moved ? ` (${moved})` : ""} — ${release.html_url}`,
       outputs: {
         url: release.html_url ?? "",
         id: String(release.id ?? ""),
@@ -41,7 +45,8 @@ export const giteaRelease: PluginDefinition<GiteaReleaseSchema, ReleasePlan> = {
         facts: [
           { name: "Tag", value: plan.tag },
           { name: "Pre-release", value: release.prerelease ? "yes" : "no" },
-          ...assets.map((asset) => ({ name: asset.name ?? "", value: formatSize(asset.size ?? 0) })),
+          ...(moved ? [{ name: "Uploaded", value: moved }] : []),
+          ...assets.map((asset) => ({ name: asset.name ?? "", value: formatBytes(asset.size ?? 0) })),
         ],
         links: [
           ...(release.html_url ? [{ title: "Release", url: release.html_url }] : []),

@@ -1,7 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Logger, mapWithLimit, StepFailed } from "@hangar/kit";
+import {
+  formatBytes,
+  formatRate,
+  type Logger,
+  mapWithLimit,
+  StepFailed,
+  transferProgress,
+} from "@hangar/kit";
 import type { Attachment, Release } from "gitea-js";
 import { writeChecksumFiles } from "./checksums.ts";
 import { discardDraft, keepNewestOfEach } from "./converge.ts";
@@ -15,6 +22,8 @@ export interface PublishedRelease {
   uploaded: Attachment[];
   replaced: string[];
   skipped: string[];
+  /** What the uploads moved, and how long they took together (they run in parallel). */
+  transferred: { bytes: number; ms: number };
 }
 
 interface Upload {
@@ -66,12 +75,26 @@ export async function publishRelease(
   try {
     const existing = await gitea.assets(id);
     const { uploads, skipped } = await planUploads(plan, existing, workdir, log);
+    const uploadsStarted = performance.now();
+    let bytes = 0;
     const uploaded = await mapWithLimit(uploads, plan.parallel, async (upload) => {
-      const started = performance.now();
-      const asset = await gitea.upload(id, upload.name, upload.absolute);
+      const { size } = await stat(upload.absolute);
+      const progress = transferProgress({
+        name: `  ↑ ${upload.name}`,
+        total: size,
+        report: (line) => log.info(line),
+      });
+      let asset: Attachment;
+      try {
+        asset = await gitea.upload(id, upload.name, upload.absolute, progress.add);
+      } finally {
+        progress.done();
+      }
+      const totals = progress.done();
+      bytes += size;
       ours.add(asset.id ?? -1);
       log.info(
-        `  ↑ ${upload.name} (${formatSize(asset.size ?? 0)}, ${((performance.now() - started) / 1000).toFixed(1)}s)`,
+        `  ↑ ${upload.name} (${formatBytes(asset.size ?? 0)}, ${(totals.ms / 1000).toFixed(1)}s, ${formatRate((size * 1000) / Math.max(totals.ms, 1))})`,
       );
       for (const old of upload.replaces) await gitea.remove(id, old.id ?? -1, upload.name);
       if (upload.replaces.length > 0) log.info(`    replaced the earlier ${upload.name}`);
@@ -98,6 +121,7 @@ export async function publishRelease(
       uploaded,
       replaced: uploads.filter((upload) => upload.replaces.length > 0).map((upload) => upload.name),
       skipped,
+      transferred: { bytes, ms: uploads.length > 0 ? performance.now() - uploadsStarted : 0 },
     };
   } catch (error) {
     if (created) await discardDraft(cleanup, id, ours, log, cancelled.aborted);
@@ -191,11 +215,4 @@ async function releaseNote(plan: ReleasePlan, gitea: GiteaReleases, log: Logger)
     );
   }
   return parts.join("\n\n");
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }

@@ -1,6 +1,5 @@
 import { settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
-import { DEFAULT_CHECKSUM_FILE } from "./checksums.ts";
 
 /**
  * Every setting of gitea-release. Names follow drone-plugins/drone-gitea-release where the two
@@ -11,6 +10,12 @@ import { DEFAULT_CHECKSUM_FILE } from "./checksums.ts";
  */
 
 export const CHECKSUMS = ["sha256", "sha512", "sha1", "md5", "adler32", "crc32"] as const;
+
+/**
+ * drone-gitea-release's default checksum file names: `md5sum.txt`, `sha256sum.txt`,
+ * `adler32sum.txt` … one per algorithm.
+ */
+export const DEFAULT_CHECKSUM_FILE = "{{ algorithm }}sum.txt";
 export const FILE_EXISTS = ["overwrite", "skip", "fail"] as const;
 export const PRERELEASE = ["true", "false", "auto"] as const;
 

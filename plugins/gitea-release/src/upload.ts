@@ -25,6 +25,8 @@ export interface StreamUpload {
   /** No progress for this long, or no (complete) answer this long after the file is sent, fails it. */
   timeoutMs: number;
   maxAnswerBytes: number;
+  /** Told of every chunk the socket took, for the progress lines. */
+  sent?: ((bytes: number) => void) | undefined;
 }
 
 /** A refused upload, shaped like gitea-js's errors: a Response with the parsed body as `error`. */
@@ -42,7 +44,11 @@ function refusal(status: number, statusText: string, text: string): Response {
 const CHUNK = 256 * 1024;
 
 /** Writes the file's bytes to the request, reading the next chunk while the last one is sent. */
-async function writeFile(request: ClientRequest, file: string): Promise<void> {
+async function writeFile(
+  request: ClientRequest,
+  file: string,
+  sent: (bytes: number) => void = () => {},
+): Promise<void> {
   const handle = await open(file);
   try {
     const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
@@ -55,7 +61,11 @@ async function writeFile(request: ClientRequest, file: string): Promise<void> {
       const chunk = bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead);
       if (request.destroyed) throw new Error("the upload was stopped");
       sending = new Promise((resolve, reject) =>
-        request.write(chunk, (error) => (error ? reject(error) : resolve())),
+        request.write(chunk, (error) => {
+          if (error) return reject(error);
+          sent(bytesRead);
+          resolve();
+        }),
       );
       // The write may fail (a cancel destroys the request) while the next chunk is being read,
       // before `await sending` sees it: without a handler by then, Node takes it for an
@@ -104,7 +114,7 @@ export async function streamAttachment(upload: StreamUpload): Promise<{ data: At
   // A server may answer (413, 401) and close before the body is through: its answer counts.
   const sent = (async () => {
     request.write(head);
-    await writeFile(request, upload.file);
+    await writeFile(request, upload.file, upload.sent);
     if (request.destroyed) return;
     request.end(tail);
     // Sent in full: from here on, what counts is the answer, and it has `timeout` to come.

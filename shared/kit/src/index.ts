@@ -29,6 +29,14 @@ export { Masker } from "./mask.ts";
 export { OUTPUTS_STAMP_KEY, outputKey, outputsStamp, readOutputs, writeOutputs } from "./outputs.ts";
 export { mapWithLimit } from "./parallel.ts";
 export type { PlanContext, PluginDefinition, RunResult, Runtime } from "./plugin.ts";
+export {
+  formatRate,
+  PROGRESS_INTERVAL_MS,
+  type TransferProgress,
+  type TransferProgressOptions,
+  type TransferTotals,
+  transferProgress,
+} from "./progress.ts";
 export { pollUntil, retry, TimeoutError, withTimeout } from "./retry.ts";
 export { type CapturedRun, runCaptured, runCapturedProcess } from "./run-captured.ts";
 export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./settings/define.ts";

@@ -111,6 +111,7 @@ export { guestAddress } from "./proxmox/routes.ts";
 export { startProxmoxStandIn, startProxmoxWithLoopbackGuests } from "./proxmox/server.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";
+export { type SlowLink, startSlowLink } from "./slow-link.ts";
 export type { SmtpFailure, SmtpStage } from "./smtp-faults.ts";
 export {
   type CapturedMessage,
