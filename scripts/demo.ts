@@ -198,12 +198,12 @@ export async function demo(): Promise<boolean> {
     const junit = await readFile(path.join(main.workspace, ".hangar/e2e/junit.xml"), "utf8").catch(() => "");
     const testcases = junit.match(/<testcase /g)?.length ?? 0;
     expect(
-      `E2E on VM e2e-41 (${lab.variables.VM_USER}@127.0.0.1): ${testcases} tests in ${path.join(main.workspace, ".hangar/e2e/junit.xml")}, none failed`,
+      `E2E on VM e2e-calchat-server-41 (${lab.variables.VM_USER}@127.0.0.1): ${testcases} tests in ${path.join(main.workspace, ".hangar/e2e/junit.xml")}, none failed`,
       testcases === 2 && !junit.includes("<failure"),
     );
     expect(
       "the VM is destroyed and the emulator stopped",
-      !lab.pve.vms().some((vm) => vm.name === "e2e-41") && lab.sdk.running().length === 0,
+      !lab.pve.vms().some((vm) => vm.name === "e2e-calchat-server-41") && lab.sdk.running().length === 0,
     );
     expect("no mail on success", smtp.messages.length === 0);
 

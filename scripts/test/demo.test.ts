@@ -22,7 +22,7 @@ describe.skipIf(images.some((image) => image === undefined))("examples/calchat, 
     }
     const output = lines.join("\n");
     expect(output).toContain("✔ production answers: 200 web v1");
-    expect(output).toMatch(/✔ E2E on VM e2e-41 .*: 2 tests in .*junit\.xml, none failed/);
+    expect(output).toMatch(/✔ E2E on VM e2e-calchat-server-41 .*: 2 tests in .*junit\.xml, none failed/);
     expect(output).toContain("✔ the VM is destroyed and the emulator stopped");
     // The e2e step's table row says which settings this run replaced for the stand-in device.
     expect(output).toMatch(
