@@ -1,4 +1,52 @@
-import { checkValue, type ParameterSchema } from "./spec.ts";
+export interface ParameterSchema {
+  type?: string;
+  format?: string | Record<string, ParameterSchema & { default_key?: number; format_description?: string }>;
+  optional?: number;
+  enum?: string[];
+  pattern?: string;
+  minimum?: number | string;
+  maximum?: number | string;
+  maxLength?: number;
+  default_key?: number;
+  requires?: string;
+}
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
+
+export function isTrue(value: string | undefined): boolean {
+  return value !== undefined && TRUE.includes(value.toLowerCase());
+}
+
+/** One value against its schema, with pve-api-daemon's messages. */
+export function checkValue(schema: ParameterSchema, value: string): string | undefined {
+  switch (schema.type) {
+    case "integer": {
+      if (!/^-?\d+$/.test(value)) return `type check ('integer') failed - got '${value}'`;
+      const number = Number(value);
+      if (schema.minimum !== undefined && number < Number(schema.minimum))
+        return `value must have a minimum value of ${schema.minimum}`;
+      if (schema.maximum !== undefined && number > Number(schema.maximum))
+        return `value must have a maximum value of ${schema.maximum}`;
+      break;
+    }
+    case "number":
+      if (!/^-?\d+(\.\d+)?$/.test(value)) return `type check ('number') failed - got '${value}'`;
+      break;
+    case "boolean":
+      if (!TRUE.includes(value.toLowerCase()) && !FALSE.includes(value.toLowerCase()))
+        return `type check ('boolean') failed - got '${value}'`;
+      break;
+  }
+  if (schema.enum && !schema.enum.includes(value))
+    return `value '${value}' does not have a value in the enumeration '${schema.enum.join(", ")}'`;
+  if (schema.maxLength !== undefined && value.length > schema.maxLength)
+    return `value may only be ${schema.maxLength} characters long`;
+  if (schema.pattern && !new RegExp(`^(?:${schema.pattern})$`).test(value))
+    return "value does not match the regex pattern";
+  if (schema.format !== undefined) return checkFormat(schema.format, value);
+  return undefined;
+}
 
 /**
  * The string formats of PVE::JSONSchema that the calls a VM plugin makes use, with pve-api-daemon's

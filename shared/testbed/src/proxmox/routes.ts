@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ApiFailure, type Cluster, notFound, type Vm } from "./cluster.ts";
+import { isTrue } from "./formats.ts";
 import { agentInterfaces, guestFile } from "./guest.ts";
-import { isTrue } from "./spec.ts";
 
 /** What the stand-in answers on the calls a VM plugin makes, as qemu-server and pve-manager do. */
 

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { TestbedUnavailableError } from "../availability.ts";
 import { specsDir } from "../gitea/spec.ts";
-import { checkFormat } from "./formats.ts";
+import { checkValue, type ParameterSchema } from "./formats.ts";
 
 /**
  * The Proxmox VE API schema as the API viewer has it (shared/testbed/specs/proxmox-ve-api.json):
@@ -10,19 +10,6 @@ import { checkFormat } from "./formats.ts";
  * checks every request's parameters against it the way pve-api-daemon's JSONSchema does, with
  * the same messages, so a client that gets past the stand-in gets past a real node.
  */
-
-export interface ParameterSchema {
-  type?: string;
-  format?: string | Record<string, ParameterSchema & { default_key?: number; format_description?: string }>;
-  optional?: number;
-  enum?: string[];
-  pattern?: string;
-  minimum?: number | string;
-  maximum?: number | string;
-  maxLength?: number;
-  default_key?: number;
-  requires?: string;
-}
 
 export interface ApiMethod {
   method: string;
@@ -127,9 +114,6 @@ function propertyFor(method: ApiMethod, name: string): ParameterSchema | undefin
   return indexed ? method.properties[`${indexed[1]}[n]`] : undefined;
 }
 
-const TRUE = ["1", "true", "yes", "on"];
-const FALSE = ["0", "false", "no", "off"];
-
 /**
  * Checks request parameters (path, query and form merged, as pve-api-daemon does) and returns
  * Proxmox's `errors` map: parameter name → message. Empty when the request may proceed.
@@ -153,39 +137,6 @@ export function verifyParameters(method: ApiMethod, params: Record<string, strin
       errors[name] = "property is missing and it is not optional";
   }
   return errors;
-}
-
-export function checkValue(schema: ParameterSchema, value: string): string | undefined {
-  switch (schema.type) {
-    case "integer": {
-      if (!/^-?\d+$/.test(value)) return `type check ('integer') failed - got '${value}'`;
-      const number = Number(value);
-      if (schema.minimum !== undefined && number < Number(schema.minimum))
-        return `value must have a minimum value of ${schema.minimum}`;
-      if (schema.maximum !== undefined && number > Number(schema.maximum))
-        return `value must have a maximum value of ${schema.maximum}`;
-      break;
-    }
-    case "number":
-      if (!/^-?\d+(\.\d+)?$/.test(value)) return `type check ('number') failed - got '${value}'`;
-      break;
-    case "boolean":
-      if (!TRUE.includes(value.toLowerCase()) && !FALSE.includes(value.toLowerCase()))
-        return `type check ('boolean') failed - got '${value}'`;
-      break;
-  }
-  if (schema.enum && !schema.enum.includes(value))
-    return `value '${value}' does not have a value in the enumeration '${schema.enum.join(", ")}'`;
-  if (schema.maxLength !== undefined && value.length > schema.maxLength)
-    return `value may only be ${schema.maxLength} characters long`;
-  if (schema.pattern && !new RegExp(`^(?:${schema.pattern})$`).test(value))
-    return "value does not match the regex pattern";
-  if (schema.format !== undefined) return checkFormat(schema.format, value);
-  return undefined;
-}
-
-export function isTrue(value: string | undefined): boolean {
-  return value !== undefined && TRUE.includes(value.toLowerCase());
 }
 
 export const PROXMOX_SPEC_FILE = "proxmox-ve-api.json";
