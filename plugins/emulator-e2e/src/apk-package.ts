@@ -106,6 +106,8 @@ export async function appPackageOf(
     });
     const name = result.exitCode === 0 ? packageFromBadging(result.stdout) : undefined;
     if (!name) throw unreadable("aapt2 dump badging", apk, result);
+    // The APK is the repository's: what it names goes into the capabilities and the outputs.
+    if (!PACKAGE_NAME.test(name)) throw notAPackage(name, apk);
     log.info(`app package ${name} (read from ${apk} with ${readers.aapt2})`);
     return name;
   }
@@ -115,9 +117,10 @@ export async function appPackageOf(
       timeoutMs: 120_000,
     });
     const name = result.stdout.trim().split("\n").pop()?.trim() ?? "";
-    if (result.exitCode !== 0 || !PACKAGE_NAME.test(name)) {
+    if (result.exitCode !== 0 || name === "") {
       throw unreadable("apkanalyzer manifest application-id", apk, result);
     }
+    if (!PACKAGE_NAME.test(name)) throw notAPackage(name, apk);
     log.info(`app package ${name} (read from ${apk} with ${readers.apkanalyzer})`);
     // UiAutomator2 still runs aapt2 itself for the launch activity, unless it is given.
     if (plan.packageNeeded && plan.capabilities["appium:appActivity"] === undefined) {
@@ -141,6 +144,13 @@ export async function appPackageOf(
   }
   log.warn(`the app's package is left to Appium: ${where} (set \`app_package\` to pass it)`);
   return undefined;
+}
+
+function notAPackage(name: string, apk: string): HangarError {
+  const shown = JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
+  return new HangarError("E_APK_PACKAGE", `${apk} names the package ${shown}, which is not a package name`, {
+    hint: "An app's package is two or more dot-separated parts of letters, digits and underscores, each starting with a letter (com.example.app): fix the app's applicationId, or set `app_package`.",
+  });
 }
 
 function unreadable(

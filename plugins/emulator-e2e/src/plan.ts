@@ -1,10 +1,5 @@
 import path from "node:path";
-import {
-  checkSshSettings,
-  type PlanContext,
-  type SettingProblem,
-  type SettingsOf,
-} from "@hangar/kit";
+import { checkSshSettings, type PlanContext, type SettingProblem, type SettingsOf } from "@hangar/kit";
 import { describeHost, type HostTarget } from "./host.ts";
 import { type SdkTools, sdkTools } from "./sdk-paths.ts";
 import type { EmulatorE2eSchema } from "./settings.ts";
@@ -45,8 +40,8 @@ export interface E2ePlan {
 }
 
 const AVD_NAME = /^[A-Za-z0-9._-]+$/;
-/** Android's rule for a package name (`com.example.app`). */
-export const PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+/** Android's rule for an app's package name (`com.example.app`): two parts at least. */
+export const PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 
 /** `{{ api_level }}`, `{{ target }}`, `{{ arch }}` in the AVD's name. */
@@ -129,7 +124,7 @@ export async function checkSettings(
       problem(
         "app_package",
         "E_APP_PACKAGE",
-        "must be a package name: dot-separated parts of letters, digits and underscores, each starting with a letter",
+        "must be a package name: two or more dot-separated parts of letters, digits and underscores, each starting with a letter",
         settings.app_package,
       ),
     );

@@ -1,8 +1,8 @@
-import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { formatDuration, HangarError, type RunResult, type Runtime } from "@hangar/kit";
 import { resolveApp } from "./app.ts";
 import { startAppium } from "./appium.ts";
+import { freshArtifacts } from "./artifacts-dir.ts";
 import { bootEmulator } from "./boot.ts";
 import { cleanUp } from "./cleanup.ts";
 import type { E2ePlan } from "./plan.ts";
@@ -20,7 +20,8 @@ import { startWdio } from "./wdio.ts";
  */
 export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime): Promise<RunResult> {
   const { log } = runtime;
-  await freshArtifacts(plan);
+  // Reports of an earlier run in the same workspace must not count for this one.
+  await freshArtifacts(plan.workspace, path.relative(plan.workspace, plan.artifacts.absolute));
   // Nothing is started before the machine is known to be able to run an emulator.
   await requireTools(runner, plan, runtime.signal);
   await requireKvm(runner, plan, runtime.signal);
@@ -105,14 +106,6 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     },
     card: resultCard(results, ok, plan.emulator.serial, plan.artifacts.relative),
   };
-}
-
-/** Reports of an earlier run in the same workspace must not count for this one. */
-async function freshArtifacts(plan: E2ePlan): Promise<void> {
-  for (const stale of ["junit", "screenshots", "wdio", "junit.xml"]) {
-    await rm(path.join(plan.artifacts.absolute, stale), { recursive: true, force: true });
-  }
-  await mkdir(path.join(plan.artifacts.absolute, "junit"), { recursive: true });
 }
 
 /**

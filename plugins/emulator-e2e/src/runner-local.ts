@@ -68,7 +68,8 @@ export class LocalRunner implements Runner {
     await mkdir(path.dirname(options.logFile), { recursive: true });
     const out = await open(
       options.logFile,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
+      // Never through a link: the artifacts folder is in the repository's workspace.
+      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW,
       0o644,
     );
     const child = spawn(file, args, {

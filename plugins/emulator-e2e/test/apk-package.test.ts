@@ -1,6 +1,13 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type AndroidScenario, createAndroidSdk, type Sshd, testbed, zipBytes } from "@hangar/testbed";
+import {
+  type AndroidScenario,
+  createAndroidSdk,
+  type Sshd,
+  testbed,
+  writeStandinApk,
+  zipBytes,
+} from "@hangar/testbed";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { compareVersions } from "../src/apk-package.ts";
 import { APP_PACKAGE, baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
@@ -131,6 +138,24 @@ describe("the app's package", { timeout: 300_000 }, () => {
     expect(installIndex(sdk.transcript())).toBe(-1);
     expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
     expect(sdk.running()).toEqual([]);
+  });
+
+  it("a package name that breaks Android's rule is refused, from aapt2 and from apkanalyzer alike", async () => {
+    for (const [scenario, hostile] of [
+      [QUICK, "calchat"],
+      [{ ...QUICK, buildTools: [] }, "com.example.app' --user 0 'x"],
+    ] as const) {
+      const { sdk, ws, env, apk } = await setUp(scenario);
+      await writeStandinApk(apk, { package: hostile });
+      const run = await runStep(env, ws.dir);
+      expect(run.code).toBe(1);
+      expect(run.output).toContain(
+        `app.apk names the package ${JSON.stringify(hostile)}, which is not a package name`,
+      );
+      expect(run.output).toContain("[E_APK_PACKAGE]");
+      expect(installIndex(sdk.transcript())).toBe(-1);
+      expect(run.outputs.EMULATOR_E2E_APP_PACKAGE).toBeUndefined();
+    }
   });
 
   it("an aapt2 too old for `dump badging` is named as such", async () => {
