@@ -141,10 +141,11 @@ describe("the app's package", { timeout: 300_000 }, () => {
   });
 
   it("a package name that breaks Android's rule is refused, from aapt2 and from apkanalyzer alike", async () => {
-    for (const [scenario, hostile] of [
+    const cases: [AndroidScenario, string][] = [
       [QUICK, "calchat"],
       [{ ...QUICK, buildTools: [] }, "com.example.app' --user 0 'x"],
-    ] as const) {
+    ];
+    for (const [scenario, hostile] of cases) {
       const { sdk, ws, env, apk } = await setUp(scenario);
       await writeStandinApk(apk, { package: hostile });
       const run = await runStep(env, ws.dir);
