@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { createAndroidSdk, secretLeaks, writeStepOutputs } from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
 import { baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
