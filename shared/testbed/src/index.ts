@@ -28,6 +28,7 @@ export {
   ensureDockerEngine,
   type IsolatedDockerd,
 } from "./docker-engine.ts";
+export { BUILD_SHA, type DroneBuild, droneEnv, pluginSettings } from "./drone-env.ts";
 export { buildVariables, type SimulatedBuild } from "./drone-exec/build.ts";
 export { runContainer } from "./drone-exec/container.ts";
 export { encodeEnvironment, encodeSettings, encodeValue } from "./drone-exec/encode.ts";
@@ -96,6 +97,7 @@ export type {
   KubernetesStandInOptions,
 } from "./kubernetes/options.ts";
 export { startKubernetesStandIn } from "./kubernetes/server.ts";
+export { cardIn, type ImageRun, type PluginImage, pluginImage, type StepCard } from "./plugin-image.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
 export { guestHostKey } from "./proxmox/guest.ts";
 export type {
@@ -127,3 +129,4 @@ export { readStepOutputs, writeStepOutputs } from "./step-outputs.ts";
 export { makeTempDir, type TempDir } from "./temp-dir.ts";
 export { testbed } from "./testbed.ts";
 export { type WaitOptions, waitUntil } from "./wait.ts";
+export { tempWorkspace, type Workspace, type WorkspaceOptions } from "./workspace.ts";
