@@ -1,7 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { type CapturedRun, runCaptured } from "@hangar/kit";
+import {
+  droneEnv as buildEnv,
+  type GiteaStandIn,
+  type GiteaStandInOptions,
+  startGiteaStandIn,
+  tempWorkspace,
+  type Workspace,
+  type WorkspaceOptions,
+} from "@hangar/testbed";
+import { afterEach, beforeEach } from "vitest";
 import { giteaIssue } from "../src/plugin.ts";
 
 export const TOKEN = "gitea-token-7c1e4b9a2d5f";
@@ -9,27 +16,20 @@ export const SHA = "3f2a9c1d4e5b6a7980c1d2e3f4a5b6c7d8e9f0a1";
 
 /** A Drone push build of acme/app on the given Gitea, failed in its `test` step unless told otherwise. */
 export function droneEnv(giteaUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    CI: "true",
-    DRONE: "true",
-    DRONE_REPO: "acme/app",
-    DRONE_REPO_OWNER: "acme",
-    DRONE_REPO_NAME: "app",
-    DRONE_REPO_LINK: `${giteaUrl}/acme/app`,
-    DRONE_BUILD_NUMBER: "41",
-    DRONE_BUILD_EVENT: "push",
-    DRONE_BUILD_LINK: "https://drone.example.test/acme/app/41",
-    DRONE_BUILD_STATUS: "failure",
-    DRONE_FAILED_STEPS: "test",
-    DRONE_COMMIT_SHA: SHA,
-    DRONE_COMMIT_BRANCH: "main",
-    DRONE_COMMIT_MESSAGE: "feat: chat rooms\n\nlonger text",
-    DRONE_COMMIT_AUTHOR: "alice",
-    DRONE_COMMIT_AUTHOR_NAME: "Alice Example",
-    DRONE_COMMIT_AUTHOR_EMAIL: "alice@example.test",
-    PLUGIN_API_KEY: TOKEN,
-    ...overrides,
-  };
+  return buildEnv(
+    {
+      repo: "acme/app",
+      repoLink: `${giteaUrl}/acme/app`,
+      build: 41,
+      link: "https://drone.example.test/acme/app/41",
+      status: "failure",
+      failedSteps: "test",
+      sha: SHA,
+      message: "feat: chat rooms\n\nlonger text",
+      author: { login: "alice", name: "Alice Example", email: "alice@example.test" },
+    },
+    { DRONE_COMMIT_BRANCH: "main", PLUGIN_API_KEY: TOKEN, ...overrides },
+  );
 }
 
 /** The same build, passed: Drone's status says success and no step failed. */
@@ -76,7 +76,32 @@ export type Run = CapturedRun;
 export const runGiteaIssue = (env: Record<string, string>, workspace: string): Promise<Run> =>
   runCaptured(giteaIssue, env, workspace);
 
-export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), "gitea-issue-"));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+/**
+ * A workspace for each test, and the Gitea stand-in it starts, both gone after it; `check`
+ * runs on the stand-in (if the test started one) before it stops.
+ */
+export function perTest(check: (gitea: GiteaStandIn) => void = () => {}, workspace: WorkspaceOptions = {}) {
+  let gitea: GiteaStandIn | undefined;
+  let current: Workspace | undefined;
+  beforeEach(async () => {
+    current = await tempWorkspace("gitea-issue", workspace);
+  });
+  afterEach(async () => {
+    if (gitea) check(gitea);
+    await gitea?.stop();
+    gitea = undefined;
+    await current?.remove();
+  });
+  return {
+    workspace: {
+      get dir(): string {
+        if (!current) throw new Error("the workspace exists only while a test runs");
+        return current.dir;
+      },
+    },
+    async start(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {
+      gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
+      return gitea;
+    },
+  };
 }

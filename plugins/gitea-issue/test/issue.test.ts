@@ -1,40 +1,15 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { type GiteaStandIn, secretLeaks, startGiteaStandIn } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  droneEnv,
-  droneGreenEnv,
-  runGiteaIssue,
-  SHA,
-  TOKEN,
-  tempWorkspace,
-  woodpeckerEnv,
-} from "./helpers.ts";
+import { readStepOutputs, secretLeaks } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { droneEnv, droneGreenEnv, perTest, runGiteaIssue, SHA, TOKEN, woodpeckerEnv } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  if (gitea) {
-    expect(gitea.schemaProblems()).toEqual([]);
-    expect(gitea.ignoredFields()).toEqual([]);
-  }
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
+const { start, workspace } = perTest((gitea) => {
+  expect(gitea.schemaProblems()).toEqual([]);
+  expect(gitea.ignoredFields()).toEqual([]);
 });
 
-async function start(options: Parameters<typeof startGiteaStandIn>[0] = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
-  return gitea;
-}
-
-async function outputs(): Promise<Record<string, string>> {
-  return JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));
-}
+const outputs = () => readStepOutputs(workspace.dir);
 
 describe("gitea-issue against the Gitea stand-in", () => {
   it("opens one issue on a first failure, labelled, with the build's facts and a hidden key marker", async () => {

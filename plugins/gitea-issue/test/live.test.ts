@@ -1,5 +1,6 @@
+import { tempWorkspace } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { runGiteaIssue, tempWorkspace } from "./helpers.ts";
+import { runGiteaIssue } from "./helpers.ts";
 
 // Opt-in: against a real Gitea when GITEA_URL, GITEA_TOKEN (scopes write:issue and read:user)
 // and GITEA_REPO (owner/name of a repository the token may write issues in) are set. It opens an
@@ -11,7 +12,7 @@ const [owner, repo] = (process.env.GITEA_REPO ?? "").split("/");
 describe.skipIf(!url || !token || !owner || !repo)("gitea-issue against a real Gitea (GITEA_URL)", () => {
   it("opens, comments and closes the issue of a key", async () => {
     const key = `hangar-live-${Date.now()}`;
-    const workspace = await tempWorkspace();
+    const workspace = await tempWorkspace("gitea-issue");
     const env = (number: string, status: string) => ({
       CI: "true",
       DRONE: "true",

@@ -1,24 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type GiteaStandIn, secretLeaks, startGiteaStandIn, startHostileServer } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, droneGreenEnv, runGiteaIssue, TOKEN, tempWorkspace } from "./helpers.ts";
+import { secretLeaks, startHostileServer } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { droneEnv, droneGreenEnv, perTest, runGiteaIssue, TOKEN } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-});
-
-async function start(options: Parameters<typeof startGiteaStandIn>[0] = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
-  return gitea;
-}
+const { start, workspace } = perTest();
 
 describe("gitea-issue refuses what it cannot do, and says why", () => {
   it("names every bad setting at once and calls no API", async () => {

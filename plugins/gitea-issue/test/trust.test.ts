@@ -1,27 +1,11 @@
-import { type GiteaStandIn, startGiteaStandIn } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { markerFor } from "../src/marker.ts";
-import { droneEnv, droneGreenEnv, runGiteaIssue, TOKEN, tempWorkspace } from "./helpers.ts";
+import { droneEnv, droneGreenEnv, perTest, runGiteaIssue } from "./helpers.ts";
 
 // What the repository being built (its commit messages, branch names, a fork's pull request)
 // and the people who may open issues cannot make gitea-issue do to another branch's issue.
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  if (gitea) expect(gitea.schemaProblems()).toEqual([]);
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-});
-
-async function start(options: Parameters<typeof startGiteaStandIn>[0] = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
-  return gitea;
-}
+const { start, workspace } = perTest((gitea) => expect(gitea.schemaProblems()).toEqual([]));
 
 /** A Drone pull-request build: the CI names the target branch (main) as the commit's branch. */
 const pullRequest = {
