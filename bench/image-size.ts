@@ -1,6 +1,6 @@
 /**
  * Image sizes: each plugin's own layer, the one images/publish.ts pushes on top of the Node base
- * (images/oci/layer.ts: the plugin's dist/ as /opt/hangar, a gzip'd tar); for emulator-e2e also its
+ * (shared/oci/src/layer.ts: the plugin's dist/ as /opt/hangar, a gzip'd tar); for emulator-e2e also its
  * runtime layer below it (images/emulator-e2e/runtime.ts), in a row of its own, since the target is
  * the bundle layer's. Compressed is what a
  * registry stores and a pull downloads for a second plugin; uncompressed is the tar's size, what it
@@ -10,7 +10,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { hasRuntime, runtimeLayer } from "../images/emulator-e2e/runtime.ts";
-import { folderLayer } from "../images/oci/layer.ts";
+import { folderLayer } from "../shared/oci/src/layer.ts";
 import { type Bench, type BenchContext, formatBytes, type Row, run, verdict } from "./lib.ts";
 
 export const TARGET_COMPRESSED_BYTES = 2e6;

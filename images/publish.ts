@@ -11,7 +11,7 @@
  *   DRONE_TAG | CI_COMMIT_TAG | HANGAR_VERSION   the version (a leading "v" is dropped)
  *   HANGAR_BASE_IMAGE              the base index (default docker.io/library/node:24-bookworm-slim)
  *   HANGAR_PLATFORMS               platforms to keep (default linux/amd64,linux/arm64,linux/arm/v7)
- *   HANGAR_LATEST=auto|force|skip  whether X.Y, X and latest may move (images/oci/tag-policy.ts)
+ *   HANGAR_LATEST=auto|force|skip  whether X.Y, X and latest may move (shared/oci/src/tag-policy.ts)
  *   HANGAR_TAG_TYPE=annotated|lightweight   instead of asking git (`git cat-file -t refs/tags/<tag>`)
  *   SOURCE_DATE_EPOCH              the created time (default: the commit's committer time)
  * The plan (each tag, whether it moves, why) is printed first; --dry-run stops there.
@@ -20,14 +20,25 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  appendLayer,
+  type BuildIdentity,
+  type Credentials,
+  folderLayer,
+  isValidTag,
+  type NewLayer,
+  NODE_PLATFORMS,
+  parseAliasStrategy,
+  parseImageName,
+  parseSemVer,
+  planTags,
+  RegistryClient,
+  readIdentity,
+  readTagDigests,
+  type TagDecision,
+  tagIndex,
+} from "../shared/oci/src/index.ts";
 import { hasRuntime, RUNTIME_CREATED_BY, RUNTIME_ENV, runtimeLayer } from "./emulator-e2e/runtime.ts";
-import { appendLayer, type NewLayer, NODE_PLATFORMS, tagIndex } from "./oci/append.ts";
-import { folderLayer } from "./oci/layer.ts";
-import { parseImageName } from "./oci/reference.ts";
-import { type Credentials, RegistryClient } from "./oci/registry.ts";
-import { isValidTag, parseSemVer } from "./oci/semver.ts";
-import { type BuildIdentity, parseAliasStrategy, planTags, type TagDecision } from "./oci/tag-policy.ts";
-import { readIdentity, readTagDigests } from "./oci/tags.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_BASE = "docker.io/library/node:24-bookworm-slim";

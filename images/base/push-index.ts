@@ -17,8 +17,8 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { sha256 } from "../oci/layer.ts";
-import { MEDIA, RegistryClient } from "../oci/registry.ts";
+import { sha256 } from "../../shared/oci/src/layer.ts";
+import { MEDIA, RegistryClient } from "../../shared/oci/src/registry.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const NODE_VERSION = process.env.HANGAR_NODE_VERSION ?? "24.21.0";

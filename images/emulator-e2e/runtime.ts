@@ -35,7 +35,7 @@ import {
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { folderEntries, type Layer, layerFromTar, sha256, tarEntries } from "../oci/layer.ts";
+import { folderEntries, type Layer, layerFromTar, sha256, tarEntries } from "../../shared/oci/src/layer.ts";
 
 export const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
 /** Where the runtime lives in the image. */
@@ -146,7 +146,7 @@ interface LayerRecord {
 }
 
 /**
- * The runtime as an image layer (images/oci/layer.ts: sorted, 0:0, dated 0 whatever SOURCE_DATE_EPOCH
+ * The runtime as an image layer (shared/oci/src/layer.ts: sorted, 0:0, dated 0 whatever SOURCE_DATE_EPOCH
  * says, so the same lockfile gives the same digest in every release). Kept gzip'd next to the folder.
  */
 export function runtimeLayer(log: (line: string) => void = () => {}): Layer {

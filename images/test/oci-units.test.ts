@@ -1,5 +1,5 @@
 /**
- * images/oci without a registry: semver order, the tag policy's decisions, and the layer's
+ * shared/oci (@hangar/oci) without a registry: semver order, the tag policy's decisions, and the layer's
  * reproducibility (same bytes whatever the files' times and owners).
  */
 import { execFileSync } from "node:child_process";
@@ -7,11 +7,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { platformWanted } from "../oci/append.ts";
-import { folderLayer, layerFromTar, tarEntries } from "../oci/layer.ts";
-import { parseImageName } from "../oci/reference.ts";
-import { compareSemVer, parseSemVer } from "../oci/semver.ts";
-import { planTags, type TagPolicyInput } from "../oci/tag-policy.ts";
+import { platformWanted } from "../../shared/oci/src/append.ts";
+import { folderLayer, layerFromTar, tarEntries } from "../../shared/oci/src/layer.ts";
+import { parseImageName } from "../../shared/oci/src/reference.ts";
+import { compareSemVer, parseSemVer } from "../../shared/oci/src/semver.ts";
+import { planTags, type TagPolicyInput } from "../../shared/oci/src/tag-policy.ts";
 
 const v = (s: string) => parseSemVer(s) ?? expect.fail(`${s} should parse`);
 

@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { type Registry, requireServer, run, testbed } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/build.ts";
+import { folderLayer } from "../../shared/oci/src/layer.ts";
+import { RegistryClient } from "../../shared/oci/src/registry.ts";
 import { pushStandInBase } from "../base/push-index.ts";
 import { RUNTIME_CREATED_BY, RUNTIME_ENV, runtimeLayer } from "../emulator-e2e/runtime.ts";
-import { folderLayer } from "../oci/layer.ts";
-import { RegistryClient } from "../oci/registry.ts";
 
 const PLUGIN = "emulator-e2e";
 const OTHER = "notify-email";

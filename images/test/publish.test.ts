@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { type Registry, RunError, requireServer, run, secretLeaks, testbed } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleablePlugins, ROOT } from "../../scripts/build.ts";
+import { RegistryClient } from "../../shared/oci/src/registry.ts";
 import { pushStandInBase } from "../base/push-index.ts";
-import { RegistryClient } from "../oci/registry.ts";
 import { startTokenRegistry, type TokenRegistry } from "./token-registry.ts";
 
 const PUBLISH = join(ROOT, "images", "publish.ts");

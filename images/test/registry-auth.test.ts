@@ -1,11 +1,11 @@
 /**
- * Where images/oci's registry client sends the login, against a hostile registry on loopback:
+ * Where the registry client of shared/oci sends the login, against a hostile registry on loopback:
  * only to the registry's own origin, and to the token realm it names only over https (or on
  * loopback, or on its own origin). A second loopback port is another origin.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { sha256 } from "../oci/layer.ts";
-import { RegistryClient } from "../oci/registry.ts";
+import { sha256 } from "../../shared/oci/src/layer.ts";
+import { RegistryClient } from "../../shared/oci/src/registry.ts";
 import { hostileRegistry, type Recorder, startRecorder } from "./hostile-registry.ts";
 
 const credentials = { username: "ci", password: "registry-Pa55word" };
