@@ -8,7 +8,7 @@ import {
 } from "@hangar/kit";
 import { unrepresentable } from "./dotenv.ts";
 import { composeFileProblem } from "./inputs.ts";
-import { dotenvPath, projectFromRepo } from "./plan.ts";
+import { dotenvPath, projectFromRepo, serviceWays } from "./plan.ts";
 import type { ComposeDeploySchema } from "./settings.ts";
 
 type Settings = SettingsOf<ComposeDeploySchema>;
@@ -87,6 +87,21 @@ export async function checkSettings(
         `ships ${dotenv}, which this plugin writes from \`env\` and \`env_secrets\`: rename the file, or move its lines into \`env\``,
       ),
     );
+  }
+
+  if (settings.update === "rollout" && settings.services?.length && settings.compose_files) {
+    const ways = await serviceWays(build.workspace, settings.compose_files, settings.services).catch(
+      () => undefined,
+    );
+    for (const refused of ways?.refused ?? []) {
+      problems.push(
+        problem(
+          "services",
+          "E_SETTING_CONFLICT",
+          `names ${refused.service}, which \`update: rollout\` cannot roll out: ${refused.why}; leave it out of \`services\` (it is then recreated) or change the compose file`,
+        ),
+      );
+    }
   }
 
   if (settings.registry_username && !settings.registry_password) {

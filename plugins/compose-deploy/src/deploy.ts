@@ -1,10 +1,9 @@
 import type { RemoteHost } from "@hangar/kit";
 import { errorMessage, type Logger, remoteJoin } from "@hangar/kit";
-import { composeArgv } from "./compose.ts";
 import { acquireLock } from "./lock.ts";
 import type { DeployPlan } from "./plan.ts";
 import { prepare, showFailure, stackIn, upload } from "./prepare.ts";
-import { type HttpProbe, ProofFailed, verifyUrl, waitForServices } from "./proof.ts";
+import { type HttpProbe, ProofFailed, verifyUrl } from "./proof.ts";
 import {
   finishRelease,
   listReleases,
@@ -18,6 +17,8 @@ import {
 } from "./release.ts";
 import { rollBack } from "./rollback.ts";
 import { buildOf, type RunningRelease, readRunning, removeStaleDockerConfigs } from "./running.ts";
+import { NewContainersFailed } from "./swap.ts";
+import { updateServices } from "./update.ts";
 
 /** What happened on one host. */
 export interface HostOutcome {
@@ -131,20 +132,19 @@ async function deployLocked(
     const stack = stackIn(plan, layout.dir);
     const selected = plan.services ?? [];
     try {
-      const orphans = plan.removeOrphans ? ["--remove-orphans"] : [];
-      await remote.exec(composeArgv(compose, stack, dockerConfig, "up", "-d", ...orphans, ...selected), {
-        stream: true,
+      const updated = await updateServices(remote, {
+        plan,
+        compose,
+        stack,
+        dockerConfig,
+        services,
+        selected,
+        cleanup,
+        log,
+        signal: deps.signal,
       });
-      if (plan.wait) {
-        await waitForServices(remote, {
-          project: plan.project,
-          services,
-          timeoutMs: plan.wait.timeoutMs,
-          log,
-          signal: deps.signal,
-        });
-      }
-      if (plan.verify) {
+      if (updated.verifiedPerContainer && plan.verify) outcome.verifiedUrl = plan.verify.url;
+      if (plan.verify && !updated.verifiedPerContainer) {
         await verifyUrl(deps.probe(remote), { ...plan.verify, log, signal: deps.signal });
         outcome.verifiedUrl = plan.verify.url;
       }
@@ -155,7 +155,8 @@ async function deployLocked(
         ? `the deploy of release ${layout.name} was cancelled after \`up\``
         : `release ${layout.name} failed: ${errorMessage(error)}`;
       log.error(`${remote.label}: ${outcome.failure}`);
-      if (!cancelled) {
+      // A rollout that failed has shown its new containers and removed them already.
+      if (!cancelled && !(error instanceof NewContainersFailed)) {
         const failing = error instanceof ProofFailed && error.services.length > 0 ? error.services : services;
         await showFailure(remote, compose, stack, failing, log);
       }
@@ -166,6 +167,7 @@ async function deployLocked(
         to: rollbackTo,
         services: selected,
         dockerConfig,
+        cleanup,
         log,
         probe: deps.probe(cleanup),
         signal: deps.cleanupSignal,

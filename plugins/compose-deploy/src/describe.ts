@@ -31,6 +31,12 @@ export function describePlan(plan: DeployPlan): string {
         ]
       : []),
     `compose:   ${plan.pull ? "pull, " : ""}${up}${plan.services ? ` ${plan.services.join(" ")}` : " (every service)"}`,
+    ...(plan.rollout
+      ? [
+          `update:    rollout: new containers beside the old, proven, then the old retired after a drain of ${formatDuration(plan.rollout.drainMs)}`,
+          ...plan.rollout.ways.map((way) => `  ${way.service}: ${way.way} (${way.why})`),
+        ]
+      : []),
     `proof:     ${
       [
         plan.wait ? `services running and healthy within ${formatDuration(plan.wait.timeoutMs)}` : "",

@@ -5,12 +5,14 @@ import {
   matchFiles,
   type PlanContext,
   parseHost,
+  readWorkspaceBytes,
   remoteDirname,
   type SettingsOf,
   slug,
   sshLogins,
 } from "@hangar/kit";
 import { shippedFile } from "./inputs.ts";
+import { decideWays, mergeServiceShapes, readServiceShapes, type ServiceWay } from "./service-shape.ts";
 import type { ComposeDeploySchema, STRATEGIES, VERIFY_FROM } from "./settings.ts";
 
 type Settings = SettingsOf<ComposeDeploySchema>;
@@ -66,8 +68,15 @@ export interface DeployPlan {
   rollback: boolean;
   keepReleases: number;
   prune: boolean;
+  /** `update: rollout`: how each service is replaced; undefined for `recreate` (`up -d`). */
+  rollout?: RolloutPlan | undefined;
   strategy: (typeof STRATEGIES)[number];
   insecure: boolean;
+}
+
+export interface RolloutPlan {
+  ways: ServiceWay[];
+  drainMs: number;
 }
 
 /** Which build a release or a lock belongs to. */
@@ -156,9 +165,30 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
     rollback: settings.rollback,
     keepReleases: settings.keep_releases,
     prune: settings.prune,
+    rollout:
+      settings.update === "rollout"
+        ? {
+            ways: (await serviceWays(workspace, settings.compose_files, settings.services)).ways,
+            drainMs: settings.drain,
+          }
+        : undefined,
     strategy: settings.strategy,
     insecure: settings.insecure_ignore_host_key,
   };
+}
+
+/** Each service's way under `update: rollout`, from the compose files in the workspace. */
+export async function serviceWays(
+  workspace: string,
+  composeFiles: readonly string[],
+  named: readonly string[] | undefined,
+): Promise<ReturnType<typeof decideWays>> {
+  const shapes = [];
+  for (const file of composeFiles) {
+    const text = (await readWorkspaceBytes(workspace, file, { setting: "compose_files" })).toString("utf8");
+    shapes.push(readServiceShapes(text));
+  }
+  return decideWays(mergeServiceShapes(shapes), named?.length ? named : undefined);
 }
 
 export function projectFromRepo(name: string): string {

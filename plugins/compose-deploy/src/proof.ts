@@ -33,6 +33,8 @@ export interface WaitOptions {
   timeoutMs: number;
   log: Logger;
   signal?: AbortSignal | undefined;
+  /** The containers to judge; default: the project's (a rollout judges its new containers only). */
+  list?: (() => Promise<ContainerState[]>) | undefined;
 }
 
 /** Polls the containers until every service is ready; fails at once when one cannot get there. */
@@ -46,7 +48,7 @@ export async function waitForServices(remote: RemoteHost, options: WaitOptions):
   try {
     return await pollUntil(
       async () => {
-        const states = await projectContainers(remote, options.project);
+        const states = await (options.list ? options.list() : projectContainers(remote, options.project));
         const verdicts = services.map((service) => ({ service, ...judgeService(service, states) }));
         const failed = verdicts.filter((verdict) => verdict.state === "failed");
         if (failed.length > 0) {

@@ -2,8 +2,9 @@ import type { RemoteHost } from "@hangar/kit";
 import { errorMessage, type Logger, remoteJoin } from "@hangar/kit";
 import { type ComposeCommand, composeArgv, type StackFiles } from "./compose.ts";
 import type { DeployPlan } from "./plan.ts";
-import { type HttpProbe, verifyUrl, waitForServices } from "./proof.ts";
+import { type HttpProbe, verifyUrl } from "./proof.ts";
 import { readManifest } from "./release.ts";
+import { updateServices } from "./update.ts";
 
 export interface RollbackOptions {
   plan: DeployPlan;
@@ -17,6 +18,8 @@ export interface RollbackOptions {
   dockerConfig: string | undefined;
   log: Logger;
   probe: HttpProbe;
+  /** The connection under the clean-up signal (what a failed rollout's removal runs on). */
+  cleanup: RemoteHost;
   signal?: AbortSignal | undefined;
 }
 
@@ -58,24 +61,22 @@ export async function rollBack(remote: RemoteHost, options: RollbackOptions): Pr
     ? options.services.filter((service) => manifest.services.includes(service))
     : manifest.services;
   try {
-    const orphans = plan.removeOrphans ? ["--remove-orphans"] : [];
     const selected = options.services.length ? services : [];
-    await remote.exec(
-      composeArgv(compose, stack, options.dockerConfig, "up", "-d", ...orphans, ...selected),
-      {
-        stream: true,
-      },
-    );
-    if (plan.wait) {
-      await waitForServices(remote, {
-        project: stack.project,
-        services,
-        timeoutMs: plan.wait.timeoutMs,
-        log,
-        signal: options.signal,
-      });
-    }
-    if (plan.verify) await verifyUrl(options.probe, { ...plan.verify, log, signal: options.signal });
+    // With `update: rollout`, a rollback is a rollout of the previous release: the services it
+    // left untouched are still on that release and stay as they are.
+    const updated = await updateServices(remote, {
+      plan,
+      compose,
+      stack,
+      dockerConfig: options.dockerConfig,
+      services,
+      selected,
+      cleanup: options.cleanup,
+      log,
+      signal: options.signal,
+    });
+    if (plan.verify && !updated.verifiedPerContainer)
+      await verifyUrl(options.probe, { ...plan.verify, log, signal: options.signal });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     return `rolled back to release ${options.to}, but it is not healthy either: ${errorMessage(error)}`;

@@ -17,6 +17,7 @@ const serviceName = z
 
 export const STRATEGIES = ["rolling", "parallel"] as const;
 export const VERIFY_FROM = ["remote", "plugin"] as const;
+export const UPDATES = ["recreate", "rollout"] as const;
 
 export const composeDeploySettings = {
   // ── connection ───────────────────────────────────────────────────────────────────────────────
@@ -192,6 +193,16 @@ export const composeDeploySettings = {
     description:
       "Deploy even when `current` on the host names a newer build. Without it, an older build is skipped (exit 0, and the log says so), except on Drone's `promote` and `rollback` events, which redeploy an older build on purpose.",
     default: false,
+  }),
+  update: s.enum(UPDATES)({
+    description:
+      "How a service's containers are replaced on a host. `recreate`: `up -d`, each container stopped, then its successor started (requests fail in between). `rollout`: the new containers start beside the old ones, are proven healthy, and the old ones are retired after `drain`; for services with a `healthcheck:`, no `container_name`, no fixed host `ports:` and no `network_mode: host` (the others are recreated, and `dry_run` says which and why).",
+    default: "recreate",
+  }),
+  drain: s.duration({ min: 0, max: 600_000 })({
+    description:
+      "With `update: rollout`: how long the old and the new containers serve side by side once the new ones are healthy, so a proxy that discovers containers late (Traefik's Docker provider, a DNS cache) routes to the new ones before the old ones stop.",
+    default: 5000,
   }),
   strategy: s.enum(STRATEGIES)({
     description:

@@ -1,0 +1,157 @@
+import { readlink } from "node:fs/promises";
+import path from "node:path";
+import { type Sshd, testbed } from "@hangar/testbed";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { droneEnv, runComposeDeploy, sshSettings, tempDir } from "./helpers.ts";
+import {
+  buildProxiedImages,
+  caddyFiles,
+  type ProxiedImages,
+  type ProxiedVersion,
+  proxiedAnswer,
+  proxiedEnv,
+  proxyPort,
+  removeProxiedProject,
+  serviceIds,
+  steadyLoad,
+  writeProxiedStack,
+} from "./proxied-stack.ts";
+import { staticBusybox } from "./stack.ts";
+
+const commit = (build: number) => `${String(build).padStart(8, "0")}aaaabbbbccccddddeeeeffff00001111`;
+const release = (build: number) => `${build}-${String(build).padStart(8, "0")}`;
+
+describe("update: rollout, planned", () => {
+  let workspace: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    workspace = await tempDir("rollout-plan");
+    await writeProxiedStack(workspace.dir);
+  });
+  afterAll(async () => workspace?.remove());
+
+  const env = (extra: Record<string, string>) =>
+    droneEnv({
+      PLUGIN_HOST: "127.0.0.1:2222",
+      PLUGIN_USERNAME: "deploy",
+      PLUGIN_PASSWORD: "unused",
+      PLUGIN_INSECURE_IGNORE_HOST_KEY: "true",
+      PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
+      PLUGIN_UPDATE: "rollout",
+      PLUGIN_DRY_RUN: "true",
+      ...extra,
+    });
+
+  it("dry_run names each service's way: web rolled out, the proxy with its fixed host port recreated", async () => {
+    const run = await runComposeDeploy(env({}), workspace.dir);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("update:    rollout:");
+    expect(run.stdout).toContain("drain of 5s");
+    expect(run.stdout).toMatch(
+      /proxy: recreate \(it publishes a fixed host port \(127\.0\.0\.1:\$\{PROXY_PORT\}:80\)/,
+    );
+    expect(run.stdout).toContain("web: rollout (health check, no fixed name or host port)");
+  });
+
+  it("refuses to roll out a service named in `services` that cannot run twice", async () => {
+    const run = await runComposeDeploy(env({ PLUGIN_SERVICES: "proxy,web" }), workspace.dir);
+    expect(run.code, run.output).not.toBe(0);
+    expect(run.output).toContain("names proxy, which `update: rollout` cannot roll out");
+    expect(run.output).toContain("fixed host port");
+  });
+});
+
+const docker = await testbed.docker();
+const sshd = docker ? await testbed.sshd() : undefined;
+const busybox = sshd ? await staticBusybox() : undefined;
+const caddy = busybox ? await caddyFiles() : undefined;
+
+describe.skipIf(!caddy)("update: rollout through a real proxy under a steady load", () => {
+  const server = sshd as Sshd;
+  let images: ProxiedImages;
+  let workspace: Awaited<ReturnType<typeof tempDir>>;
+  let target: Awaited<ReturnType<typeof tempDir>>;
+  let port: number;
+  const project = `proxied-${process.pid}`;
+
+  beforeAll(async () => {
+    images = await buildProxiedImages(busybox as string, caddy as string[]);
+    workspace = await tempDir("rollout");
+    target = await tempDir("rollout-target");
+    port = await proxyPort();
+    await writeProxiedStack(workspace.dir);
+  }, 180_000);
+  afterAll(async () => {
+    await removeProxiedProject(project);
+    await images?.remove();
+    await workspace?.remove();
+    await target?.remove();
+    await sshd?.stop();
+  });
+
+  const deploy = (build: number, version: ProxiedVersion, extra: Record<string, string> = {}) =>
+    runComposeDeploy(
+      droneEnv({
+        ...sshSettings(server),
+        DRONE_BUILD_NUMBER: String(build),
+        DRONE_COMMIT_SHA: commit(build),
+        PLUGIN_PROJECT: project,
+        PLUGIN_TARGET: target.dir,
+        PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
+        PLUGIN_ENV: proxiedEnv(images, port, version),
+        PLUGIN_PULL: "false",
+        PLUGIN_UPDATE: "rollout",
+        PLUGIN_DRAIN: "1s",
+        PLUGIN_WAIT_TIMEOUT: "30s",
+        PLUGIN_VERIFY_URL: "http://web:8080/cgi-bin/status",
+        PLUGIN_VERIFY_INTERVAL: "300ms",
+        PLUGIN_VERIFY_RETRIES: "5",
+        ...extra,
+      }),
+      workspace.dir,
+    );
+
+  it("v1 → v2: 0 failed requests, v2 answers, the old containers are gone, `current` switched", async () => {
+    const first = await deploy(1, "v1");
+    expect(first.code, first.output).toBe(0);
+    expect(await proxiedAnswer(port)).toBe("200 web v1");
+    const v1 = await serviceIds(project, "web");
+    expect(v1).toHaveLength(2);
+
+    const load = steadyLoad(port);
+    const second = await deploy(2, "v2");
+    const seen = await load.stop();
+    expect(second.code, second.output).toBe(0);
+    expect(second.stdout).toContain("web: starting 2 new container(s) beside the 2 running");
+    expect(second.stdout).toContain("web: 2 new container(s) healthy, 2 old one(s) stopped and removed");
+    expect(second.stdout).toMatch(/✔ http:\/\/172\.[\d.]+:8080\/cgi-bin\/status answered 200/);
+    expect(seen.sent).toBeGreaterThan(20);
+    expect(seen.failures).toEqual([]);
+    expect(seen.answers).toEqual(new Set(["web v1", "web v2"]));
+
+    expect(await proxiedAnswer(port)).toBe("200 web v2");
+    const v2 = await serviceIds(project, "web");
+    expect(v2).toHaveLength(2);
+    expect(v2.filter((id) => v1.includes(id))).toEqual([]);
+    expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
+  }, 180_000);
+
+  it("an unhealthy v3: 0 failed requests, v2 serves on untouched, the step fails with the new containers' state and log", async () => {
+    const v2 = await serviceIds(project, "web");
+    const load = steadyLoad(port);
+    const third = await deploy(3, "v3");
+    const seen = await load.stop();
+    expect(third.code, third.output).toBe(1);
+    expect(third.stderr).toMatch(/web: not healthy: .*its health check fails/);
+    expect(third.stderr).toMatch(/health unhealthy/);
+    expect(third.stderr).toContain("web v3 listening on :8080 (health fail)");
+    expect(third.stderr).toContain(
+      "the new web container(s) were removed; the old ones kept serving, untouched",
+    );
+    expect(seen.failures).toEqual([]);
+    expect(seen.answers.has("web v2")).toBe(true);
+
+    expect(await proxiedAnswer(port)).toBe("200 web v2");
+    expect((await serviceIds(project, "web")).sort()).toEqual([...v2].sort());
+    expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
+  }, 180_000);
+});
