@@ -97,6 +97,7 @@ export type {
   KubernetesStandInOptions,
 } from "./kubernetes/options.ts";
 export { startKubernetesStandIn } from "./kubernetes/server.ts";
+export { type PerTest, type PerTestOptions, perTest, type TestHooks } from "./per-test.ts";
 export { cardIn, type ImageRun, type PluginImage, pluginImage, type StepCard } from "./plugin-image.ts";
 export { freePort, LOOPBACK } from "./ports.ts";
 export { guestHostKey } from "./proxmox/guest.ts";
