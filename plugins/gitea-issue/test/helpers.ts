@@ -3,9 +3,8 @@ import {
   droneEnv as buildEnv,
   type GiteaStandIn,
   type GiteaStandInOptions,
+  perTest as perTestBed,
   startGiteaStandIn,
-  tempWorkspace,
-  type Workspace,
   type WorkspaceOptions,
 } from "@hangar/testbed";
 import { afterEach, beforeEach } from "vitest";
@@ -80,28 +79,12 @@ export const runGiteaIssue = (env: Record<string, string>, workspace: string): P
  * A workspace for each test, and the Gitea stand-in it starts, both gone after it; `check`
  * runs on the stand-in (if the test started one) before it stops.
  */
-export function perTest(check: (gitea: GiteaStandIn) => void = () => {}, workspace: WorkspaceOptions = {}) {
-  let gitea: GiteaStandIn | undefined;
-  let current: Workspace | undefined;
-  beforeEach(async () => {
-    current = await tempWorkspace("gitea-issue", workspace);
+export const perTest = (check?: (gitea: GiteaStandIn) => void, workspace?: WorkspaceOptions) =>
+  perTestBed({
+    purpose: "gitea-issue",
+    workspace,
+    check,
+    hooks: { beforeEach, afterEach },
+    start: (options?: GiteaStandInOptions) =>
+      startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options }),
   });
-  afterEach(async () => {
-    if (gitea) check(gitea);
-    await gitea?.stop();
-    gitea = undefined;
-    await current?.remove();
-  });
-  return {
-    workspace: {
-      get dir(): string {
-        if (!current) throw new Error("the workspace exists only while a test runs");
-        return current.dir;
-      },
-    },
-    async start(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {
-      gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
-      return gitea;
-    },
-  };
-}

@@ -1,28 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type GiteaStandIn, startGiteaStandIn } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+import { type GiteaStandIn, tempWorkspace } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { droneTagEnv, followsSchema, perTest, runGiteaRelease } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  if (gitea) {
-    expect(gitea.schemaProblems()).toEqual([]);
-    expect(gitea.ignoredFields()).toEqual([]);
-  }
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-});
+const bed = perTest(followsSchema);
+const { workspace } = bed;
 
 async function start(): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN });
+  const gitea = await bed.start();
   // Uploads take a while, as over a real network: the runs overlap while they upload.
   gitea.addLatency({ method: "POST", pathPattern: "repoCreateReleaseAttachment", ms: 400 });
   return gitea;
@@ -93,7 +80,7 @@ describe("gitea-release: two runs for one tag at once", () => {
     g.configure({ allowedTypes: ".apk" });
     await buildOutputs();
     // The first run also attaches a file type Gitea refuses: it fails after its apk is up.
-    const other = await tempWorkspace();
+    const other = await tempWorkspace("gitea-release");
     try {
       await mkdir(path.join(other.dir, "dist"), { recursive: true });
       await writeFile(path.join(other.dir, "dist", "app-release.apk"), "android build\n");

@@ -2,28 +2,13 @@ import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type GiteaStandIn, startGiteaStandIn, startHostileServer } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type GiteaStandIn, startHostileServer } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import { AnswerTooLarge, MAX_ANSWER_BYTES } from "../src/bounded-answer.ts";
 import { streamAttachment } from "../src/upload.ts";
-import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+import { droneTagEnv, perTest, runGiteaRelease, TOKEN } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-});
-
-async function start(): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN });
-  return gitea;
-}
+const { start, workspace } = perTest();
 
 /** An asset of `bytes` bytes: 32 MiB is more than a loopback socket buffers, so a stalled upload stalls. */
 async function asset(bytes: number): Promise<void> {

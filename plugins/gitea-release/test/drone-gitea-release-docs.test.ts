@@ -5,15 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { crc32, deflateSync } from "node:zlib";
-import {
-  encodeEnvironment,
-  encodeSettings,
-  type GiteaStandIn,
-  startGiteaStandIn,
-  stepsInSnippet,
-} from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+import { encodeEnvironment, encodeSettings, type GiteaStandIn, stepsInSnippet } from "@hangar/testbed";
+import { afterEach, describe, expect, it } from "vitest";
+import { droneTagEnv, followsSchema, perTest, runGiteaRelease, TOKEN } from "./helpers.ts";
 
 /**
  * Every example of drone-plugins/drone-gitea-release's documentation (its page in Drone's plugin
@@ -30,29 +24,15 @@ const run = promisify(execFile);
 const EXAMPLE_TOKEN = "xxxxxxxx";
 const PLACEHOLDER_URL = "https://your.gitea.tld";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+const bed = perTest(followsSchema);
+const { workspace } = bed;
 let downloads: string | undefined;
-
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
 afterEach(async () => {
-  if (gitea) {
-    expect(gitea.schemaProblems()).toEqual([]);
-    expect(gitea.ignoredFields()).toEqual([]);
-  }
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
   if (downloads) await rm(downloads, { recursive: true, force: true });
   downloads = undefined;
 });
 
-async function start(token = EXAMPLE_TOKEN): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token });
-  return gitea;
-}
+const start = (token = EXAMPLE_TOKEN) => bed.start({ token });
 
 /** What a Go build step leaves behind: binaries (random bytes, so no two checksums agree by chance). */
 async function buildOutputs(): Promise<Record<string, Buffer>> {

@@ -1,17 +1,16 @@
 import { createHash } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import {
   encodeSettings,
   type GiteaStandIn,
-  runDroneStep,
-  startGiteaStandIn,
+  type PluginImage,
+  pluginImage,
   stepsInSnippet,
-  testbed,
 } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, tempWorkspace } from "./helpers.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { droneTagEnv, perTest } from "./helpers.ts";
 
 /**
  * drone-gitea-release's checksum example as the `.drone.yml` step a user has, with only its
@@ -20,7 +19,7 @@ import { droneTagEnv, tempWorkspace } from "./helpers.ts";
  */
 
 const IMAGE = "hangar/gitea-release:dev";
-const image = await testbed.image(IMAGE);
+const image = await pluginImage(IMAGE);
 
 const STEP = `
 steps:
@@ -43,19 +42,14 @@ steps:
     event: tag
 `;
 
-let gitea: GiteaStandIn;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: "xxxxxxxx" });
-  workspace = await tempWorkspace();
-  await chmod(workspace.dir, 0o777);
-});
-afterEach(async () => {
-  await gitea.stop();
-  await workspace.remove();
-});
-
 describe.skipIf(!image)("drone-gitea-release's checksum example on hangar's image", () => {
+  const step = image as PluginImage;
+  const { start, workspace } = perTest(undefined, { worldWritable: true });
+  let gitea: GiteaStandIn;
+  beforeEach(async () => {
+    gitea = await start({ token: "xxxxxxxx" });
+  });
+
   it("publishes the files and one checksum file per algorithm, named and formatted as drone-gitea-release does", async () => {
     const files: Record<string, string> = {
       "dist/app-linux-amd64": "linux binary\n",
@@ -65,15 +59,11 @@ describe.skipIf(!image)("drone-gitea-release's checksum example on hangar's imag
       await mkdir(path.dirname(path.join(workspace.dir, name)), { recursive: true });
       await writeFile(path.join(workspace.dir, name), content);
     }
-    const [step] = stepsInSnippet(STEP.replaceAll("https://your.gitea.tld", gitea.url), {});
-    const { env: settings } = encodeSettings(step?.settings, () => undefined);
+    const [snippet] = stepsInSnippet(STEP.replaceAll("https://your.gitea.tld", gitea.url), {});
+    const { env: settings } = encodeSettings(snippet?.settings, () => undefined);
     const { PLUGIN_API_KEY: _token, ...build } = droneTagEnv(gitea.url);
-    const result = await runDroneStep({
-      image: IMAGE,
-      workspace: workspace.dir,
-      env: { ...build, ...settings },
-    });
-    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const result = await step.run(workspace.dir, { ...build, ...settings });
+    expect(result.exitCode, result.output).toBe(0);
 
     const release = gitea.release("v1.2.0");
     expect(release?.draft).toBe(false);

@@ -1,30 +1,30 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { type CapturedRun, runCaptured, runCapturedProcess } from "@hangar/kit";
+import {
+  droneEnv,
+  type GiteaStandIn,
+  type GiteaStandInOptions,
+  perTest as perTestBed,
+  startGiteaStandIn,
+  type WorkspaceOptions,
+} from "@hangar/testbed";
+import { afterEach, beforeEach, expect } from "vitest";
 import { giteaRelease } from "../src/plugin.ts";
 
 export const TOKEN = "gitea-token-5f0c9d2e7b1a";
 
-/** A Drone tag build of acme/app on the given Gitea. */
+/**
+ * A Drone tag build of acme/app on the given Gitea. It names no commit: the stand-in's
+ * repository has none, so the release (and its notes) go by the tag alone.
+ */
 export function droneTagEnv(
   giteaUrl: string,
   overrides: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    CI: "true",
-    DRONE: "true",
-    DRONE_REPO: "acme/app",
-    DRONE_REPO_OWNER: "acme",
-    DRONE_REPO_NAME: "app",
-    DRONE_REPO_LINK: `${giteaUrl}/acme/app`,
-    DRONE_BUILD_NUMBER: "12",
-    DRONE_BUILD_EVENT: "tag",
-    DRONE_TAG: "v1.2.0",
-    DRONE_COMMIT_SHA: "",
-    PLUGIN_API_KEY: TOKEN,
-    ...overrides,
-  };
+  return droneEnv(
+    { repo: "acme/app", repoLink: `${giteaUrl}/acme/app`, build: 12, event: "tag", tag: "v1.2.0", sha: "" },
+    { PLUGIN_API_KEY: TOKEN, ...overrides },
+  );
 }
 
 /** The same build as Woodpecker describes it. */
@@ -56,7 +56,22 @@ export const runGiteaRelease = (env: Record<string, string>, workspace: string):
 export const runGiteaReleaseIsolated = (env: Record<string, string>, workspace: string): Promise<Run> =>
   runCapturedProcess(path.resolve(import.meta.dirname, "../src/index.ts"), env, workspace);
 
-export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), "gitea-release-"));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+/**
+ * A workspace for each test, and the Gitea stand-in (of acme/app, taking `TOKEN`) it starts,
+ * both gone after it; `check` runs on the stand-in (if the test started one) before it stops.
+ */
+export const perTest = (check?: (gitea: GiteaStandIn) => void, workspace?: WorkspaceOptions) =>
+  perTestBed({
+    purpose: "gitea-release",
+    workspace,
+    check,
+    hooks: { beforeEach, afterEach },
+    start: (options?: GiteaStandInOptions) =>
+      startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options }),
+  });
+
+/** What every test against the stand-in asks of what the plugin sent: Gitea's schema, no unknown fields. */
+export function followsSchema(gitea: GiteaStandIn): void {
+  expect(gitea.schemaProblems()).toEqual([]);
+  expect(gitea.ignoredFields()).toEqual([]);
 }

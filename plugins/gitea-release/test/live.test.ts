@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { tempWorkspace } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { runGiteaRelease, tempWorkspace } from "./helpers.ts";
+import { runGiteaRelease } from "./helpers.ts";
 
 // Opt-in: against a real Gitea when GITEA_URL, GITEA_TOKEN and GITEA_REPO (owner/name of a
 // repository the token may write to) are set. It creates a release on a fresh tag and removes
@@ -15,7 +16,7 @@ describe.skipIf(!url || !token || !owner || !repo)("gitea-release against a real
     const api = `${url}/api/v1/repos/${owner}/${repo}`;
     const headers = { Authorization: `token ${token}` };
     const tag = `hangar-live-${Date.now()}`;
-    const workspace = await tempWorkspace();
+    const workspace = await tempWorkspace("gitea-release");
     try {
       await mkdir(path.join(workspace.dir, "dist"));
       await writeFile(path.join(workspace.dir, "dist", "app.txt"), `live test ${tag}\n`);

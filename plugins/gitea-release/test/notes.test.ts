@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { tempWorkspace } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { digestFile, writeChecksumFiles } from "../src/checksums.ts";
 import { generateNotes, isPrereleaseTag } from "../src/notes.ts";
-import { tempWorkspace } from "./helpers.ts";
 
 describe("generated release notes", () => {
   it("group conventional commits by type, breaking changes first", () => {
@@ -68,7 +68,7 @@ describe("pre-release auto", () => {
 
 describe("checksums", () => {
   it("are streamed per algorithm and written in the sha256sum format", async () => {
-    const workspace = await tempWorkspace();
+    const workspace = await tempWorkspace("gitea-release");
     try {
       const file = path.join(workspace.dir, "app.apk");
       const content = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);

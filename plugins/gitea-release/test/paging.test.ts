@@ -1,30 +1,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type GiteaStandIn, startGiteaStandIn } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { droneTagEnv, perTest, runGiteaRelease } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  if (gitea) expect(gitea.schemaProblems()).toEqual([]);
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-});
+const { start, workspace } = perTest((gitea) => expect(gitea.schemaProblems()).toEqual([]));
 
 describe("gitea-release pages through lists with a bound", () => {
   it("stops when a server ignores ?page= and answers full first pages again", {
     timeout: 15_000,
   }, async () => {
     // Full pages (50 drafts, 60 tags): a client that pages until a short page never ends here.
-    gitea = await startGiteaStandIn({
-      owner: "acme",
-      repo: "app",
-      token: TOKEN,
+    const gitea = await start({
       ignorePage: true,
       releases: Array.from({ length: 50 }, (_, index) => ({ tag: `draft-${index}`, draft: true })),
       tags: Array.from({ length: 60 }, (_, index) => ({ name: `v0.${index}.0` })),

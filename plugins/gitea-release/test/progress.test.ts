@@ -1,12 +1,19 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type GiteaStandIn, type SlowLink, startGiteaStandIn, startSlowLink } from "@hangar/testbed";
+import {
+  type GiteaStandIn,
+  type SlowLink,
+  startGiteaStandIn,
+  startSlowLink,
+  tempWorkspace,
+  type Workspace,
+} from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
-import { droneTagEnv, runGiteaRelease, TOKEN, tempWorkspace } from "./helpers.ts";
+import { droneTagEnv, runGiteaRelease, TOKEN } from "./helpers.ts";
 
 let gitea: GiteaStandIn | undefined;
 let link: SlowLink | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>> | undefined;
+let workspace: Workspace | undefined;
 afterEach(async () => {
   await link?.stop();
   await gitea?.stop();
@@ -21,7 +28,7 @@ describe("gitea-release on a slow link", () => {
     // 1.5 MiB at 192 KiB/s: about 8 s, so one progress line and not a test that drags.
     const { hostname, port } = new URL(gitea.url);
     link = await startSlowLink({ host: hostname, port: Number(port) }, 192 * 1024);
-    workspace = await tempWorkspace();
+    workspace = await tempWorkspace("gitea-release");
     await writeFile(path.join(workspace.dir, "app.apk"), Buffer.alloc(1536 * 1024, 7));
     const cardPath = path.join(workspace.dir, "card.json");
     const run = await runGiteaRelease(

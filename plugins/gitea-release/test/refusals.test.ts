@@ -1,28 +1,23 @@
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type GiteaStandIn, secretLeaks, startGiteaStandIn, startHostileServer } from "@hangar/testbed";
+import {
+  type GiteaStandIn,
+  readStepOutputs,
+  secretLeaks,
+  startHostileServer,
+  tempWorkspace,
+  type Workspace,
+} from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, runGiteaRelease, runGiteaReleaseIsolated, TOKEN, tempWorkspace } from "./helpers.ts";
+import { droneTagEnv, perTest, runGiteaRelease, runGiteaReleaseIsolated, TOKEN } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-let outside: Awaited<ReturnType<typeof tempWorkspace>>;
-
+const { start, workspace } = perTest();
+/** A folder beside the workspace: what a link in the repository could point at. */
+let outside: Workspace;
 beforeEach(async () => {
-  workspace = await tempWorkspace();
-  outside = await tempWorkspace();
+  outside = await tempWorkspace("gitea-release-outside");
 });
-afterEach(async () => {
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-  await outside.remove();
-});
-
-async function start(): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN });
-  return gitea;
-}
+afterEach(() => outside.remove());
 
 async function apk(): Promise<void> {
   await mkdir(path.join(workspace.dir, "dist"), { recursive: true });
@@ -34,8 +29,7 @@ async function expectNothingSent(g: GiteaStandIn, output: string): Promise<void>
   expect(g.requests()).toEqual([]);
   expect(g.releases()).toEqual([]);
   expect(secretLeaks(output, TOKEN)).toEqual([]);
-  const outputs = await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8").catch(() => "");
-  expect(secretLeaks(outputs, TOKEN)).toEqual([]);
+  expect(secretLeaks(JSON.stringify(await readStepOutputs(workspace.dir)), TOKEN)).toEqual([]);
 }
 
 describe("gitea-release refuses what it must not read or send, before any API call", () => {

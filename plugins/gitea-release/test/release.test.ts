@@ -1,43 +1,20 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  createTlsCertificate,
-  type GiteaStandIn,
-  type GiteaStandInOptions,
-  startGiteaStandIn,
-} from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTlsCertificate, type GiteaStandIn } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import {
   droneTagEnv,
+  followsSchema,
+  perTest,
   runGiteaRelease,
   runGiteaReleaseIsolated,
   TOKEN,
-  tempWorkspace,
   woodpeckerTagEnv,
 } from "./helpers.ts";
 
-let gitea: GiteaStandIn | undefined;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  // Whatever the plugin sent must have followed Gitea's schema: no misspelt or unknown fields.
-  if (gitea) {
-    expect(gitea.schemaProblems()).toEqual([]);
-    expect(gitea.ignoredFields()).toEqual([]);
-  }
-  await gitea?.stop();
-  gitea = undefined;
-  await workspace.remove();
-});
-
-async function start(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
-  return gitea;
-}
+// Whatever the plugin sent must have followed Gitea's schema: no misspelt or unknown fields.
+const { start, workspace } = perTest(followsSchema);
 
 /** Two build outputs in the workspace, as an app's build step leaves them. */
 async function buildOutputs(version = "1"): Promise<Record<string, string>> {
