@@ -1,0 +1,4 @@
+import { main } from "@hangar/kit";
+import { releaseSite } from "./plugin.ts";
+
+await main(releaseSite);
