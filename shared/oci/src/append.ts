@@ -9,7 +9,7 @@
  */
 import type { Layer } from "./layer.ts";
 import { sha256 } from "./layer.ts";
-import { type Manifest, MEDIA, type RegistryClient, RegistryError } from "./registry.ts";
+import { type BlobProgress, type Manifest, MEDIA, type RegistryClient, RegistryError } from "./registry.ts";
 
 export interface Platform {
   os: string;
@@ -67,13 +67,15 @@ export interface AppendOptions {
   /** Appended in this order, the last on top (e.g. a runtime that rarely changes, then the app). */
   layers: NewLayer[];
   changes: ConfigChanges;
-  /** Platform names to keep ("linux/amd64"); default NODE_PLATFORMS. */
-  platforms?: readonly string[];
+  /** Platform names to keep ("linux/amd64"), or "all" the base offers; default NODE_PLATFORMS. */
+  platforms?: readonly string[] | "all";
   /** Annotations of the index and of each manifest (the base's name and digest are added). */
   annotations?: Record<string, string>;
   /** The base lives on another registry: read it with this client (its blobs are copied). */
   baseClient?: RegistryClient;
   log?: (line: string) => void;
+  /** Counts the bytes of each blob uploaded (the layers, and the base's copied from another registry). */
+  progress?: BlobProgress;
 }
 
 export interface PlatformImage {
@@ -89,6 +91,8 @@ export interface AppendResult {
   bytes: Buffer;
   baseDigest: string;
   images: PlatformImage[];
+  /** Blobs this push uploaded (0 when the registry had them all: the same build again). */
+  uploaded: { blobs: number; bytes: number };
 }
 
 interface Descriptor {
@@ -157,13 +161,15 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
   const baseIndex = await source.getManifest(base.repository, base.reference);
   if (!baseIndex)
     throw new RegistryError(`the base ${base.repository}:${base.reference} does not exist`, 404);
-  const wanted = new Set(options.platforms ?? NODE_PLATFORMS);
+  const all = options.platforms === "all";
+  const wanted = new Set(all ? [] : (options.platforms ?? NODE_PLATFORMS));
+  // "unknown/unknown" entries are build attestations (buildx), not images.
   const entries = (await basePlatforms(source, base, baseIndex)).filter((d) =>
-    platformWanted(d.platform as Platform, wanted),
+    all ? (d.platform as Platform).os !== "unknown" : platformWanted(d.platform as Platform, wanted),
   );
   if (entries.length === 0) {
     throw new RegistryError(
-      `the base ${base.repository}:${base.reference} offers none of ${[...wanted].join(", ")}`,
+      `the base ${base.repository}:${base.reference} offers ${all ? "no platform" : `none of ${[...wanted].join(", ")}`}`,
     );
   }
   const annotations = {
@@ -171,18 +177,25 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     "org.opencontainers.image.base.name": `${base.repository}:${base.reference}`,
     "org.opencontainers.image.base.digest": baseIndex.digest,
   };
+  const uploaded = { blobs: 0, bytes: 0 };
+  const counted: BlobProgress = (digest, size) => {
+    uploaded.blobs++;
+    uploaded.bytes += size;
+    return options.progress?.(digest, size) ?? { add: () => {}, done: () => undefined };
+  };
   const copy = async (digest: string) => {
     const how = await client.ensureBlob(
       target,
       digest,
       () => source.getBlob(base.repository, digest),
       sameRegistry ? base.repository : undefined,
+      counted,
     );
     if (how !== "present") log(`${digest.slice(0, 19)} ${how}`);
   };
   for (const { layer } of added) {
-    const uploaded = await client.ensureBlob(target, layer.digest, () => layer.bytes);
-    log(`layer ${layer.digest.slice(0, 19)} ${uploaded} (${layer.bytes.length} bytes)`);
+    const how = await client.ensureBlob(target, layer.digest, () => layer.bytes, undefined, counted);
+    log(`layer ${layer.digest.slice(0, 19)} ${how} (${layer.bytes.length} bytes)`);
   }
 
   const images: PlatformImage[] = [];
@@ -198,7 +211,7 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     const config = jsonBytes(newConfig(baseConfig, added, options.changes));
     const configDigest = sha256(config);
     for (const l of manifest.json.layers as Descriptor[]) await copy(l.digest);
-    await client.ensureBlob(target, configDigest, () => config);
+    await client.ensureBlob(target, configDigest, () => config, undefined, counted);
     const layers: Descriptor[] = [
       ...(manifest.json.layers as Descriptor[]).map(({ mediaType, digest, size }) => ({
         mediaType,
@@ -236,7 +249,7 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     annotations,
   });
   const digest = await client.putManifest(target, sha256(bytes), bytes, MEDIA.ociIndex);
-  return { digest, bytes, baseDigest: baseIndex.digest, images };
+  return { digest, bytes, baseDigest: baseIndex.digest, images, uploaded };
 }
 
 /** Points `tag` at an index pushed by appendLayer. */

@@ -30,6 +30,14 @@ export interface LayerEntry {
   executable?: boolean;
   /** Permission bits instead of 0644/0755 (e.g. 0o1777 for a folder every user may write to, as /tmp). */
   mode?: number;
+  /** A symbolic link to this target (stored as a link, never followed); no data then. */
+  link?: string;
+}
+
+/** Numeric owner of every entry (default 0:0); names are never written, so the image's passwd decides. */
+export interface LayerOwner {
+  uid: number;
+  gid: number;
 }
 
 const BLOCK = 512;
@@ -43,7 +51,15 @@ function octal(value: number, width: number): string {
 }
 
 /** One ustar header; names longer than 100 bytes use the ustar prefix field (up to 255 in all). */
-function header(path: string, size: number, mode: number, type: "0" | "5", mtime: number): Buffer {
+function header(
+  path: string,
+  size: number,
+  mode: number,
+  type: "0" | "2" | "5",
+  mtime: number,
+  owner: LayerOwner = { uid: 0, gid: 0 },
+  link = "",
+): Buffer {
   const h = Buffer.alloc(BLOCK);
   let name = path;
   let prefix = "";
@@ -56,12 +72,14 @@ function header(path: string, size: number, mode: number, type: "0" | "5", mtime
   }
   h.write(name, 0, 100, "utf8");
   h.write(octal(mode, 8), 100, "ascii");
-  h.write(octal(0, 8), 108, "ascii"); // uid
-  h.write(octal(0, 8), 116, "ascii"); // gid
+  h.write(octal(owner.uid, 8), 108, "ascii");
+  h.write(octal(owner.gid, 8), 116, "ascii");
   h.write(octal(size, 12), 124, "ascii");
   h.write(octal(mtime, 12), 136, "ascii");
   h.write("        ", 148, "ascii"); // checksum placeholder
   h.write(type, 156, "ascii");
+  if (Buffer.byteLength(link) > 100) throw new Error(`link target too long for tar: ${path} -> ${link}`);
+  h.write(link, 157, 100, "utf8");
   h.write("ustar\0", 257, "ascii");
   h.write("00", 263, "ascii");
   h.write(prefix, 345, 155, "utf8");
@@ -72,25 +90,40 @@ function header(path: string, size: number, mode: number, type: "0" | "5", mtime
 }
 
 /** The tar of the entries (sorted by path, parents included) with fixed owners, modes and times. */
-export function tarEntries(entries: LayerEntry[], mtime = 0): Buffer {
+export function tarEntries(entries: LayerEntry[], mtime = 0, owner?: LayerOwner): Buffer {
   const all = new Map<string, LayerEntry>();
+  const implied = new Set<string>();
   for (const e of entries) {
     const path = e.path.replace(/^\/+|\/+$/g, "");
     const parts = path.split("/");
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");
-      if (!all.has(dir)) all.set(dir, { path: dir });
+      if (!all.has(dir)) {
+        all.set(dir, { path: dir });
+        implied.add(dir);
+      }
     }
     all.set(path, { ...e, path });
+    implied.delete(path);
   }
   const chunks: Buffer[] = [];
   for (const path of [...all.keys()].sort()) {
     const e = all.get(path) as LayerEntry;
-    if (e.data === undefined) {
-      chunks.push(header(`${path}/`, 0, e.mode ?? 0o755, "5", mtime));
+    if (e.link !== undefined) {
+      chunks.push(header(path, 0, 0o777, "2", mtime, owner, e.link));
       continue;
     }
-    chunks.push(header(path, e.data.length, e.mode ?? (e.executable ? 0o755 : 0o644), "0", mtime), e.data);
+    if (e.data === undefined) {
+      // A parent only implied by a deeper path (`usr` of `usr/src/app`) stays root's: the layer's
+      // entry replaces the base's folder, and a user's /usr would be a hole.
+      const own = implied.has(path) ? undefined : owner;
+      chunks.push(header(`${path}/`, 0, e.mode ?? 0o755, "5", mtime, own));
+      continue;
+    }
+    chunks.push(
+      header(path, e.data.length, e.mode ?? (e.executable ? 0o755 : 0o644), "0", mtime, owner),
+      e.data,
+    );
     const pad = (BLOCK - (e.data.length % BLOCK)) % BLOCK;
     if (pad) chunks.push(Buffer.alloc(pad));
   }

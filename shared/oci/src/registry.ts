@@ -24,7 +24,27 @@ export interface RegistryOptions {
   credentials?: Credentials | undefined;
   /** Deadline for each request (default 120 s). */
   timeoutMs?: number;
+  /**
+   * Attempts of a request the registry answers 429 or 5xx (default 1: no retry). Waits 0.5 s,
+   * 1 s, 2 s … between them (or the Retry-After it names, up to 30 s).
+   */
+  attempts?: number;
+  /** Where a retry is announced (the registry's status, the wait); never a credential. */
+  log?: (line: string) => void;
   fetch?: typeof fetch;
+  /** Waits between retries (tests pass a short one). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Statuses a busy or restarting registry answers that a later attempt may not get. */
+function transient(status: number): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504 || status === 500;
+}
+
+function retryAfterMs(response: Response, fallback: number): number {
+  const value = response.headers.get("retry-after");
+  const seconds = value && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return Math.min(Number.isNaN(seconds) ? fallback : seconds * 1000, 30_000);
 }
 
 export interface Manifest {
@@ -77,6 +97,31 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
   return { scheme, params };
 }
 
+/** Counts an upload's bytes as they go out (e.g. for a line every few seconds). */
+export type BlobProgress = (digest: string, size: number) => { add(bytes: number): void; done(): unknown };
+
+const CHUNK = 256 * 1024;
+
+/** The bytes as a stream of chunks, each counted when the connection takes it. */
+function chunked(bytes: Buffer, counter: { add(bytes: number): void }): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (offset >= bytes.length) {
+          controller.close();
+          return;
+        }
+        const chunk = bytes.subarray(offset, offset + CHUNK);
+        offset += chunk.length;
+        counter.add(chunk.length);
+        controller.enqueue(chunk);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetch: typeof fetch;
@@ -98,21 +143,51 @@ export class RegistryClient {
    * the registry named on another origin (an upload Location, a next page) goes without the
    * Authorization header and is not authenticated for: the login belongs to this registry only.
    */
-  async request(method: string, path: string, scope: string, init: RequestInit = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    scope: string,
+    init: RequestInit = {},
+    body?: () => NonNullable<RequestInit["body"]>,
+  ): Promise<Response> {
+    const attempts = Math.max(1, this.options.attempts ?? 1);
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.requestOnce(method, path, scope, init, body);
+      if (attempt >= attempts || !transient(response.status)) return response;
+      const wait = retryAfterMs(response, 500 * 2 ** (attempt - 1));
+      await response.body?.cancel();
+      this.options.log?.(
+        `${method} ${new URL(path, this.baseUrl).pathname} on ${this.options.host}: ${response.status}, attempt ${attempt + 1} of ${attempts} in ${(wait / 1000).toFixed(1)} s`,
+      );
+      await sleep(wait);
+    }
+  }
+
+  /** `body` makes a fresh body for each send (a stream cannot be sent twice). */
+  private async requestOnce(
+    method: string,
+    path: string,
+    scope: string,
+    init: RequestInit,
+    body: (() => NonNullable<RequestInit["body"]>) | undefined,
+  ): Promise<Response> {
     const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
     const ours = new URL(url).origin === new URL(this.baseUrl).origin;
     const send = async () => {
       const headers = new Headers(init.headers);
       const auth = ours ? this.auth.get(scope) : undefined;
       if (auth) headers.set("authorization", auth);
+      const fresh = body?.();
       try {
         return await this.fetch(url, {
           ...init,
+          ...(fresh === undefined ? {} : { body: fresh, duplex: "half" }),
           method,
           headers,
           redirect: "follow",
           signal: AbortSignal.timeout(this.timeoutMs),
-        });
+        } as RequestInit);
       } catch (error) {
         const why =
           error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
@@ -300,6 +375,7 @@ export class RegistryClient {
     digest: string,
     data: () => Promise<Buffer> | Buffer,
     from?: string,
+    progress?: BlobProgress,
   ): Promise<"present" | "mounted" | "uploaded"> {
     const scope = RegistryClient.push(repository, from);
     if (await this.hasBlob(repository, digest, scope)) return "present";
@@ -317,10 +393,17 @@ export class RegistryClient {
     if (sha256(bytes) !== digest) throw new RegistryError(`the data for ${digest} does not match its digest`);
     const url = new URL(location, this.baseUrl);
     url.searchParams.set("digest", digest);
-    const put = await this.request("PUT", url.toString(), scope, {
-      headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length) },
-      body: bytes,
-    });
+    const counter = progress?.(digest, bytes.length);
+    const put = await this.request(
+      "PUT",
+      url.toString(),
+      scope,
+      {
+        headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length) },
+      },
+      () => (counter ? chunked(bytes, counter) : bytes),
+    );
+    counter?.done();
     await put.body?.cancel();
     if (put.status !== 201 && !put.ok) return this.fail(put, `PUT blob ${digest} to ${repository}`);
     return "uploaded";

@@ -1,0 +1,4 @@
+import { main } from "@hangar/kit";
+import { imagePublish } from "./plugin.ts";
+
+await main(imagePublish);
