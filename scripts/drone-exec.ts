@@ -6,12 +6,15 @@
  *     --repo calchat/server --secrets secrets.env --env-file servers.env
  *   node scripts/drone-exec.ts examples/calchat --event tag --tag v1.4.0
  *   node scripts/drone-exec.ts examples/calchat --branch feature/login-form
+ *   node scripts/drone-exec.ts examples/calchat --event promote --target production --number 7
  *
  * Prints each step's log and ends with the table of steps; exits 1 when the build failed.
  * `when` is decided as Drone decides it; what cannot be known here (the cron job, the hook's
  * action, the Drone server's host) comes from --cron, --action and --instance, and a step
  * conditioned on one not given is skipped with a note. Secrets file sections (`[owner/name]`)
- * scope secrets to repositories; --repo names the one being run.
+ * scope secrets to repositories; --repo names the one being run. A promotion (`drone build promote
+ * <repo> <build> production`) is `--event promote --target production`: `DRONE_DEPLOY_TO` and
+ * `when: target` follow it, and --number is the promoted build's number.
  */
 import { readdir } from "node:fs/promises";
 import path from "node:path";
@@ -40,6 +43,7 @@ if (import.meta.main) {
       event: { type: "string", default: "push" },
       branch: { type: "string", default: "main" },
       tag: { type: "string" },
+      target: { type: "string" },
       number: { type: "string", default: "1" },
       sha: { type: "string", default: "9c4e1f0b7a2d8e6c5b3a1f0e9d8c7b6a5f4e3d2c" },
       message: { type: "string", default: "a local build" },
@@ -58,6 +62,14 @@ if (import.meta.main) {
     ...(repository ? [] : ["name the repository folder (the one holding .drone.yml)"]),
     ...(EVENTS.includes(event) ? [] : [`--event must be one of ${EVENTS.join(", ")}`]),
     ...(event === "tag" && !values.tag ? ["--event tag needs --tag"] : []),
+    ...((event === "promote" || event === "rollback") && !values.target
+      ? [
+          `--event ${event} needs --target (the environment, as in \`drone build promote <repo> <build> production\`)`,
+        ]
+      : []),
+    ...(values.target && event !== "promote" && event !== "rollback"
+      ? ["--target goes with --event promote or rollback"]
+      : []),
   ];
   if (problems.length > 0) {
     console.error(`drone-exec: ${problems.join("; ")}`);
@@ -75,6 +87,7 @@ if (import.meta.main) {
     event: values.tag ? "tag" : event,
     branch: values.branch,
     ...(values.tag ? { tag: values.tag } : {}),
+    ...(values.target ? { deployTo: values.target } : {}),
     number: Number(values.number),
     repo,
     ...(values.cron !== undefined ? { cron: values.cron } : {}),
