@@ -79,12 +79,7 @@ export const runGiteaIssue = (env: Record<string, string>, workspace: string): P
  * A workspace for each test, and the Gitea stand-in it starts, both gone after it; `check`
  * runs on the stand-in (if the test started one) before it stops.
  */
+const standIn = (options?: GiteaStandInOptions) =>
+  startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
 export const perTest = (check?: (gitea: GiteaStandIn) => void, workspace?: WorkspaceOptions) =>
-  perTestBed({
-    purpose: "gitea-issue",
-    workspace,
-    check,
-    hooks: { beforeEach, afterEach },
-    start: (options?: GiteaStandInOptions) =>
-      startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options }),
-  });
+  perTestBed({ purpose: "gitea-issue", workspace, check, hooks: { beforeEach, afterEach }, start: standIn });

@@ -60,14 +60,15 @@ export const runGiteaReleaseIsolated = (env: Record<string, string>, workspace: 
  * A workspace for each test, and the Gitea stand-in (of acme/app, taking `TOKEN`) it starts,
  * both gone after it; `check` runs on the stand-in (if the test started one) before it stops.
  */
+const standIn = (options?: GiteaStandInOptions) =>
+  startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
 export const perTest = (check?: (gitea: GiteaStandIn) => void, workspace?: WorkspaceOptions) =>
   perTestBed({
     purpose: "gitea-release",
     workspace,
     check,
     hooks: { beforeEach, afterEach },
-    start: (options?: GiteaStandInOptions) =>
-      startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options }),
+    start: standIn,
   });
 
 /** What every test against the stand-in asks of what the plugin sent: Gitea's schema, no unknown fields. */

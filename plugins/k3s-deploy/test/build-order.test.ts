@@ -1,39 +1,23 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the tests read stored objects; each assertion checks the shape it reads
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  createTlsCertificate,
-  type KubernetesStandIn,
-  startKubernetesStandIn,
-  type TlsCertificate,
-} from "@hangar/testbed";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CONFIG, droneEnv, outputsOf, runK3sDeploy, WEB, workspaceWith } from "./helpers.ts";
+import { readStepOutputs } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { CONFIG, droneEnv, perTestCluster, runK3sDeploy, WEB } from "./helpers.ts";
 
 /** Builds of one branch deployed out of order, one after the other and at once. */
 
-let k: KubernetesStandIn;
-let workspace: Awaited<ReturnType<typeof workspaceWith>>;
-let certificate: TlsCertificate;
-beforeAll(async () => {
-  certificate = await createTlsCertificate();
-});
-afterAll(() => certificate.remove());
-beforeEach(async () => {
-  k = await startKubernetesStandIn({ stepMs: 20, tls: certificate });
-  workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB, "deploy/k8s/config.yaml": CONFIG });
-});
-afterEach(async () => {
-  expect(k.schemaProblems()).toEqual([]);
-  await k.stop();
-  await workspace.remove();
-});
+const bed = perTestCluster(
+  { stepMs: 20 },
+  { files: { "deploy/k8s/web.yaml": WEB, "deploy/k8s/config.yaml": CONFIG } },
+);
+const { workspace } = bed;
 
 const NS = "preview-feature-login";
 const sha = (build: number) => String(build).repeat(40).slice(0, 40);
 const build = (number: number, extra: Record<string, string> = {}) =>
   droneEnv({
-    PLUGIN_KUBECONFIG: k.kubeconfig(),
+    PLUGIN_KUBECONFIG: bed.k.kubeconfig(),
     PLUGIN_MANIFESTS: "deploy/k8s/",
     PLUGIN_IMAGES: `calchat-server=registry.example.com/calchat/server:v${number}`,
     DRONE_BUILD_NUMBER: String(number),
@@ -44,11 +28,11 @@ const build = (number: number, extra: Record<string, string> = {}) =>
 
 /** What runs: the Deployment's image and the build every object carries. */
 function live() {
-  const deployment = k.get("apps/v1", "Deployment", NS, "calchat-server") as any;
+  const deployment = bed.k.get("apps/v1", "Deployment", NS, "calchat-server") as any;
   const builds = [
     deployment,
-    k.get("v1", "Service", NS, "calchat-server"),
-    k.get("v1", "ConfigMap", NS, "calchat-config"),
+    bed.k.get("v1", "Service", NS, "calchat-server"),
+    bed.k.get("v1", "ConfigMap", NS, "calchat-config"),
   ].map((object: any) => object?.metadata?.annotations?.["hangar.dev/build"]);
   return { image: deployment?.spec.template.spec.containers[0].image, builds };
 }
@@ -61,8 +45,8 @@ describe("k3s-deploy: an older build never replaces a newer one", () => {
     expect(older.code, older.output).toBe(0);
     expect(older.output).toContain(`skipped: build 9 is deployed in ${NS}, this is build 7`);
     expect(live()).toEqual({ image: "registry.example.com/calchat/server:v9", builds: ["9", "9", "9"] });
-    expect(k.requests().filter((r) => r.method === "PATCH" && r.seq > 0).length).toBe(4);
-    const outputs = await outputsOf(workspace.dir);
+    expect(bed.k.requests().filter((r) => r.method === "PATCH" && r.seq > 0).length).toBe(4);
+    const outputs = await readStepOutputs(workspace.dir);
     expect(outputs).toMatchObject({ K3S_DEPLOY_BUILD: "9", K3S_DEPLOY_COMMIT: sha(9) });
     const card = JSON.parse(await readFile(path.join(workspace.dir, "card-7.json"), "utf8"));
     expect(card.data.title).toContain("Skipped: build 9 runs");
@@ -76,7 +60,7 @@ describe("k3s-deploy: an older build never replaces a newer one", () => {
       `build 9 is live in ${NS}; the build event is ${event}, so build 7 replaces it`,
     );
     expect(live()).toEqual({ image: "registry.example.com/calchat/server:v7", builds: ["7", "7", "7"] });
-    expect(await outputsOf(workspace.dir)).toMatchObject({
+    expect(await readStepOutputs(workspace.dir)).toMatchObject({
       K3S_DEPLOY_BUILD: "7",
       K3S_DEPLOY_COMMIT: sha(7),
     });

@@ -1,35 +1,19 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the tests read JSON answers; each assertion checks the shape it reads
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  createTlsCertificate,
-  type KubernetesStandIn,
-  startKubernetesStandIn,
-  type TlsCertificate,
-} from "@hangar/testbed";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CONFIG, droneEnv, MONGO_PASSWORD, outputsOf, runK3sDeploy, WEB, workspaceWith } from "./helpers.ts";
+import { readStepOutputs } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { CONFIG, droneEnv, MONGO_PASSWORD, perTestCluster, runK3sDeploy, WEB } from "./helpers.ts";
 
-let k: KubernetesStandIn;
-let workspace: Awaited<ReturnType<typeof workspaceWith>>;
-let certificate: TlsCertificate;
-beforeAll(async () => {
-  certificate = await createTlsCertificate();
-});
-afterAll(() => certificate.remove());
-beforeEach(async () => {
-  k = await startKubernetesStandIn({ stepMs: 30, tls: certificate });
-  workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB, "deploy/k8s/config.yaml": CONFIG });
-});
-afterEach(async () => {
-  expect(k.schemaProblems()).toEqual([]);
-  await k.stop();
-  await workspace.remove();
-});
+const bed = perTestCluster(
+  { stepMs: 30 },
+  { files: { "deploy/k8s/web.yaml": WEB, "deploy/k8s/config.yaml": CONFIG } },
+);
+const { workspace } = bed;
 
 const settings = (extra: Record<string, string> = {}) =>
   droneEnv({
-    PLUGIN_KUBECONFIG: k.kubeconfig(),
+    PLUGIN_KUBECONFIG: bed.k.kubeconfig(),
     PLUGIN_MANIFESTS: "deploy/k8s/",
     PLUGIN_IMAGES: "calchat-server=git.example.com/calchat/server:3f2c1a0b",
     PLUGIN_SECRETS: JSON.stringify({ "calchat-db": ["MONGO_PASSWORD"] }),
@@ -44,10 +28,10 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     const run = await runK3sDeploy(settings(), workspace.dir);
     expect(run.code, run.output).toBe(0);
     const ns = "preview-feature-login";
-    expect(k.get("v1", "Namespace", "", ns)?.metadata).toMatchObject({
+    expect(bed.k.get("v1", "Namespace", "", ns)?.metadata).toMatchObject({
       labels: { "app.kubernetes.io/managed-by": "hangar", "hangar.dev/branch": "feature-login" },
     });
-    const deployment = k.get("apps/v1", "Deployment", ns, "calchat-server") as any;
+    const deployment = bed.k.get("apps/v1", "Deployment", ns, "calchat-server") as any;
     expect(deployment.spec.template.spec.containers[0].image).toBe("git.example.com/calchat/server:3f2c1a0b");
     expect(deployment.metadata.labels).toMatchObject({
       "hangar.dev/repo": "acme-calchat",
@@ -55,14 +39,14 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     });
     expect(deployment.metadata.managedFields[0]).toMatchObject({ manager: "hangar", operation: "Apply" });
     expect(deployment.status.availableReplicas).toBe(2);
-    const secret = k.get("v1", "Secret", ns, "calchat-db") as any;
+    const secret = bed.k.get("v1", "Secret", ns, "calchat-db") as any;
     expect(Buffer.from(secret.data.MONGO_PASSWORD, "base64").toString()).toBe(MONGO_PASSWORD);
-    expect((k.get("v1", "ConfigMap", ns, "calchat-config") as any).data).toEqual({
+    expect((bed.k.get("v1", "ConfigMap", ns, "calchat-config") as any).data).toEqual({
       BRANCH: "feature/login",
       PUBLIC_URL: `https://${ns}.preview.example.com`,
     });
     // Every apply is server-side apply, forced, with the field manager; the namespace first.
-    const patches = k.requests().filter((r) => r.method === "PATCH");
+    const patches = bed.k.requests().filter((r) => r.method === "PATCH");
     expect(patches.every((r) => r.contentType === "application/apply-patch+yaml")).toBe(true);
     expect(patches.every((r) => /fieldManager=hangar/.test(r.search) && /force=true/.test(r.search))).toBe(
       true,
@@ -75,9 +59,9 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
       "deployments",
     ]);
     // Waited with a watch, not by polling the object.
-    expect(k.requests().some((r) => r.watch && r.path.endsWith("/deployments"))).toBe(true);
+    expect(bed.k.requests().some((r) => r.watch && r.path.endsWith("/deployments"))).toBe(true);
 
-    const outputs = await outputsOf(workspace.dir);
+    const outputs = await readStepOutputs(workspace.dir);
     expect(outputs).toMatchObject({
       K3S_DEPLOY_NAMESPACE: ns,
       K3S_DEPLOY_URL: `https://${ns}.preview.example.com`,
@@ -91,31 +75,32 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     for (const text of [run.output, card, JSON.stringify(outputs)]) {
       expect(text).not.toContain(MONGO_PASSWORD);
       expect(text).not.toContain(Buffer.from(MONGO_PASSWORD).toString("base64"));
-      expect(text).not.toContain(k.token);
+      expect(text).not.toContain(bed.k.token);
     }
   });
 
   it("converges on a second run: nothing changes, the same objects", async () => {
     expect((await runK3sDeploy(settings(), workspace.dir)).code).toBe(0);
-    const before = k.get("apps/v1", "Deployment", "preview-feature-login", "calchat-server")?.metadata as any;
+    const before = bed.k.get("apps/v1", "Deployment", "preview-feature-login", "calchat-server")
+      ?.metadata as any;
     const again = await runK3sDeploy(settings(), workspace.dir);
     expect(again.code, again.output).toBe(0);
-    const after = k.get("apps/v1", "Deployment", "preview-feature-login", "calchat-server")?.metadata as any;
+    const after = bed.k.get("apps/v1", "Deployment", "preview-feature-login", "calchat-server")
+      ?.metadata as any;
     expect(after.resourceVersion).toBe(before.resourceVersion);
     expect(after.generation).toBe(1);
-    expect(k.list("v1", "Secret", "preview-feature-login")).toHaveLength(1);
+    expect(bed.k.list("v1", "Secret", "preview-feature-login")).toHaveLength(1);
   });
 
   it("prunes an object dropped from the manifests, and only that", async () => {
     expect((await runK3sDeploy(settings(), workspace.dir)).code).toBe(0);
-    await workspace.remove();
-    workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB });
+    await bed.withFiles({ "deploy/k8s/web.yaml": WEB });
     const run = await runK3sDeploy(settings(), workspace.dir);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("pruned ConfigMap/calchat-config");
-    expect(k.get("v1", "ConfigMap", "preview-feature-login", "calchat-config")).toBeUndefined();
-    expect(k.get("v1", "Secret", "preview-feature-login", "calchat-db")).toBeDefined();
-    expect(k.get("v1", "Service", "preview-feature-login", "calchat-server")).toBeDefined();
+    expect(bed.k.get("v1", "ConfigMap", "preview-feature-login", "calchat-config")).toBeUndefined();
+    expect(bed.k.get("v1", "Secret", "preview-feature-login", "calchat-db")).toBeDefined();
+    expect(bed.k.get("v1", "Service", "preview-feature-login", "calchat-server")).toBeDefined();
   });
 
   it.each([
@@ -124,7 +109,7 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
   ] as const)(
     "fails a rollout stuck in %s with the reason, events and logs",
     async (behaviour, reason, detail) => {
-      k.setRollout(() => behaviour);
+      bed.k.setRollout(() => behaviour);
       const run = await runK3sDeploy(settings({ PLUGIN_TIMEOUT: "2s" }), workspace.dir);
       expect(run.code).toBe(1);
       expect(run.output).toContain(reason);
@@ -136,7 +121,7 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
   );
 
   it("fails at once on ProgressDeadlineExceeded, long before the timeout", async () => {
-    k.setRollout(() => "progress-deadline");
+    bed.k.setRollout(() => "progress-deadline");
     const started = Date.now();
     const run = await runK3sDeploy(settings({ PLUGIN_TIMEOUT: "60s" }), workspace.dir);
     expect(run.code).toBe(1);
@@ -148,13 +133,13 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     const branch = "feature/a-very-long-branch-name-that-goes-on-and-on-about-the-login-page";
     const first = await runK3sDeploy(settings({ DRONE_BRANCH: branch }), workspace.dir);
     expect(first.code, first.output).toBe(0);
-    const names = k.namespaces().filter((name) => name.startsWith("preview-"));
+    const names = bed.k.namespaces().filter((name) => name.startsWith("preview-"));
     expect(names).toHaveLength(1);
     const [name = ""] = names;
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^preview-feature-a-very-long-[a-z0-9-]*-[0-9a-f]{6}$/);
     expect((await runK3sDeploy(settings({ DRONE_BRANCH: branch }), workspace.dir)).code).toBe(0);
-    expect(k.namespaces().filter((each) => each.startsWith("preview-"))).toEqual([name]);
+    expect(bed.k.namespaces().filter((each) => each.startsWith("preview-"))).toEqual([name]);
   });
 
   it("fails before any API call on bad settings, naming every problem", async () => {
@@ -170,11 +155,11 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     expect(run.stderr).toContain("deploy/missing/");
     expect(run.stderr).toContain("name=image:tag");
     expect(run.stderr).toContain("NOT_SET");
-    expect(k.requests()).toEqual([]);
+    expect(bed.k.requests()).toEqual([]);
   });
 
   it("keeps a Secret out of the log when the API answers with the Secret in its error", async () => {
-    k.failNext({ method: "PATCH", path: /\/secrets\//, status: 422, echoBody: true });
+    bed.k.failNext({ method: "PATCH", path: /\/secrets\//, status: 422, echoBody: true });
     const run = await runK3sDeploy(settings(), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.output).toContain("applying Secret/calchat-db failed: HTTP 422");
@@ -188,26 +173,26 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     expect(client.output).toContain("object:   Deployment/calchat-server");
     expect(client.output).toContain("Secret/calchat-db (keys: MONGO_PASSWORD)");
     expect(client.output).not.toContain(MONGO_PASSWORD);
-    expect(k.requests()).toEqual([]);
+    expect(bed.k.requests()).toEqual([]);
     const fresh = await runK3sDeploy(settings({ PLUGIN_DRY_RUN: "server" }), workspace.dir);
     expect(fresh.code, fresh.output).toBe(0);
     expect(fresh.output).toContain("does not exist yet");
-    expect(k.namespaces()).not.toContain("preview-feature-login");
+    expect(bed.k.namespaces()).not.toContain("preview-feature-login");
 
     expect((await runK3sDeploy(settings(), workspace.dir)).code).toBe(0);
-    const seen = k.requests().length;
+    const seen = bed.k.requests().length;
     const server = await runK3sDeploy(
       settings({ PLUGIN_DRY_RUN: "server", PLUGIN_IMAGES: "calchat-server=calchat/server:next" }),
       workspace.dir,
     );
     expect(server.code, server.output).toBe(0);
-    const patches = k
+    const patches = bed.k
       .requests()
       .slice(seen)
       .filter((r) => r.method === "PATCH");
     expect(patches).toHaveLength(5);
     expect(patches.every((r) => r.search.includes("dryRun=All"))).toBe(true);
-    const deployment = k.get("apps/v1", "Deployment", "preview-feature-login", "calchat-server") as any;
+    const deployment = bed.k.get("apps/v1", "Deployment", "preview-feature-login", "calchat-server") as any;
     expect(deployment.spec.template.spec.containers[0].image).toBe("git.example.com/calchat/server:3f2c1a0b");
   });
 
@@ -215,13 +200,13 @@ describe("k3s-deploy against the Kubernetes stand-in", () => {
     const run = await runK3sDeploy(
       settings({
         PLUGIN_KUBECONFIG: "",
-        PLUGIN_SERVER: k.url,
-        PLUGIN_TOKEN: k.token,
-        PLUGIN_CA_CERT: certificate.caPem,
+        PLUGIN_SERVER: bed.k.url,
+        PLUGIN_TOKEN: bed.k.token,
+        PLUGIN_CA_CERT: bed.certificate.caPem,
       }),
       workspace.dir,
     );
     expect(run.code, run.output).toBe(0);
-    expect(k.requests().every((r) => r.authenticated)).toBe(true);
+    expect(bed.k.requests().every((r) => r.authenticated)).toBe(true);
   });
 });

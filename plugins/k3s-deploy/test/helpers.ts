@@ -1,26 +1,27 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { type CapturedRun, runCaptured, runCapturedProcess } from "@hangar/kit";
+import {
+  droneEnv as buildEnv,
+  createTlsCertificate,
+  type KubernetesStandIn,
+  type KubernetesStandInOptions,
+  perTest,
+  startKubernetesStandIn,
+  type TlsCertificate,
+  type WorkspaceOptions,
+} from "@hangar/testbed";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { k3sDeploy } from "../src/plugin.ts";
 
 export const MONGO_PASSWORD = "mongo-pw-9f8e7d6c5b4a";
 
 /** A Drone push build of acme/calchat on a feature branch. */
 export function droneEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    CI: "true",
-    DRONE: "true",
-    DRONE_REPO: "acme/calchat",
-    DRONE_REPO_OWNER: "acme",
-    DRONE_REPO_NAME: "calchat",
-    DRONE_BUILD_NUMBER: "7",
-    DRONE_BUILD_EVENT: "push",
-    DRONE_BRANCH: "feature/login",
-    DRONE_COMMIT_SHA: "3f2c1a0b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
-    PLUGIN_NAMESPACE: "preview-{{ branch }}",
-    ...overrides,
-  };
+  return buildEnv(
+    { repo: "acme/calchat", build: 7, sha: "3f2c1a0b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b" },
+    // DRONE_BRANCH alone, so that a test's DRONE_BRANCH is the build's branch.
+    { DRONE_BRANCH: "feature/login", PLUGIN_NAMESPACE: "preview-{{ branch }}", ...overrides },
+  );
 }
 
 export type Run = CapturedRun;
@@ -70,17 +71,36 @@ data:
   PUBLIC_URL: "https://{{ namespace }}.preview.example.com"
 `;
 
-export async function workspaceWith(
-  files: Record<string, string>,
-): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), "k3s-deploy-"));
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), text);
-  }
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
-
-export async function outputsOf(workspace: string): Promise<Record<string, string>> {
-  return JSON.parse(await readFile(path.join(workspace, ".hangar", "outputs.json"), "utf8"));
+/**
+ * The Kubernetes stand-in (over TLS, one certificate for the file) and a workspace for each
+ * test; after it, what was sent must have followed the API's schema.
+ */
+export function perTestCluster(standIn: Omit<KubernetesStandInOptions, "tls">, workspace?: WorkspaceOptions) {
+  let certificate: TlsCertificate;
+  let cluster: KubernetesStandIn;
+  beforeAll(async () => {
+    certificate = await createTlsCertificate();
+  });
+  afterAll(() => certificate.remove());
+  const bed = perTest({
+    purpose: "k3s-deploy",
+    workspace,
+    check: (k: KubernetesStandIn) => expect(k.schemaProblems()).toEqual([]),
+    hooks: { beforeEach, afterEach },
+    start: () => startKubernetesStandIn({ ...standIn, tls: certificate }),
+  });
+  beforeEach(async () => {
+    cluster = await bed.start();
+  });
+  return {
+    get k() {
+      return cluster;
+    },
+    get certificate() {
+      return certificate;
+    },
+    workspace: bed.workspace,
+    /** Replaces the test's workspace with one holding only `files`. */
+    withFiles: (only: Record<string, string>) => bed.newWorkspace({ files: only }),
+  };
 }

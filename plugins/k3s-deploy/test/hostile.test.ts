@@ -5,10 +5,12 @@ import {
   secretLeaks,
   startHostileServer,
   type TlsCertificate,
+  tempWorkspace,
+  type Workspace,
 } from "@hangar/testbed";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { k3sDeploy } from "../src/plugin.ts";
-import { droneEnv, WEB, workspaceWith } from "./helpers.ts";
+import { droneEnv, WEB } from "./helpers.ts";
 
 /**
  * An API server that misbehaves: every call gives up within `timeout`, stops on a cancel, reads
@@ -18,10 +20,10 @@ import { droneEnv, WEB, workspaceWith } from "./helpers.ts";
 const TOKEN = "k3s-token-7c1e9a0b5d3f";
 let certificate: TlsCertificate;
 let server: HostileServer | undefined;
-let workspace: Awaited<ReturnType<typeof workspaceWith>>;
+let workspace: Workspace;
 beforeAll(async () => {
   certificate = await createTlsCertificate();
-  workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB });
+  workspace = await tempWorkspace("k3s-deploy", { files: { "deploy/k8s/web.yaml": WEB } });
 });
 afterAll(async () => {
   await certificate.remove();

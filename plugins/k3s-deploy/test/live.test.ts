@@ -1,5 +1,6 @@
+import { tempWorkspace } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { runK3sDeploy, workspaceWith } from "./helpers.ts";
+import { runK3sDeploy } from "./helpers.ts";
 
 // Opt-in: against a real cluster when KUBECONFIG names a kubeconfig file (K3S_LIVE_CONTEXT picks a
 // context). It deploys a small nginx into a fresh namespace, re-deploys, and deletes the namespace.
@@ -25,7 +26,7 @@ describe.skipIf(!kubeconfigPath)("k3s-deploy against a real cluster (KUBECONFIG)
   it("deploys, converges and tears down", { timeout: 600_000 }, async () => {
     const { readFile } = await import("node:fs/promises");
     const kubeconfig = await readFile(kubeconfigPath ?? "", "utf8");
-    const workspace = await workspaceWith({ "k8s/hello.yaml": MANIFEST });
+    const workspace = await tempWorkspace("k3s-deploy", { files: { "k8s/hello.yaml": MANIFEST } });
     const env = {
       CI: "true",
       DRONE: "true",

@@ -1,34 +1,16 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the tests read stored objects; each assertion checks the shape it reads
 import { symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  createTlsCertificate,
-  type KubernetesStandIn,
-  startKubernetesStandIn,
-  type TlsCertificate,
-} from "@hangar/testbed";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runK3sDeploy, WEB, workspaceWith } from "./helpers.ts";
+import { tempWorkspace } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { droneEnv, perTestCluster, runK3sDeploy, WEB } from "./helpers.ts";
 
-let k: KubernetesStandIn;
-let certificate: TlsCertificate;
-let workspace: Awaited<ReturnType<typeof workspaceWith>>;
-beforeAll(async () => {
-  certificate = await createTlsCertificate();
-});
-afterAll(() => certificate.remove());
-beforeEach(async () => {
-  k = await startKubernetesStandIn({ stepMs: 20, tls: certificate });
-});
-afterEach(async () => {
-  expect(k.schemaProblems()).toEqual([]);
-  await k.stop();
-  await workspace?.remove();
-});
+const bed = perTestCluster({ stepMs: 20 });
+const { workspace } = bed;
 
 const NS = "preview-feature-login";
 const settings = (extra: Record<string, string> = {}) =>
-  droneEnv({ PLUGIN_KUBECONFIG: k.kubeconfig(), PLUGIN_MANIFESTS: "deploy/k8s/", ...extra });
+  droneEnv({ PLUGIN_KUBECONFIG: bed.k.kubeconfig(), PLUGIN_MANIFESTS: "deploy/k8s/", ...extra });
 
 const ANNOTATED = `apiVersion: v1
 kind: ConfigMap
@@ -56,23 +38,23 @@ metadata: { name: "x`;
 
 describe("k3s-deploy manifests: placeholders, scope, files", () => {
   it("renders a hostile commit message as one string and applies nothing extra", async () => {
-    workspace = await workspaceWith({ "deploy/k8s/release.yaml": ANNOTATED });
+    await bed.withFiles({ "deploy/k8s/release.yaml": ANNOTATED });
     const run = await runK3sDeploy(settings({ DRONE_COMMIT_MESSAGE: INJECTION }), workspace.dir);
     expect(run.code, run.output).toBe(0);
-    const config = k.get("v1", "ConfigMap", NS, "release") as any;
+    const config = bed.k.get("v1", "ConfigMap", NS, "release") as any;
     expect(config.metadata.annotations["kubernetes.io/change-cause"]).toBe(INJECTION);
     expect(config.data).toEqual({ owner: "acme", sha: "3f2c1a0b" });
     // Nothing but the namespace and the ConfigMap was written: no binding, no second workload.
-    const writes = k.requests().filter((r) => r.method !== "GET");
+    const writes = bed.k.requests().filter((r) => r.method !== "GET");
     expect(writes.map((r) => r.path)).toEqual([
       `/api/v1/namespaces/${NS}`,
       `/api/v1/namespaces/${NS}/configmaps/release`,
     ]);
-    expect(k.list("apps/v1", "Deployment")).toEqual([]);
+    expect(bed.k.list("apps/v1", "Deployment")).toEqual([]);
   });
 
   it("refuses a cluster-scoped object before any API call, unless allow_cluster_scoped", async () => {
-    workspace = await workspaceWith({
+    await bed.withFiles({
       "deploy/k8s/web.yaml": WEB,
       "deploy/k8s/rbac.yaml": `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -85,12 +67,12 @@ subjects: [{ kind: ServiceAccount, name: default, namespace: ${NS} }]
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("deploy/k8s/rbac.yaml#1: ClusterRoleBinding/web-admin is cluster-scoped");
     expect(run.stderr).toContain("allow_cluster_scoped");
-    expect(k.requests()).toEqual([]);
+    expect(bed.k.requests()).toEqual([]);
     // Allowed, it passes the settings check (the stand-in serves no RBAC: the API refuses it).
     const allowed = await runK3sDeploy(settings({ PLUGIN_ALLOW_CLUSTER_SCOPED: "true" }), workspace.dir);
     expect(allowed.stderr).not.toContain("is cluster-scoped");
     expect(allowed.output).toContain("the cluster serves no ClusterRoleBinding");
-    expect(k.requests().filter((r) => r.method === "PATCH")).toEqual([]);
+    expect(bed.k.requests().filter((r) => r.method === "PATCH")).toEqual([]);
   });
 
   it("reports a YAML alias bomb and deeply nested secrets as settings errors, not as a crash", async () => {
@@ -106,7 +88,7 @@ subjects: [{ kind: ServiceAccount, name: default, namespace: ${NS} }]
       ),
       "",
     ].join("\n");
-    workspace = await workspaceWith({ "deploy/k8s/bomb.yaml": bomb });
+    await bed.withFiles({ "deploy/k8s/bomb.yaml": bomb });
     const run = await runK3sDeploy(
       settings({ PLUGIN_SECRETS: `{"db": ${"[".repeat(20_000)}${"]".repeat(20_000)}}` }),
       workspace.dir,
@@ -115,13 +97,15 @@ subjects: [{ kind: ServiceAccount, name: default, namespace: ${NS} }]
     expect(run.output).not.toContain("unexpected error");
     expect(run.stderr).toContain("deploy/k8s/bomb.yaml#1");
     expect(run.stderr).toContain('the value of "db" must be a list of variable names');
-    expect(k.requests()).toEqual([]);
+    expect(bed.k.requests()).toEqual([]);
   });
 
   it("refuses manifests that lead out of the workspace through a symlink (file and directory)", async () => {
-    workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB, "outside/secret.yaml": "kind: x" });
-    const outside = await workspaceWith({
-      "leak.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: leak }\n",
+    await bed.withFiles({ "deploy/k8s/web.yaml": WEB, "outside/secret.yaml": "kind: x" });
+    const outside = await tempWorkspace("k3s-deploy-outside", {
+      files: {
+        "leak.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: leak }\n",
+      },
     });
     try {
       await symlink(path.join(outside.dir, "leak.yaml"), path.join(workspace.dir, "deploy/k8s/leak.yaml"));
@@ -132,41 +116,45 @@ subjects: [{ kind: ServiceAccount, name: default, namespace: ${NS} }]
         expect(run.stderr).toContain("leads outside the workspace");
         expect(run.stderr).toContain("E_MANIFEST");
       }
-      expect(k.requests()).toEqual([]);
+      expect(bed.k.requests()).toEqual([]);
     } finally {
       await outside.remove();
     }
   });
 
   it("refuses a ca_cert and a kubeconfig file reference that lead out of the workspace", async () => {
-    workspace = await workspaceWith({ "deploy/k8s/web.yaml": WEB });
-    const outside = await workspaceWith({ "ca.pem": certificate.caPem, token: "stolen" });
+    await bed.withFiles({ "deploy/k8s/web.yaml": WEB });
+    const outside = await tempWorkspace("k3s-deploy-outside", {
+      files: { "ca.pem": bed.certificate.caPem, token: "stolen" },
+    });
     try {
       await symlink(path.join(outside.dir, "ca.pem"), path.join(workspace.dir, "ca.pem"));
       const ca = await runK3sDeploy(
         settings({
           PLUGIN_KUBECONFIG: "",
-          PLUGIN_SERVER: k.url,
-          PLUGIN_TOKEN: k.token,
+          PLUGIN_SERVER: bed.k.url,
+          PLUGIN_TOKEN: bed.k.token,
           PLUGIN_CA_CERT: "ca.pem",
         }),
         workspace.dir,
       );
       expect(ca.code).toBe(2);
       expect(ca.stderr).toContain("ca_cert: ca_cert: ca.pem leads outside the workspace");
-      const kubeconfig = k.kubeconfig().replace(/token: .*/, `tokenFile: ${path.join(outside.dir, "token")}`);
+      const kubeconfig = bed.k
+        .kubeconfig()
+        .replace(/token: .*/, `tokenFile: ${path.join(outside.dir, "token")}`);
       const file = await runK3sDeploy(settings({ PLUGIN_KUBECONFIG: kubeconfig }), workspace.dir);
       expect(file.code).toBe(2);
       expect(file.stderr).toContain("is outside the workspace");
-      expect(k.requests()).toEqual([]);
+      expect(bed.k.requests()).toEqual([]);
       // Inside the workspace, a kubeconfig's tokenFile is read and used.
-      await writeFile(path.join(workspace.dir, "token"), k.token);
+      await writeFile(path.join(workspace.dir, "token"), bed.k.token);
       const inside = await runK3sDeploy(
-        settings({ PLUGIN_KUBECONFIG: k.kubeconfig().replace(/token: .*/, "tokenFile: token") }),
+        settings({ PLUGIN_KUBECONFIG: bed.k.kubeconfig().replace(/token: .*/, "tokenFile: token") }),
         workspace.dir,
       );
       expect(inside.code, inside.output).toBe(0);
-      expect(inside.output).not.toContain(k.token);
+      expect(inside.output).not.toContain(bed.k.token);
     } finally {
       await outside.remove();
     }
@@ -183,14 +171,13 @@ subjects: [{ kind: ServiceAccount, name: default, namespace: ${NS} }]
       (_, i) =>
         `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c${i} }\ndata: { a: "${"y".repeat(400)}" }\n`,
     ).join("---\n");
-    workspace = await workspaceWith({ "deploy/k8s/big.yaml": big(9) });
+    await bed.withFiles({ "deploy/k8s/big.yaml": big(9) });
     const over = await runK3sDeploy(settings({ PLUGIN_DRY_RUN: "client" }), workspace.dir);
     expect(over.code).toBe(2);
     expect(over.stderr).toMatch(
       /the manifests add up to more than 8(\.0)? MiB \(the limit\) at deploy\/k8s\/big.yaml/,
     );
-    await workspace.remove();
-    workspace = await workspaceWith({ "deploy/k8s/many.yaml": many });
+    await bed.withFiles({ "deploy/k8s/many.yaml": many });
     expect(many.length).toBeGreaterThan(3.5 * 1024 * 1024);
     const started = Date.now();
     const within = await runK3sDeploy(settings({ PLUGIN_DRY_RUN: "client" }), workspace.dir);

@@ -1,6 +1,7 @@
+import { tempWorkspace, type Workspace } from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
 import { imageName } from "../src/manifests.ts";
-import { droneEnv, runK3sDeploy, WEB, workspaceWith } from "./helpers.ts";
+import { droneEnv, runK3sDeploy, WEB } from "./helpers.ts";
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -16,7 +17,7 @@ contexts:
 current-context: lab
 `;
 
-let workspace: Awaited<ReturnType<typeof workspaceWith>> | undefined;
+let workspace: Workspace | undefined;
 afterEach(async () => {
   await workspace?.remove();
 });
@@ -25,7 +26,7 @@ async function dryRun(
   extra: Record<string, string>,
   files: Record<string, string> = { "k8s/web.yaml": WEB },
 ) {
-  workspace = await workspaceWith(files);
+  workspace = await tempWorkspace("k3s-deploy", { files: files });
   return runK3sDeploy(
     droneEnv({ PLUGIN_KUBECONFIG: KUBECONFIG, PLUGIN_MANIFESTS: "k8s/", PLUGIN_DRY_RUN: "client", ...extra }),
     workspace.dir,

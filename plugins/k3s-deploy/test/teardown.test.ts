@@ -1,49 +1,30 @@
-import {
-  createTlsCertificate,
-  type KubernetesStandIn,
-  startKubernetesStandIn,
-  type TlsCertificate,
-} from "@hangar/testbed";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runK3sDeploy, runK3sDeployIsolated, WEB, workspaceWith } from "./helpers.ts";
+import { createTlsCertificate } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { droneEnv, perTestCluster, runK3sDeploy, runK3sDeployIsolated, WEB } from "./helpers.ts";
 
-let k: KubernetesStandIn;
-let workspace: Awaited<ReturnType<typeof workspaceWith>>;
-let certificate: TlsCertificate;
-beforeAll(async () => {
-  certificate = await createTlsCertificate();
-});
-afterAll(() => certificate.remove());
-beforeEach(async () => {
-  k = await startKubernetesStandIn({
-    stepMs: 20,
-    namespaceDeleteMs: 100,
-    tls: certificate,
-    namespaces: ["shared-team"],
-  });
-  workspace = await workspaceWith({
-    "deploy/k8s/web.yaml": WEB.replace(
-      "          envFrom:\n            - secretRef: { name: calchat-db }\n",
-      "",
-    ),
-  });
-});
-afterEach(async () => {
-  expect(k.schemaProblems()).toEqual([]);
-  await k.stop();
-  await workspace.remove();
-});
+const bed = perTestCluster(
+  { stepMs: 20, namespaceDeleteMs: 100, namespaces: ["shared-team"] },
+  {
+    files: {
+      "deploy/k8s/web.yaml": WEB.replace(
+        "          envFrom:\n            - secretRef: { name: calchat-db }\n",
+        "",
+      ),
+    },
+  },
+);
+const { workspace } = bed;
 
 const env = (extra: Record<string, string> = {}) =>
-  droneEnv({ PLUGIN_KUBECONFIG: k.kubeconfig(), PLUGIN_MANIFESTS: "deploy/k8s/", ...extra });
+  droneEnv({ PLUGIN_KUBECONFIG: bed.k.kubeconfig(), PLUGIN_MANIFESTS: "deploy/k8s/", ...extra });
 
 describe("k3s-deploy action: delete", () => {
   it("deletes the preview namespace and waits until it is gone", async () => {
     expect((await runK3sDeploy(env(), workspace.dir)).code).toBe(0);
-    expect(k.namespaces()).toContain("preview-feature-login");
+    expect(bed.k.namespaces()).toContain("preview-feature-login");
     const run = await runK3sDeploy(env({ PLUGIN_ACTION: "delete" }), workspace.dir);
     expect(run.code, run.output).toBe(0);
-    expect(k.namespaces()).not.toContain("preview-feature-login");
+    expect(bed.k.namespaces()).not.toContain("preview-feature-login");
     expect(run.output).toContain("namespace preview-feature-login deleted");
     const again = await runK3sDeploy(env({ PLUGIN_ACTION: "delete" }), workspace.dir);
     expect(again.code).toBe(0);
@@ -57,18 +38,17 @@ describe("k3s-deploy action: delete", () => {
     );
     expect(refused.code).toBe(1);
     expect(refused.output).toContain("E_NAMESPACE_NOT_HANGARS");
-    expect(k.namespaces()).toContain("shared-team");
+    expect(bed.k.namespaces()).toContain("shared-team");
     const forced = await runK3sDeploy(
       env({ PLUGIN_ACTION: "delete", PLUGIN_NAMESPACE: "shared-team", PLUGIN_FORCE: "true" }),
       workspace.dir,
     );
     expect(forced.code, forced.output).toBe(0);
-    expect(k.namespaces()).not.toContain("shared-team");
+    expect(bed.k.namespaces()).not.toContain("shared-team");
   });
 
   it("names the objects that keep a namespace in Terminating", async () => {
-    await workspace.remove();
-    workspace = await workspaceWith({
+    await bed.withFiles({
       "deploy/k8s/held.yaml":
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [example.com/hold]\n",
     });
@@ -85,15 +65,15 @@ describe("k3s-deploy TLS", () => {
     const other = await createTlsCertificate();
     try {
       const wrong = await runK3sDeployIsolated(
-        env({ PLUGIN_KUBECONFIG: k.kubeconfig({ caPem: other.caPem }) }),
+        env({ PLUGIN_KUBECONFIG: bed.k.kubeconfig({ caPem: other.caPem }) }),
         workspace.dir,
       );
       expect(wrong.code).toBe(1);
       expect(wrong.output).toContain("E_KUBERNETES_TLS");
-      expect(k.requests().filter((r) => r.method === "PATCH")).toEqual([]);
+      expect(bed.k.requests().filter((r) => r.method === "PATCH")).toEqual([]);
       const right = await runK3sDeployIsolated(env(), workspace.dir);
       expect(right.code, right.output).toBe(0);
-      expect(right.output).not.toContain(k.token);
+      expect(right.output).not.toContain(bed.k.token);
     } finally {
       await other.remove();
     }

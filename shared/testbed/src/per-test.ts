@@ -10,6 +10,8 @@ export interface PerTest<Server, Options> {
   /** The current test's workspace (its `dir` is there only while a test runs). */
   readonly workspace: { readonly dir: string };
   start(options?: Options): Promise<Server>;
+  /** Replaces the test's workspace with a fresh one, for a test whose subject is the workspace. */
+  newWorkspace(options?: WorkspaceOptions): Promise<void>;
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
 }
@@ -45,6 +47,10 @@ export function perTest<Server extends { stop(): Promise<void> }, Options>(
     async start(startOptions) {
       server = await options.start(startOptions);
       return server;
+    },
+    async newWorkspace(workspace = options.workspace) {
+      await current?.remove();
+      current = await tempWorkspace(options.purpose, workspace);
     },
     async setUp() {
       current = await tempWorkspace(options.purpose, options.workspace);
