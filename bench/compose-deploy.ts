@@ -22,6 +22,17 @@ import {
   startSshd,
 } from "@hangar/testbed";
 import {
+  buildProxiedImages,
+  caddyFiles,
+  type ProxiedImages,
+  type ProxiedVersion,
+  proxiedEnv,
+  proxyPort,
+  removeProxiedProject,
+  steadyLoad,
+  writeProxiedStack,
+} from "../plugins/compose-deploy/test/proxied-stack.ts";
+import {
   pushTestImages,
   removeProject,
   stackEnv,
@@ -237,6 +248,155 @@ export const composeDeploy: Bench = {
       await removeProject(projects.hand).catch(() => undefined);
       await images?.remove();
       await registry?.stop();
+      await sshd?.stop();
+      await workspace.remove();
+      await target.remove();
+    }
+  },
+};
+
+/**
+ * Requests lost during a deploy, as users see them: a steady 20 requests/s through Debian's Caddy
+ * in front of two busybox `web` containers, while the bundle deploys v1 → v2 with `update:
+ * recreate` (compose's `up -d`) and with `update: rollout`, and (rollout) an unhealthy v3 that
+ * must fail without losing a request. One deploy each after an uncounted first one.
+ */
+export const composeDeployUnderLoad: Bench = {
+  name: "compose-deploy-load",
+  title:
+    "Failed requests through a proxy during a deploy under load (20 req/s): update recreate vs rollout, target 0 for rollout",
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const skip = (note: string): Row[] => [
+      { subject: `${PLUGIN}: rollout`, measured: "-", baseline: "-", target: "0", verdict: "SKIP", note },
+    ];
+    if (!ctx.plugins.includes(PLUGIN)) return skip(`no bundle plugins/${PLUGIN}/dist/index.mjs`);
+    let sshd: Sshd | undefined;
+    let images: ProxiedImages | undefined;
+    const workspace = await makeTempDir("bench-load-workspace");
+    const target = await makeTempDir("bench-load-target");
+    const projects = { recreate: `bench-recreate-${process.pid}`, rollout: `bench-rollout-${process.pid}` };
+    try {
+      try {
+        findBinary("bench", "docker-compose", "docker-compose");
+        const busybox = findBinary("bench", "busybox", "busybox-static");
+        const caddy = await caddyFiles();
+        if (!caddy) throw new Error("no caddy (apt-get install caddy)");
+        await ensureDockerEngine();
+        sshd = await startSshd();
+        ctx.progress("compose-deploy-load: building the proxy and web images");
+        images = await buildProxiedImages(busybox, caddy);
+      } catch (error) {
+        return skip(
+          `test bed not available: ${error instanceof Error ? error.message.split("\n")[0] : error}`,
+        );
+      }
+      await writeProxiedStack(workspace.path);
+      const server = sshd;
+      const stack = images;
+      const deploy = async (
+        mode: "recreate" | "rollout",
+        build: number,
+        version: ProxiedVersion,
+        port: number,
+      ) => {
+        const started = performance.now();
+        const r = await run(process.execPath, [bundlePath(ctx.root, PLUGIN)], {
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: workspace.path,
+            DRONE: "true",
+            DRONE_REPO: "acme/shop",
+            DRONE_BUILD_NUMBER: String(build),
+            DRONE_COMMIT_SHA: `${String(build).padStart(8, "0")}aaaabbbbccccddddeeeeffff00001111`,
+            PLUGIN_HOST: `${server.host}:${server.port}`,
+            PLUGIN_USERNAME: server.username,
+            PLUGIN_KEY: server.privateKey,
+            PLUGIN_FINGERPRINT: server.hostKeyFingerprint,
+            PLUGIN_PROJECT: projects[mode],
+            PLUGIN_TARGET: join(target.path, mode),
+            PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
+            PLUGIN_ENV: proxiedEnv(stack, port, version),
+            PLUGIN_PULL: "false",
+            PLUGIN_UPDATE: mode,
+            PLUGIN_WAIT_TIMEOUT: "60s",
+          },
+          cwd: workspace.path,
+          timeoutMs: 300_000,
+        });
+        return { ok: r.code === 0, millis: performance.now() - started, detail: tail(r.stderr || r.stdout) };
+      };
+      const underLoad = async (
+        mode: "recreate" | "rollout",
+        build: number,
+        version: ProxiedVersion,
+        port: number,
+      ) => {
+        const load = steadyLoad(port);
+        const result = await deploy(mode, build, version, port);
+        return { ...result, ...(await load.stop()) };
+      };
+
+      const rows: Row[] = [];
+      const measured: Record<string, Awaited<ReturnType<typeof underLoad>>> = {};
+      for (const mode of ["recreate", "rollout"] as const) {
+        const port = await proxyPort();
+        ctx.progress(`compose-deploy-load: ${mode}, first deploy (not counted)`);
+        const first = await deploy(mode, 1, "v1", port);
+        if (!first.ok)
+          return [
+            { ...skip("")[0], verdict: "FAIL", note: `${mode}: first deploy failed: ${first.detail}` } as Row,
+          ];
+        ctx.progress(`compose-deploy-load: ${mode}, v1 → v2 under load`);
+        measured[mode] = await underLoad(mode, 2, "v2", port);
+        if (!measured[mode].ok)
+          return [
+            {
+              ...skip("")[0],
+              verdict: "FAIL",
+              note: `${mode}: deploy failed: ${measured[mode].detail}`,
+            } as Row,
+          ];
+        if (mode === "rollout") {
+          ctx.progress("compose-deploy-load: rollout of an unhealthy v3 under load");
+          measured.failed = await underLoad(mode, 3, "v3", port);
+          if (measured.failed.ok)
+            return [{ ...skip("")[0], verdict: "FAIL", note: "the unhealthy v3 deployed" } as Row];
+        }
+      }
+      const { recreate, rollout, failed } = measured;
+      if (!recreate || !rollout || !failed) return skip("a deploy under load did not run");
+      const lost = (m: { failed: number; sent: number }) => `${m.failed} of ${m.sent} requests`;
+      rows.push(
+        {
+          subject: `${PLUGIN}: update recreate`,
+          measured: lost(recreate),
+          baseline: "-",
+          target: "-",
+          verdict: "INFO",
+          note: `deploy took ${ms(recreate.millis)}; compose's up -d, 2 web containers behind Caddy`,
+        },
+        {
+          subject: `${PLUGIN}: update rollout`,
+          measured: lost(rollout),
+          baseline: lost(recreate),
+          target: "0 failed",
+          verdict: verdict(rollout.failed, 0),
+          note: `deploy took ${ms(rollout.millis)} (recreate ${ms(recreate.millis)}), drain 5s included`,
+        },
+        {
+          subject: `${PLUGIN}: rollout of an unhealthy release`,
+          measured: lost(failed),
+          baseline: "-",
+          target: "0 failed",
+          verdict: verdict(failed.failed, 0),
+          note: `the step failed after ${ms(failed.millis)}, the old containers served on`,
+        },
+      );
+      return rows;
+    } finally {
+      await removeProxiedProject(projects.recreate).catch(() => undefined);
+      await removeProxiedProject(projects.rollout).catch(() => undefined);
+      await images?.remove();
       await sshd?.stop();
       await workspace.remove();
       await target.remove();

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { bundlePlugins } from "../scripts/build.ts";
 import { coldStart } from "./cold-start.ts";
-import { composeDeploy } from "./compose-deploy.ts";
+import { composeDeploy, composeDeployUnderLoad } from "./compose-deploy.ts";
 import { emulatorE2eBench } from "./emulator-e2e.ts";
 import { giteaUpload } from "./gitea-upload.ts";
 import { imageSize } from "./image-size.ts";
@@ -23,6 +23,7 @@ const BENCHES: Bench[] = [
   imageSize,
   giteaUpload,
   composeDeploy,
+  composeDeployUnderLoad,
   k3sRollout,
   proxmoxVmBench,
   emulatorE2eBench,
