@@ -1,24 +1,16 @@
-import { guestAddress, type ProxmoxStandIn, secretLeaks, startProxmoxStandIn } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { guestAddress, secretLeaks, startProxmoxStandIn, tempWorkspace } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { clones, droneEnv, FAST, outputs, perTestPve, runProxmoxVm } from "./helpers.ts";
 
-let pve: ProxmoxStandIn;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  pve = await startProxmoxStandIn(FAST);
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  await pve.stop();
-  await workspace.remove();
-});
+const bed = perTestPve();
+const { workspace } = bed;
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxx ci@drone";
 
 describe("proxmox-vm create", () => {
   it("clones the template, configures cloud-init, starts it and publishes its address", async () => {
     const run = await runProxmoxVm(
-      droneEnv(pve, {
+      droneEnv(bed.pve, {
         PLUGIN_NAME: "e2e-{{ build.number }}",
         PLUGIN_SSHKEYS: JSON.stringify([KEY, "ssh-rsa AAAAB3NzaC1yc2E+/= other@host"]),
         PLUGIN_CIUSER: "ci",
@@ -29,7 +21,7 @@ describe("proxmox-vm create", () => {
       workspace.dir,
     );
     expect(run.code, run.output).toBe(0);
-    const [vm] = clones(pve);
+    const [vm] = clones(bed.pve);
     expect(vm).toMatchObject({
       vmid: 100,
       name: "e2e-42",
@@ -41,7 +33,7 @@ describe("proxmox-vm create", () => {
     expect(vm?.config.description).toContain("Made by hangar (proxmox-vm) for acme/calchat build 42");
     // The marker goes in with the clone itself, before the VM exists: never a VM without it.
     const marker = /^hangar: repo=acme\/calchat build=42 created=(\d+) group=e2e-42$/m;
-    const clone = pve.requests().find((each) => each.route === "/nodes/{node}/qemu/{vmid}/clone");
+    const clone = bed.pve.requests().find((each) => each.route === "/nodes/{node}/qemu/{vmid}/clone");
     expect(clone?.params.description).toMatch(marker);
     const created = Number(marker.exec(vm?.config.description ?? "")?.[1]);
     expect(Math.abs(created * 1000 - Date.now())).toBeLessThan(60_000);
@@ -55,15 +47,18 @@ describe("proxmox-vm create", () => {
     expect(JSON.parse(out.PROXMOX_VM_VMS ?? "[]")).toEqual([
       { vmid: 100, name: "e2e-42", node: "pve", ip: guestAddress(100) },
     ]);
-    expect(secretLeaks(run.output, pve.tokenSecret)).toEqual([]);
-    expect(pve.problems()).toEqual([]);
+    expect(secretLeaks(run.output, bed.pve.tokenSecret)).toEqual([]);
+    expect(bed.pve.problems()).toEqual([]);
   });
 
   it("creates count VMs in parallel, each with its own id, name and address", async () => {
     const started = Date.now();
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "3", PLUGIN_NAME: "e2e" }), workspace.dir);
+    const run = await runProxmoxVm(
+      droneEnv(bed.pve, { PLUGIN_COUNT: "3", PLUGIN_NAME: "e2e" }),
+      workspace.dir,
+    );
     expect(run.code, run.output).toBe(0);
-    expect(clones(pve).map((vm) => [vm.vmid, vm.name])).toEqual([
+    expect(clones(bed.pve).map((vm) => [vm.vmid, vm.name])).toEqual([
       [100, "e2e-1"],
       [101, "e2e-2"],
       [102, "e2e-3"],
@@ -72,7 +67,7 @@ describe("proxmox-vm create", () => {
     expect(out.PROXMOX_VM_IPS).toBe([100, 101, 102].map(guestAddress).join(","));
     expect(out.PROXMOX_VM_NAMES).toBe("e2e-1,e2e-2,e2e-3");
     // The clone tasks overlapped: three serial creates would take three times one.
-    const clonesStarted = pve.tasks().filter((task) => task.type === "qmclone");
+    const clonesStarted = bed.pve.tasks().filter((task) => task.type === "qmclone");
     expect(clonesStarted).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -80,19 +75,19 @@ describe("proxmox-vm create", () => {
   it("two builds allocating ids at once both succeed, with different ids", async () => {
     // A clone writes the new VM's config some time after the call (wide here for a busy machine):
     // until then nextid hands the same id to both builds.
-    pve.configure({ createDelayMs: 400, taskMs: { qmclone: 600 } });
-    const other = await tempWorkspace();
+    bed.pve.configure({ createDelayMs: 400, taskMs: { qmclone: 600 } });
+    const other = await tempWorkspace("proxmox-vm");
     try {
       const [a, b] = await Promise.all([
-        runProxmoxVm(droneEnv(pve, { PLUGIN_NAME: "build-a", PLUGIN_COUNT: "2" }), workspace.dir),
+        runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "build-a", PLUGIN_COUNT: "2" }), workspace.dir),
         runProxmoxVm(
-          droneEnv(pve, { PLUGIN_NAME: "build-b", PLUGIN_COUNT: "2", DRONE_BUILD_NUMBER: "43" }),
+          droneEnv(bed.pve, { PLUGIN_NAME: "build-b", PLUGIN_COUNT: "2", DRONE_BUILD_NUMBER: "43" }),
           other.dir,
         ),
       ]);
       expect(a.code, a.output).toBe(0);
       expect(b.code, b.output).toBe(0);
-      const vms = clones(pve);
+      const vms = clones(bed.pve);
       expect(vms.map((vm) => vm.name).sort()).toEqual(["build-a-1", "build-a-2", "build-b-1", "build-b-2"]);
       expect(new Set(vms.map((vm) => vm.vmid)).size).toBe(4);
       // Both asked nextid for the same first id: one of them had to move on.
@@ -105,34 +100,35 @@ describe("proxmox-vm create", () => {
   });
 
   it("two builds cloning on two nodes at once: pmxcfs's File exists means the id was taken", async () => {
-    await pve.stop();
-    pve = await startProxmoxStandIn({
-      ...FAST,
-      nodes: { pve: ["local-lvm"], pve2: ["local-lvm"] },
-      vms: [
-        { vmid: 9000, name: "tpl-a", template: true, node: "pve" },
-        { vmid: 9001, name: "tpl-b", template: true, node: "pve2" },
-      ],
-      createDelayMs: 400,
-      taskMs: { ...FAST.taskMs, qmclone: 600 },
-    });
-    const other = await tempWorkspace();
+    await bed.replace(() =>
+      startProxmoxStandIn({
+        ...FAST,
+        nodes: { pve: ["local-lvm"], pve2: ["local-lvm"] },
+        vms: [
+          { vmid: 9000, name: "tpl-a", template: true, node: "pve" },
+          { vmid: 9001, name: "tpl-b", template: true, node: "pve2" },
+        ],
+        createDelayMs: 400,
+        taskMs: { ...FAST.taskMs, qmclone: 600 },
+      }),
+    );
+    const other = await tempWorkspace("proxmox-vm");
     try {
       const [a, b] = await Promise.all([
-        runProxmoxVm(droneEnv(pve, { PLUGIN_NAME: "build-a" }), workspace.dir),
+        runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "build-a" }), workspace.dir),
         runProxmoxVm(
-          droneEnv(pve, { PLUGIN_NAME: "build-b", PLUGIN_TEMPLATE: "9001", DRONE_BUILD_NUMBER: "43" }),
+          droneEnv(bed.pve, { PLUGIN_NAME: "build-b", PLUGIN_TEMPLATE: "9001", DRONE_BUILD_NUMBER: "43" }),
           other.dir,
         ),
       ]);
       expect(a.code, a.output).toBe(0);
       expect(b.code, b.output).toBe(0);
-      expect(pve.tasks().map((task) => task.exitstatus)).toContainEqual(
+      expect(bed.pve.tasks().map((task) => task.exitstatus)).toContainEqual(
         expect.stringMatching(/^close \(rename\) atomic file .*qemu-server\/100\.conf' failed: File exists$/),
       );
       expect(a.output + b.output).toContain("was taken by another job");
       expect(
-        clones(pve)
+        clones(bed.pve)
           .map((vm) => vm.name)
           .sort(),
       ).toEqual(["build-a", "build-b"]);
@@ -142,48 +138,48 @@ describe("proxmox-vm create", () => {
   });
 
   it("waits out the lock a clone leaves behind before configuring", async () => {
-    pve.configure({ lockAfterCloneMs: 600 });
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_CORES: "3" }), workspace.dir);
+    bed.pve.configure({ lockAfterCloneMs: 600 });
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_CORES: "3" }), workspace.dir);
     expect(run.code, run.output).toBe(0);
-    expect(clones(pve)[0]?.config.cores).toBe("3");
-    const locked = pve.requests().filter((each) => each.message === "VM is locked (clone)");
+    expect(clones(bed.pve)[0]?.config.cores).toBe("3");
+    const locked = bed.pve.requests().filter((each) => each.message === "VM is locked (clone)");
     expect(locked.length).toBeGreaterThan(0);
   });
 
   it("waits for a guest agent that starts late", async () => {
-    pve.configure({ agentDelayMs: 1500 });
-    const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
+    bed.pve.configure({ agentDelayMs: 1500 });
+    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
     expect(run.code, run.output).toBe(0);
     expect((await outputs(workspace.dir)).PROXMOX_VM_IP).toBe(guestAddress(100));
-    const notYet = pve.requests().filter((each) => each.message === "QEMU guest agent is not running");
+    const notYet = bed.pve.requests().filter((each) => each.message === "QEMU guest agent is not running");
     expect(notYet.length).toBeGreaterThan(1);
   });
 
   it("fails within the timeout naming the fix when the agent never answers, and destroys the VM", async () => {
-    pve.configure({ agentDelayMs: "never" });
+    bed.pve.configure({ agentDelayMs: "never" });
     const started = Date.now();
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TIMEOUT: "3s" }), workspace.dir);
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TIMEOUT: "3s" }), workspace.dir);
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(3000 + 5000);
     expect(run.stderr).toContain("qemu-guest-agent");
     expect(run.stderr).toContain("`agent: 1`");
     expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
-    expect(clones(pve)).toEqual([]);
+    expect(clones(bed.pve)).toEqual([]);
   });
 
   it("never publishes what a hostile guest agent reports as its address unless it is an IP address", async () => {
-    pve.configure({ guestAddress: "-oProxyCommand=touch /tmp/owned" });
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
+    bed.pve.configure({ guestAddress: "-oProxyCommand=touch /tmp/owned" });
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('ignored what is not an IP address: "-oProxyCommand=touch /tmp/owned"');
     expect(await outputs(workspace.dir).catch(() => ({}))).not.toHaveProperty("PROXMOX_VM_IP");
-    expect(clones(pve)).toEqual([]);
+    expect(clones(bed.pve)).toEqual([]);
   });
 
   it("ends a task wait that outlasts timeout with the timeout, not an abort error, and cleans up", async () => {
-    pve.configure({ taskMs: { qmstart: 8_000 } });
+    bed.pve.configure({ taskMs: { qmstart: 8_000 } });
     const started = Date.now();
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(2000 + 15_000);
     expect(run.stderr).toContain("did not finish within timeout (2s) [E_TIMEOUT]");
@@ -191,72 +187,72 @@ describe("proxmox-vm create", () => {
   });
 
   it("fails at once, naming the fix, on a template without agent: 1", async () => {
-    pve.addVm({ vmid: 9001, name: "no-agent", template: true, agent: false });
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_TEMPLATE: "no-agent" }), workspace.dir);
+    bed.pve.addVm({ vmid: 9001, name: "no-agent", template: true, agent: false });
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TEMPLATE: "no-agent" }), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("has no QEMU guest agent enabled");
     expect(run.stderr).toContain("qm set <template> --agent enabled=1");
-    expect(clones(pve)).toEqual([]);
+    expect(clones(bed.pve)).toEqual([]);
   });
 
   it("reports a failed task with its log tail and destroys every VM the run made", async () => {
-    pve.failNextTask("qmstart", "start failed: QEMU exited with code 1", [
+    bed.pve.failNextTask("qmstart", "start failed: QEMU exited with code 1", [
       "kvm: -drive file=/dev/pve/vm-101-disk-0: Could not open: No such file or directory",
     ]);
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "2" }), workspace.dir);
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_COUNT: "2" }), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("failed: start failed: QEMU exited with code 1");
     expect(run.stderr).toContain("Could not open: No such file or directory");
     expect(run.stderr).toContain("TASK ERROR: start failed");
-    expect(clones(pve)).toEqual([]);
+    expect(clones(bed.pve)).toEqual([]);
   });
 
   it("keeps the VMs of a failed create with keep_on_failure", async () => {
-    pve.failNextTask("qmstart", "start failed: QEMU exited with code 1");
-    const run = await runProxmoxVm(droneEnv(pve, { PLUGIN_KEEP_ON_FAILURE: "true" }), workspace.dir);
+    bed.pve.failNextTask("qmstart", "start failed: QEMU exited with code 1");
+    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_KEEP_ON_FAILURE: "true" }), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-acme-calchat-42) in place");
-    expect(clones(pve)).toHaveLength(1);
+    expect(clones(bed.pve)).toHaveLength(1);
   });
 
   it("a re-run of the build replaces its VM instead of making a second one", async () => {
-    expect((await runProxmoxVm(droneEnv(pve), workspace.dir)).code).toBe(0);
-    const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
+    expect((await runProxmoxVm(droneEnv(bed.pve), workspace.dir)).code).toBe(0);
+    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("replacing VM 100 (ci-acme-calchat-42) of an earlier run");
-    expect(clones(pve).map((vm) => vm.name)).toEqual(["ci-acme-calchat-42"]);
+    expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["ci-acme-calchat-42"]);
   });
 
   it("leaves a VM of the same name that hangar did not make alone", async () => {
-    pve.addVm({ vmid: 500, name: "ci-acme-calchat-42" });
+    bed.pve.addVm({ vmid: 500, name: "ci-acme-calchat-42" });
     // Tagged `hangar` by a person, without the marker: just as untouchable.
-    pve.addVm({ vmid: 501, name: "ci-acme-calchat-42-1", tags: ["hangar"] });
-    const run = await runProxmoxVm(droneEnv(pve), workspace.dir);
+    bed.pve.addVm({ vmid: 501, name: "ci-acme-calchat-42-1", tags: ["hangar"] });
+    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("VM 500 (ci-acme-calchat-42) already exists and was not made by hangar");
-    const tagged = await runProxmoxVm(droneEnv(pve, { PLUGIN_COUNT: "2" }), workspace.dir);
+    const tagged = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_COUNT: "2" }), workspace.dir);
     expect(tagged.code).toBe(1);
     expect(tagged.stderr).toContain(
       "VM 501 (ci-acme-calchat-42-1) already exists and was not made by hangar",
     );
-    expect(pve.vm(500)).toBeDefined();
-    expect(pve.vm(501)).toBeDefined();
-    expect(clones(pve)).toHaveLength(2);
+    expect(bed.pve.vm(500)).toBeDefined();
+    expect(bed.pve.vm(501)).toBeDefined();
+    expect(clones(bed.pve)).toHaveLength(2);
   });
 
   it("logs in with a password: ticket cookie and CSRF token on writes", async () => {
-    const env = droneEnv(pve, { PLUGIN_USERNAME: pve.username, PLUGIN_PASSWORD: pve.password });
+    const env = droneEnv(bed.pve, { PLUGIN_USERNAME: bed.pve.username, PLUGIN_PASSWORD: bed.pve.password });
     delete env.PLUGIN_TOKEN_ID;
     delete env.PLUGIN_TOKEN_SECRET;
     const run = await runProxmoxVm(env, workspace.dir);
     expect(run.code, run.output).toBe(0);
     expect(
-      pve
+      bed.pve
         .requests()
         .filter((each) => each.route !== "/access/ticket")
         .every((each) => each.auth === "ticket"),
     ).toBe(true);
-    expect(pve.requests().filter((each) => each.route === "/access/ticket")).toHaveLength(1);
-    expect(secretLeaks(run.output, pve.password)).toEqual([]);
+    expect(bed.pve.requests().filter((each) => each.route === "/access/ticket")).toHaveLength(1);
+    expect(secretLeaks(run.output, bed.pve.password)).toEqual([]);
   });
 });

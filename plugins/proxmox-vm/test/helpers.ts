@@ -1,8 +1,17 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { type CapturedRun, runCaptured, runPlugin } from "@hangar/kit";
-import type { ProxmoxStandIn } from "@hangar/testbed";
+import {
+  droneEnv as buildEnv,
+  createTlsCertificate,
+  type ProxmoxStandIn,
+  type ProxmoxStandInOptions,
+  perTest,
+  readStepOutputs,
+  startProxmoxStandIn,
+  type TestHooks,
+  type TlsCertificate,
+  type WorkspaceOptions,
+} from "@hangar/testbed";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { proxmoxVm } from "../src/plugin.ts";
 
 /** A Drone push build of acme/calchat, the plugin pointed at the stand-in with its token. */
@@ -10,24 +19,24 @@ export function droneEnv(
   pve: ProxmoxStandIn,
   overrides: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    CI: "true",
-    DRONE: "true",
-    DRONE_REPO: "acme/calchat",
-    DRONE_REPO_OWNER: "acme",
-    DRONE_REPO_NAME: "calchat",
-    DRONE_BUILD_NUMBER: "42",
-    DRONE_BUILD_EVENT: "push",
-    DRONE_BUILD_LINK: "https://drone.example.com/acme/calchat/42",
-    DRONE_BRANCH: "main",
-    DRONE_COMMIT_SHA: "0123456789abcdef0123456789abcdef01234567",
-    PLUGIN_URL: pve.url,
-    PLUGIN_INSECURE: pve.url.startsWith("http://") ? "true" : "false",
-    PLUGIN_TOKEN_ID: pve.tokenId,
-    PLUGIN_TOKEN_SECRET: pve.tokenSecret,
-    PLUGIN_TEMPLATE: "9000",
-    ...overrides,
-  };
+  return buildEnv(
+    {
+      repo: "acme/calchat",
+      build: 42,
+      link: "https://drone.example.com/acme/calchat/42",
+      sha: "0123456789abcdef0123456789abcdef01234567",
+    },
+    {
+      // DRONE_BRANCH alone, so that a test's DRONE_BRANCH is the build's branch.
+      DRONE_BRANCH: "main",
+      PLUGIN_URL: pve.url,
+      PLUGIN_INSECURE: pve.url.startsWith("http://") ? "true" : "false",
+      PLUGIN_TOKEN_ID: pve.tokenId,
+      PLUGIN_TOKEN_SECRET: pve.tokenSecret,
+      PLUGIN_TEMPLATE: "9000",
+      ...overrides,
+    },
+  );
 }
 
 export const runProxmoxVm = (env: Record<string, string>, workspace: string): Promise<CapturedRun> =>
@@ -53,14 +62,64 @@ export async function runCancellable(
   return { code, stdout, stderr, output: stdout + stderr };
 }
 
-export async function tempWorkspace(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), "proxmox-vm-"));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+/**
+ * The Proxmox stand-in and a workspace for each test (or, with `hooks: { beforeEach: beforeAll,
+ * afterEach: afterAll }`, for the whole file); `options` is read when the stand-in starts.
+ */
+export function perTestPve(
+  options: () => ProxmoxStandInOptions = () => FAST,
+  {
+    start = startProxmoxStandIn,
+    hooks = { beforeEach, afterEach },
+    workspace,
+  }: { start?: typeof startProxmoxStandIn; hooks?: TestHooks; workspace?: WorkspaceOptions } = {},
+) {
+  let pve: ProxmoxStandIn;
+  const bed = perTest({
+    purpose: "proxmox-vm",
+    workspace,
+    hooks,
+    start: (other?: () => Promise<ProxmoxStandIn>) => (other ? other() : start(options())),
+  });
+  hooks.beforeEach(async () => {
+    pve = await bed.start();
+  });
+  return {
+    get pve() {
+      return pve;
+    },
+    workspace: bed.workspace,
+    /** Stops the test's stand-in and goes on with `other` (stopped after the test in its turn). */
+    async replace(other: () => Promise<ProxmoxStandIn>) {
+      await pve.stop();
+      pve = await bed.start(other);
+    },
+  };
 }
 
-export async function outputs(workspace: string): Promise<Record<string, string>> {
-  return JSON.parse(await readFile(path.join(workspace, ".hangar", "outputs.json"), "utf8"));
+/** The same over HTTPS, for the whole file: the stand-in's certificate is one the test made. */
+export function tlsPve() {
+  let certificate: TlsCertificate;
+  beforeAll(async () => {
+    certificate = await createTlsCertificate();
+  });
+  afterAll(() => certificate.remove());
+  const bed = perTestPve(() => ({ ...FAST, tls: certificate }), {
+    hooks: { beforeEach: beforeAll, afterEach: afterAll },
+  });
+  return {
+    get pve() {
+      return bed.pve;
+    },
+    workspace: bed.workspace,
+    get certificate() {
+      return certificate;
+    },
+  };
 }
+
+/** What the steps left for later steps in `workspace`. */
+export const outputs = readStepOutputs;
 
 /** The clones (not templates) the stand-in holds. */
 export const clones = (pve: ProxmoxStandIn) => pve.vms().filter((vm) => !vm.template);

@@ -7,10 +7,11 @@ import {
   sshFingerprint,
   startProxmoxStandIn,
   startProxmoxWithLoopbackGuests,
+  tempWorkspace,
   testbed,
 } from "@hangar/testbed";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, outputs, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { clones, droneEnv, FAST, outputs, runProxmoxVm } from "./helpers.ts";
 
 /**
  * `host_key`: the new VM's SSH host key read through the guest agent (`agent/file-read`) and
@@ -27,7 +28,7 @@ afterAll(() => sshd?.stop());
 
 async function setUp(options: Parameters<typeof startProxmoxStandIn>[0] = {}) {
   const pve = await startProxmoxStandIn({ ...FAST, ...options });
-  const workspace = await tempWorkspace();
+  const workspace = await tempWorkspace("proxmox-vm");
   stops.push(() => pve.stop(), workspace.remove);
   return { pve, workspace };
 }
@@ -123,7 +124,7 @@ describe.skipIf(!sshd)("proxmox-vm host_key, then a login that pins it", () => {
       ...FAST,
       guestFiles: { [HOST_KEY_FILE]: `${server.hostPublicKey} root@guest\n` },
     });
-    const workspace = await tempWorkspace();
+    const workspace = await tempWorkspace("proxmox-vm");
     stops.push(() => pve.stop(), workspace.remove);
     const created = await runProxmoxVm(
       droneEnv(pve, {

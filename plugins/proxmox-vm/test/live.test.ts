@@ -1,5 +1,6 @@
+import { tempWorkspace } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { runProxmoxVm } from "./helpers.ts";
 
 // Opt-in: against a real Proxmox VE when PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and
 // PROXMOX_TEMPLATE (a template with cloud-init and the guest agent) are set; PROXMOX_FINGERPRINT
@@ -13,7 +14,7 @@ describe.skipIf(!url || !tokenId || !secret || !template)(
   "proxmox-vm against a real Proxmox VE (PROXMOX_URL)",
   () => {
     it("creates a VM with an address, then destroys it", { timeout: 900_000 }, async () => {
-      const workspace = await tempWorkspace();
+      const workspace = await tempWorkspace("proxmox-vm");
       const env: Record<string, string> = {
         CI: "true",
         DRONE: "true",

@@ -1,21 +1,12 @@
-import { type ProxmoxStandIn, startProxmoxStandIn } from "@hangar/testbed";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { clones, droneEnv, perTestPve, runProxmoxVm } from "./helpers.ts";
 
-let pve: ProxmoxStandIn;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  pve = await startProxmoxStandIn(FAST);
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  await pve.stop();
-  await workspace.remove();
-});
+const bed = perTestPve();
+const { workspace } = bed;
 
 describe("proxmox-vm settings", () => {
   it("reports every bad setting at once, before any request", async () => {
-    const env = droneEnv(pve, {
+    const env = droneEnv(bed.pve, {
       PLUGIN_URL: "http://pve.lan:8006",
       PLUGIN_INSECURE: "false",
       PLUGIN_ACTION: "explode",
@@ -30,12 +21,12 @@ describe("proxmox-vm settings", () => {
     expect(run.code).toBe(2);
     for (const setting of ["url", "action", "count", "timeout", "tags", "sshkeys", "fingerprint"])
       expect(run.stderr).toContain(`  - ${setting}: `);
-    expect(pve.requests()).toEqual([]);
-    expect(run.output).not.toContain(pve.tokenSecret);
+    expect(bed.pve.requests()).toEqual([]);
+    expect(run.output).not.toContain(bed.pve.tokenSecret);
   });
 
   it("refuses vmid with count > 1, create without template, and a token id without its secret", async () => {
-    const env = droneEnv(pve, { PLUGIN_VMID: "150", PLUGIN_COUNT: "2" });
+    const env = droneEnv(bed.pve, { PLUGIN_VMID: "150", PLUGIN_COUNT: "2" });
     delete env.PLUGIN_TEMPLATE;
     delete env.PLUGIN_TOKEN_SECRET;
     const run = await runProxmoxVm(env, workspace.dir);
@@ -43,18 +34,18 @@ describe("proxmox-vm settings", () => {
     expect(run.stderr).toContain("  - vmid: names one VM, but count is 2");
     expect(run.stderr).toContain("  - template: is required for action create");
     expect(run.stderr).toContain("  - token_secret: is required with token_id");
-    expect(pve.requests()).toEqual([]);
+    expect(bed.pve.requests()).toEqual([]);
   });
 
   it("dry run prints the plan and touches nothing", async () => {
     const run = await runProxmoxVm(
-      droneEnv(pve, { PLUGIN_DRY_RUN: "true", PLUGIN_COUNT: "2" }),
+      droneEnv(bed.pve, { PLUGIN_DRY_RUN: "true", PLUGIN_COUNT: "2" }),
       workspace.dir,
     );
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("vms:      ci-acme-calchat-42-1, ci-acme-calchat-42-2 (id allocated)");
     expect(run.stdout).toContain("every VM this run made is destroyed");
-    expect(pve.requests()).toEqual([]);
-    expect(clones(pve)).toEqual([]);
+    expect(bed.pve.requests()).toEqual([]);
+    expect(clones(bed.pve)).toEqual([]);
   });
 });

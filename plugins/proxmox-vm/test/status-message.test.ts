@@ -1,18 +1,9 @@
 import { createServer, type Server } from "node:http";
-import { type ProxmoxStandIn, startProxmoxStandIn } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { droneEnv, perTestPve, runProxmoxVm } from "./helpers.ts";
 
-let pve: ProxmoxStandIn;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeAll(async () => {
-  pve = await startProxmoxStandIn();
-  workspace = await tempWorkspace();
-});
-afterAll(async () => {
-  await pve.stop();
-  await workspace.remove();
-});
+const bed = perTestPve(() => ({}), { hooks: { beforeEach: beforeAll, afterEach: afterAll } });
+const { workspace } = bed;
 
 describe("proxmox-vm and a server's error message", () => {
   it("masks the token in a long status line before cutting it, so no piece of it is printed", async () => {
@@ -28,12 +19,12 @@ describe("proxmox-vm and a server's error message", () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
       const run = await runProxmoxVm(
-        droneEnv(pve, { PLUGIN_URL: `http://127.0.0.1:${port}` }),
+        droneEnv(bed.pve, { PLUGIN_URL: `http://127.0.0.1:${port}` }),
         workspace.dir,
       );
       expect(run.code).toBe(1);
       expect(run.output).toContain("xxxxxxxx");
-      expect(run.output).not.toContain(pve.tokenSecret.slice(0, 8));
+      expect(run.output).not.toContain(bed.pve.tokenSecret.slice(0, 8));
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

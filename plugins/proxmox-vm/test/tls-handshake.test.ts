@@ -1,33 +1,16 @@
 import { X509Certificate } from "node:crypto";
-import {
-  createTlsCertificate,
-  type ProxmoxStandIn,
-  startHostileServer,
-  startProxmoxStandIn,
-  type TlsCertificate,
-} from "@hangar/testbed";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, FAST, runCancellable, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { startHostileServer } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { droneEnv, runCancellable, runProxmoxVm, tlsPve } from "./helpers.ts";
 
-let certificate: TlsCertificate;
-let pve: ProxmoxStandIn;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeAll(async () => {
-  certificate = await createTlsCertificate();
-  pve = await startProxmoxStandIn({ ...FAST, tls: certificate });
-  workspace = await tempWorkspace();
-});
-afterAll(async () => {
-  await pve.stop();
-  await certificate.remove();
-  await workspace.remove();
-});
+const bed = tlsPve();
+const { workspace } = bed;
 
 const pinnedTo = (port: number, timeout: string) =>
-  droneEnv(pve, {
+  droneEnv(bed.pve, {
     PLUGIN_URL: `https://127.0.0.1:${port}`,
     PLUGIN_INSECURE: "false",
-    PLUGIN_FINGERPRINT: new X509Certificate(certificate.certPem).fingerprint256,
+    PLUGIN_FINGERPRINT: new X509Certificate(bed.certificate.certPem).fingerprint256,
     PLUGIN_TIMEOUT: timeout,
   });
 

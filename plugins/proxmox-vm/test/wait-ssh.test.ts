@@ -2,7 +2,6 @@ import { createServer, type Server, connect as tcpConnect } from "node:net";
 import {
   freePort,
   LOOPBACK,
-  type ProxmoxStandIn,
   run,
   type Sshd,
   startHostileServer,
@@ -10,8 +9,8 @@ import {
   testbed,
   waitUntil,
 } from "@hangar/testbed";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, outputs, runCancellable, runProxmoxVm, tempWorkspace } from "./helpers.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { clones, droneEnv, outputs, perTestPve, runCancellable, runProxmoxVm } from "./helpers.ts";
 
 /**
  * `wait_ssh` against OpenSSH's sshd on loopback: the stand-in's guests report 127.0.0.1 on net0,
@@ -46,23 +45,15 @@ async function lateGuest(
   };
 }
 
-let pve: ProxmoxStandIn;
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  pve = await startProxmoxWithLoopbackGuests(FAST);
-  workspace = await tempWorkspace();
-});
-afterEach(async () => {
-  await pve.stop();
-  await workspace.remove();
-});
+const bed = perTestPve(undefined, { start: startProxmoxWithLoopbackGuests });
+const { workspace } = bed;
 
 describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
   const server = sshd as Sshd;
   afterAll(() => sshd?.stop());
 
   it("start waits for SSH too: a VM started again is handed on only once its sshd answers", async () => {
-    pve.addVm({ vmid: 320, name: "e2e-restart", tags: ["hangar"] });
+    bed.pve.addVm({ vmid: 320, name: "e2e-restart", tags: ["hangar"] });
     const port = await freePort();
     const guest = await lateGuest(port, server.port);
     try {
@@ -70,7 +61,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
         setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
       );
       const run = await runProxmoxVm(
-        droneEnv(pve, {
+        droneEnv(bed.pve, {
           PLUGIN_ACTION: "start",
           PLUGIN_VMID: "320",
           PLUGIN_WAIT_SSH: "true",
@@ -97,7 +88,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
       count("[preauth]"),
     ];
     const created = await runProxmoxVm(
-      droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(server.port) }),
+      droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(server.port) }),
       workspace.dir,
     );
     expect(created.code, `${created.output}\n${server.logs()}`).toBe(0);
@@ -124,10 +115,10 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
     expect(count("kex_exchange_identification"), server.logs()).toBe(brokenOff);
     expect(server.logs()).not.toMatch(/Failed|Invalid user|invalid format/);
 
-    const destroyed = await runProxmoxVm(droneEnv(pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    const destroyed = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
     expect(destroyed.code, destroyed.output).toBe(0);
-    expect(clones(pve)).toEqual([]);
-    expect(pve.problems()).toEqual([]);
+    expect(clones(bed.pve)).toEqual([]);
+    expect(bed.pve.problems()).toEqual([]);
   });
 
   it("waits for a guest whose sshd comes up after the agent reported the address", async () => {
@@ -138,7 +129,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
         setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
       );
       const run = await runProxmoxVm(
-        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(port), PLUGIN_TIMEOUT: "30s" }),
+        droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(port), PLUGIN_TIMEOUT: "30s" }),
         workspace.dir,
       );
       const finished = Date.now();
@@ -148,7 +139,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
       // Noticed within one poll interval (at most 3 s) of sshd coming up, plus the rest of the run.
       expect(finished - openedAt).toBeLessThan(3000 + 2000);
       expect(run.output).toContain(`answers SSH on 127.0.0.1:${port} (SSH-2.0-OpenSSH`);
-      expect(clones(pve)).toHaveLength(1);
+      expect(clones(bed.pve)).toHaveLength(1);
     } finally {
       await guest.stop();
     }
@@ -162,7 +153,11 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
     try {
       const started = Date.now();
       const run = await runProxmoxVm(
-        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port), PLUGIN_TIMEOUT: "3s" }),
+        droneEnv(bed.pve, {
+          PLUGIN_WAIT_SSH: "true",
+          PLUGIN_SSH_PORT: String(hole.port),
+          PLUGIN_TIMEOUT: "3s",
+        }),
         workspace.dir,
       );
       expect(run.code).toBe(1);
@@ -175,7 +170,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       expect(run.stderr).toContain("ssh_port is the port it listens on");
       expect(run.stderr).toContain("wait_ssh: false");
       expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
-      expect(clones(pve)).toEqual([]);
+      expect(clones(bed.pve)).toEqual([]);
       expect(hole.connections).toBeGreaterThan(0);
       // Every probe hung up: nothing is left connected to the guest.
       expect(hole.open).toBe(0);
@@ -189,7 +184,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
     try {
       const cancel = new AbortController();
       const running = runCancellable(
-        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port) }),
+        droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port) }),
         workspace.dir,
         cancel.signal,
       );
@@ -202,7 +197,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       // Not the probe's own 5 s limit: the cancel ends it.
       expect(Date.now() - cancelledAt).toBeLessThan(4000);
       expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
-      expect(clones(pve)).toEqual([]);
+      expect(clones(bed.pve)).toEqual([]);
       await waitUntil("the probe to hang up", async () => hole.open === 0, { timeoutMs: 2000 });
     } finally {
       await hole.stop();
@@ -212,7 +207,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
   it("nothing listening: the last state is the refused connection; keep_on_failure leaves the VM", async () => {
     const port = await freePort();
     const run = await runProxmoxVm(
-      droneEnv(pve, {
+      droneEnv(bed.pve, {
         PLUGIN_WAIT_SSH: "true",
         PLUGIN_SSH_PORT: String(port),
         PLUGIN_TIMEOUT: "2s",
@@ -224,7 +219,7 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
     expect(run.stderr).toContain(`did not answer SSH on 127.0.0.1:${port} within timeout (2s)`);
     expect(run.stderr).toContain("ECONNREFUSED");
     expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-acme-calchat-42) in place");
-    expect(clones(pve).map((vm) => vm.status)).toEqual(["running"]);
+    expect(clones(bed.pve).map((vm) => vm.status)).toEqual(["running"]);
   });
 
   it("a port that answers something else than SSH says what it got", async () => {
@@ -235,14 +230,18 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
     });
     try {
       const run = await runProxmoxVm(
-        droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(web.port), PLUGIN_TIMEOUT: "3s" }),
+        droneEnv(bed.pve, {
+          PLUGIN_WAIT_SSH: "true",
+          PLUGIN_SSH_PORT: String(web.port),
+          PLUGIN_TIMEOUT: "3s",
+        }),
         workspace.dir,
       );
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(
         `port ${web.port} answers, but not with SSH (got "HTTP/1.1 400 Bad Request`,
       );
-      expect(clones(pve)).toEqual([]);
+      expect(clones(bed.pve)).toEqual([]);
     } finally {
       await web.stop();
     }
@@ -252,22 +251,22 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
 describe("proxmox-vm wait_ssh settings", () => {
   it("a dry run names the SSH wait and its port, and calls nothing", async () => {
     const run = await runProxmoxVm(
-      droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: "2222", PLUGIN_DRY_RUN: "true" }),
+      droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: "2222", PLUGIN_DRY_RUN: "true" }),
       workspace.dir,
     );
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("wait:     address from the guest agent, then SSH on port 2222");
-    expect(pve.requests()).toEqual([]);
+    expect(bed.pve.requests()).toEqual([]);
   });
 
   it("wait_ssh without wait_ip is a settings error before any API call", async () => {
     const run = await runProxmoxVm(
-      droneEnv(pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_WAIT_IP: "false" }),
+      droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_WAIT_IP: "false" }),
       workspace.dir,
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("wait_ssh");
     expect(run.stderr).toContain("needs wait_ip");
-    expect(pve.requests()).toEqual([]);
+    expect(bed.pve.requests()).toEqual([]);
   });
 });
