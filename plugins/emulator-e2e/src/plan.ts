@@ -1,8 +1,8 @@
 import path from "node:path";
 import { checkSshSettings, type PlanContext, type SettingProblem, type SettingsOf } from "@hangar/kit";
-import { describeHost, type HostTarget } from "./host.ts";
-import { type SdkTools, sdkTools } from "./sdk-paths.ts";
+import { describeHost, type HostTarget } from "./host-target.ts";
 import type { EmulatorE2eSchema } from "./settings.ts";
+import { type SdkTools, sdkTools } from "./tools/sdk-paths.ts";
 
 type Settings = SettingsOf<EmulatorE2eSchema>;
 type Context = PlanContext<EmulatorE2eSchema>;

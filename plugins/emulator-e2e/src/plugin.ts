@@ -1,10 +1,11 @@
 import type { PluginDefinition, RunResult } from "@hangar/kit";
-import { runCheck } from "./check.ts";
-import { openHost, planHost } from "./host.ts";
+import { runCheck } from "./check/check.ts";
+import { planHost } from "./host-target.ts";
 import { checkSettings, describePlan, type E2ePlan, planRun, resolveHost } from "./plan.ts";
 import { runTests } from "./run-test.ts";
-import type { Runner } from "./runner.ts";
-import { LocalRunner } from "./runner-local.ts";
+import { openHost } from "./runners/host.ts";
+import type { Runner } from "./runners/runner.ts";
+import { LocalRunner } from "./runners/runner-local.ts";
 import { type EmulatorE2eSchema, emulatorE2eSettings } from "./settings.ts";
 
 export const emulatorE2e: PluginDefinition<EmulatorE2eSchema, E2ePlan> = {

@@ -1,17 +1,17 @@
 import path from "node:path";
 import { formatDuration, HangarError, type RunResult, type Runtime } from "@hangar/kit";
-import { resolveApp } from "./app.ts";
-import { startAppium } from "./appium.ts";
-import { freshArtifacts } from "./artifacts-dir.ts";
-import { bootEmulator } from "./boot.ts";
-import { cleanUp } from "./cleanup.ts";
 import type { E2ePlan } from "./plan.ts";
-import { prepareDevice } from "./prepare.ts";
-import type { Processes } from "./processes.ts";
-import { collectResults, resultCard, summaryLine } from "./results.ts";
-import type { Runner } from "./runner.ts";
-import { ensureAvd, requireKvm, requireTools } from "./sdk.ts";
-import { startWdio } from "./wdio.ts";
+import type { Runner } from "./runners/runner.ts";
+import { resolveApp } from "./stages/app.ts";
+import { freshArtifacts } from "./stages/artifacts-dir.ts";
+import { bootEmulator } from "./stages/boot.ts";
+import { cleanUp } from "./stages/cleanup.ts";
+import { prepareDevice } from "./stages/prepare.ts";
+import type { Processes } from "./stages/processes.ts";
+import { collectResults, resultCard, summaryLine } from "./stages/results.ts";
+import { startAppium } from "./tools/appium.ts";
+import { ensureAvd, requireKvm, requireTools } from "./tools/sdk.ts";
+import { startWdio } from "./tools/wdio.ts";
 
 /**
  * Boot (the APK uploaded meanwhile) → prepare (Appium starting as the app installs) → WebdriverIO,
@@ -104,7 +104,7 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
       artifacts: plan.artifacts.relative,
       app_package: appPackage ?? "",
     },
-    card: resultCard(results, ok, plan.emulator.serial, plan.artifacts.relative),
+    card: resultCard(results, ok, plan.emulator.serial, plan.artifacts.relative, runner.transferred?.()),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   zipBytes,
 } from "@hangar/testbed";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { compareVersions } from "../src/apk-package.ts";
+import { compareVersions } from "../src/tools/apk-package.ts";
 import { APP_PACKAGE, baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
 
 const AVD = "hangar-34-google_apis-x86_64";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { sdkTools } from "../src/sdk-paths.ts";
 import { emulatorE2eSettings } from "../src/settings.ts";
+import { sdkTools } from "../src/tools/sdk-paths.ts";
 
 /**
  * images/emulator-e2e/sdk.Dockerfile cannot be built here (it downloads from Google), so what can be

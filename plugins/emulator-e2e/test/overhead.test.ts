@@ -5,12 +5,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Logger } from "@hangar/kit";
 import { afterEach, describe, expect, it } from "vitest";
-import { bootEmulator } from "../src/boot.ts";
 import type { E2ePlan } from "../src/plan.ts";
-import type { CommandResult, Runner, Started } from "../src/runner.ts";
-import { LocalRunner } from "../src/runner-local.ts";
-import { missingTools } from "../src/sdk.ts";
-import { sdkTools } from "../src/sdk-paths.ts";
+import type { CommandResult, Runner, Started } from "../src/runners/runner.ts";
+import { LocalRunner } from "../src/runners/runner-local.ts";
+import { bootEmulator } from "../src/stages/boot.ts";
+import { missingTools } from "../src/tools/sdk.ts";
+import { sdkTools } from "../src/tools/sdk-paths.ts";
 
 /**
  * What the step spends beyond the tools' own time: how often it asks, how many commands it runs,
@@ -66,7 +66,7 @@ describe("the step's own overhead", () => {
     // In a process of its own, as the step is: a timer left running would hold it open for the
     // rest of the 30 s wait after the child had long exited.
     const script = `
-      import { exitsWithin } from ${JSON.stringify(path.join(import.meta.dirname, "../src/cleanup.ts"))};
+      import { exitsWithin } from ${JSON.stringify(path.join(import.meta.dirname, "../src/stages/cleanup.ts"))};
       let alive = true;
       const exited = new Promise((resolve) => setTimeout(() => { alive = false; resolve(0); }, 50));
       const child = { name: "emulator", pid: 1, exited, running: () => alive, kill() {} };

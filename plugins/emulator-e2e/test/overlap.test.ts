@@ -4,8 +4,8 @@ import { createAndroidSdk } from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
 import { emulatorE2e } from "../src/plugin.ts";
 import { alongside, runTests } from "../src/run-test.ts";
-import type { RunOptions } from "../src/runner.ts";
-import { LocalRunner } from "../src/runner-local.ts";
+import type { RunOptions } from "../src/runners/runner.ts";
+import { LocalRunner } from "../src/runners/runner-local.ts";
 import { baseEnv, fakeDriverSettings, workspace } from "./helpers.ts";
 
 const AVD = "hangar-34-google_apis-x86_64";

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { HangarError, type Logger, pollUntil, TimeoutError } from "@hangar/kit";
-import type { E2ePlan } from "./plan.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner, Started } from "../runners/runner.ts";
 import type { Processes } from "./processes.ts";
-import type { Runner, Started } from "./runner.ts";
 
 const OUTPUT_LINES = 20;
 /** Between two `getprop sys.boot_completed` polls. */

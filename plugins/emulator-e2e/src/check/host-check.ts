@@ -1,6 +1,11 @@
-import type { Item } from "./check.ts";
-import type { E2ePlan } from "./plan.ts";
-import type { Runner } from "./runner.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner } from "../runners/runner.ts";
+
+export interface Item {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
 
 /**
  * What a host needs besides the SDK (checked by the common items): the tools the SSH runner uses,

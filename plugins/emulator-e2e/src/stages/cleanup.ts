@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage, type Logger } from "@hangar/kit";
-import type { E2ePlan } from "./plan.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner, Started } from "../runners/runner.ts";
 import type { Processes } from "./processes.ts";
-import type { Runner, Started } from "./runner.ts";
 
 /**
  * Waits are short: all of clean-up must fit in the cancel grace period (10 s by default) that

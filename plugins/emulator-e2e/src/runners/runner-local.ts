@@ -4,9 +4,17 @@ import { copyFile, mkdir, open, readFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import type { Logger } from "@hangar/kit";
-import { appiumCommand } from "./appium.ts";
-import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
-import { toolEnvironment } from "./spec-env.ts";
+import { appiumCommand } from "../tools/appium.ts";
+import { toolEnvironment } from "../tools/spec-env.ts";
+import {
+  type CommandResult,
+  display,
+  type Forward,
+  type Runner,
+  type RunOptions,
+  type Started,
+  type StartOptions,
+} from "./runner.ts";
 
 /** Output kept from one command; adb and the SDK tools say what matters in a few lines. */
 const MAX_CAPTURE = 1024 * 1024;
@@ -156,10 +164,4 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   } catch {
     // Already gone.
   }
-}
-
-export function display(file: string, args: readonly string[]): string {
-  return [file, ...args]
-    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
-    .join(" ");
 }

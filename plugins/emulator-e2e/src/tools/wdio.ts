@@ -4,9 +4,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HangarError, type Logger } from "@hangar/kit";
-import type { E2ePlan } from "./plan.ts";
-import type { Processes } from "./processes.ts";
-import type { Started } from "./runner.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Started } from "../runners/runner.ts";
+import type { Processes } from "../stages/processes.ts";
 import { planSecrets, toolEnvironment } from "./spec-env.ts";
 
 /**

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { docsLink, HangarError, type Logger } from "@hangar/kit";
-import { type E2ePlan, PACKAGE_NAME } from "./plan.ts";
-import type { Runner } from "./runner.ts";
+import { type E2ePlan, PACKAGE_NAME } from "../plan.ts";
+import type { Runner } from "../runners/runner.ts";
 
 /**
  * The app's package name, read from the APK the way Appium's own library (appium-adb) reads it:

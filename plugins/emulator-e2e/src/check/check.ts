@@ -1,16 +1,10 @@
 import type { RunResult, Runtime } from "@hangar/kit";
-import { findApkReaders, noReaders } from "./apk-package.ts";
-import { installedDrivers } from "./appium.ts";
-import { hostRequirements } from "./host-check.ts";
-import type { E2ePlan } from "./plan.ts";
-import type { Runner } from "./runner.ts";
-import { checkKvm, listAvds, missingTools } from "./sdk.ts";
-
-export interface Item {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+import type { E2ePlan } from "../plan.ts";
+import type { Runner } from "../runners/runner.ts";
+import { findApkReaders, noReaders } from "../tools/apk-package.ts";
+import { installedDrivers } from "../tools/appium.ts";
+import { checkKvm, listAvds, missingTools } from "../tools/sdk.ts";
+import { hostRequirements, type Item } from "./host-check.ts";
 
 /** `action: check`: what the machine lacks to run the tests, changing nothing. */
 export async function runCheck(plan: E2ePlan, runner: Runner, runtime: Runtime): Promise<RunResult> {

@@ -1,9 +1,9 @@
 import path from "node:path";
 import { HangarError, type Logger } from "@hangar/kit";
-import { appPackageOf } from "./apk-package.ts";
-import type { E2ePlan } from "./plan.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner } from "../runners/runner.ts";
+import { appPackageOf } from "../tools/apk-package.ts";
 import type { Processes } from "./processes.ts";
-import type { Runner } from "./runner.ts";
 
 const ANIMATION_SCALES = ["window_animation_scale", "transition_animation_scale", "animator_duration_scale"];
 

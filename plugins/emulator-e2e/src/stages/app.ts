@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HangarError, type Logger, matchFiles, resolveInWorkspace } from "@hangar/kit";
-import type { AppSource } from "./plan.ts";
+import type { AppSource } from "../plan.ts";
 
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const MAX_APK_BYTES = 2 * 1024 * 1024 * 1024;

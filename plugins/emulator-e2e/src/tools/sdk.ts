@@ -1,6 +1,6 @@
 import { HangarError, type Logger } from "@hangar/kit";
-import type { E2ePlan } from "./plan.ts";
-import type { Runner } from "./runner.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner } from "../runners/runner.ts";
 
 const SDK_HINT =
   "Mount an Android SDK into the step and point `sdk_root` (or ANDROID_SDK_ROOT) at it, or use the SDK-carrying image (docs/emulator-e2e.md#the-image).";

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Card } from "@hangar/kit";
+import { type Card, formatBytes, formatRate, type TransferTotals } from "@hangar/kit";
 
 export interface TestCase {
   suite: string;
@@ -109,7 +109,13 @@ export function summaryLine(results: TestResults): string {
   return failed.length === 0 ? counts : `${counts}; failed: ${failed.join("; ")}`;
 }
 
-export function resultCard(results: TestResults, ok: boolean, serial: string, artifacts: string): Card {
+export function resultCard(
+  results: TestResults,
+  ok: boolean,
+  serial: string,
+  artifacts: string,
+  transferred?: TransferTotals,
+): Card {
   return {
     title: `Android e2e: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`,
     status: ok ? "success" : "failure",
@@ -119,6 +125,14 @@ export function resultCard(results: TestResults, ok: boolean, serial: string, ar
         .slice(0, 10)
         .map((name) => ({ name: "Failed", value: name })),
       { name: "Evidence", value: artifacts },
+      ...(transferred && transferred.bytes > 0
+        ? [
+            {
+              name: "Over SFTP",
+              value: `${formatBytes(transferred.bytes)} at ${formatRate(transferred.rate)}`,
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -1,22 +1,16 @@
 import {
-  Connector,
   describeHostKey,
   type HostAddress,
   type PlanContext,
   parseHost,
-  type Runtime,
   type SettingsOf,
   type SshLogins,
   sshLogins,
 } from "@hangar/kit";
-import { SshRunner } from "./runner-ssh.ts";
 import type { EmulatorE2eSchema } from "./settings.ts";
 
 type Settings = SettingsOf<EmulatorE2eSchema>;
 type Context = PlanContext<EmulatorE2eSchema>;
-
-/** SSH logins are bounded; the emulator's own waits have their settings. */
-const CONNECT_TIMEOUT_MS = 30_000;
 
 /** Host mode: where the Android side runs, and how the step logs in there. */
 export interface HostTarget extends SshLogins {
@@ -49,25 +43,4 @@ export function describeHost(target: HostTarget | undefined): string {
   const from = target.from === "PROXMOX_VM_IP" ? " (PROXMOX_VM_IP)" : "";
   const proxy = target.proxy ? `, through ${target.proxy.username}@${target.proxy.address.label}` : "";
   return `on ${target.login.username}@${target.address.label}${from} over SSH (${describeHostKey(target.login.hostKey)}${proxy})`;
-}
-
-/** One SSH connection to the host, and the runner on it; `close` ends both. */
-export async function openHost(target: HostTarget, artifacts: string, runtime: Runtime): Promise<SshRunner> {
-  const connector = new Connector({
-    proxy: target.proxy,
-    connectTimeoutMs: CONNECT_TIMEOUT_MS,
-    // Each command brings its own deadline; this one only bounds the runner's own chores.
-    commandTimeoutMs: 60_000,
-    log: runtime.log,
-  });
-  try {
-    const remote = await connector.connect({ ...target.login, address: target.address });
-    const runner = await SshRunner.open(remote, artifacts, runtime.log, runtime.cleanupSignal, () =>
-      connector.close(),
-    );
-    return runner;
-  } catch (error) {
-    connector.close();
-    throw error;
-  }
 }

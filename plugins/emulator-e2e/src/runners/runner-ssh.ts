@@ -1,11 +1,30 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import path from "node:path";
-import { errorMessage, HangarError, type Logger, quote, type RemoteHost, remoteJoin } from "@hangar/kit";
+import {
+  errorMessage,
+  formatBytes,
+  formatRate,
+  HangarError,
+  type Logger,
+  quote,
+  type RemoteHost,
+  remoteJoin,
+  type TransferProgress,
+  type TransferTotals,
+  transferProgress,
+} from "@hangar/kit";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { groupScript, innerCommand } from "./remote-group.ts";
-import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
-import { display } from "./runner-local.ts";
+import {
+  type CommandResult,
+  display,
+  type Forward,
+  type Runner,
+  type RunOptions,
+  type Started,
+  type StartOptions,
+} from "./runner.ts";
 
 const MAX_CAPTURE = 1024 * 1024;
 /** After a kill, how long the channel may take to report the exit before it is closed. */
@@ -36,6 +55,7 @@ export class SshRunner implements Runner {
   readonly #disconnect: () => void;
   #closed = false;
   #sftpFailure: string | undefined;
+  readonly #moved = { bytes: 0, ms: 0 };
 
   private constructor(
     remote: RemoteHost,
@@ -183,10 +203,41 @@ export class SshRunner implements Runner {
 
   async upload(localPath: string, remoteName: string, signal?: AbortSignal): Promise<string> {
     const target = remoteJoin(this.workDir, remoteName);
-    const what = `uploading ${path.basename(localPath)} to ${this.#remote.label}:${target} over SFTP`;
-    await this.#sftp(what, signal, (sftp, done) => sftp.fastPut(localPath, target, done));
-    this.#log.info(`uploaded ${path.basename(localPath)} to ${this.#remote.label}:${target} over SFTP`);
+    const name = path.basename(localPath);
+    const what = `uploading ${name} to ${this.#remote.label}:${target} over SFTP`;
+    const { size } = await stat(localPath);
+    const totals = await this.#moving(`↑ ${name}`, size, (progress) =>
+      this.#sftp(what, signal, (sftp, done) =>
+        sftp.fastPut(localPath, target, { step: (_sent, chunk) => progress.add(chunk) }, done),
+      ),
+    );
+    this.#log.info(
+      `uploaded ${name} to ${this.#remote.label}:${target} over SFTP (${describeTotals(totals)})`,
+    );
     return target;
+  }
+
+  /** What went over SFTP so far (the APK up, the logs down), for the card. */
+  transferred(): TransferTotals {
+    const { bytes, ms } = this.#moved;
+    return { bytes, ms, rate: ms > 0 ? (bytes * 1000) / ms : 0 };
+  }
+
+  /** One transfer with its progress lines every 5 s; its bytes and time count for `transferred`. */
+  async #moving(
+    name: string,
+    total: number | undefined,
+    transfer: (progress: TransferProgress) => Promise<void>,
+  ): Promise<TransferTotals> {
+    const progress = transferProgress({ name, total, report: (line) => this.#log.info(line) });
+    try {
+      await transfer(progress);
+    } finally {
+      const totals = progress.done();
+      this.#moved.bytes += totals.bytes;
+      this.#moved.ms += totals.ms;
+    }
+    return progress.done();
   }
 
   async tail(file: string, lines: number): Promise<string> {
@@ -281,8 +332,10 @@ export class SshRunner implements Runner {
     for (const [remote, local] of this.#logs) {
       try {
         await mkdir(path.dirname(local), { recursive: true });
-        await this.#sftp(`fetching ${remote} from ${this.#remote.label} over SFTP`, signal, (sftp, done) =>
-          sftp.fastGet(remote, local, done),
+        await this.#moving(`↓ ${path.basename(local)}`, undefined, (progress) =>
+          this.#sftp(`fetching ${remote} from ${this.#remote.label} over SFTP`, signal, (sftp, done) =>
+            sftp.fastGet(remote, local, { step: (_got, chunk) => progress.add(chunk) }, done),
+          ),
         );
         fetched.push(path.basename(local));
       } catch (error) {
@@ -399,4 +452,9 @@ function stopChannel(channel: ClientChannel): void {
   } catch {
     // Already closed.
   }
+}
+
+/** `12.0 MiB, 3.1s, 3.9 MiB/s` */
+function describeTotals(totals: TransferTotals): string {
+  return `${formatBytes(totals.bytes)}, ${(totals.ms / 1000).toFixed(1)}s, ${formatRate(totals.rate)}`;
 }

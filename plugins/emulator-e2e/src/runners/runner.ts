@@ -1,3 +1,4 @@
+import type { TransferTotals } from "@hangar/kit";
 /**
  * Where the Android side runs. Every SDK, adb, emulator and Appium command goes through one
  * Runner, so the same boot/prepare/test/clean-up code drives the plugin's own container
@@ -69,4 +70,13 @@ export interface Runner {
   /** A directory on the runner for the step's files (logs, the APK). */
   readonly workDir: string;
   close(): Promise<void>;
+  /** What went over the network to and from the runner (host mode), for the card. */
+  transferred?(): TransferTotals;
+}
+
+/** A command as the log shows it: `+ adb -s emulator-5554 install …`, quoted where a shell would need it. */
+export function display(file: string, args: readonly string[]): string {
+  return [file, ...args]
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
 }

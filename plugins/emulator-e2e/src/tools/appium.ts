@@ -1,9 +1,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HangarError, type Logger, pollUntil } from "@hangar/kit";
-import type { E2ePlan } from "./plan.ts";
-import type { Processes } from "./processes.ts";
-import type { Runner } from "./runner.ts";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner } from "../runners/runner.ts";
+import type { Processes } from "../stages/processes.ts";
 
 const STATUS_TIMEOUT_MS = 60_000;
 const DRIVER_INSTALL_TIMEOUT_MS = 5 * 60_000;

@@ -1,4 +1,4 @@
-import type { Started } from "./runner.ts";
+import type { Started } from "../runners/runner.ts";
 
 /** What the step started, so clean-up stops exactly that, whatever went wrong in between. */
 export interface Processes {

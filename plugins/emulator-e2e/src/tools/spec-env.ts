@@ -1,4 +1,4 @@
-import type { E2ePlan } from "./plan.ts";
+import type { E2ePlan } from "../plan.ts";
 
 /** Drone's clone credentials, which the runner may give every step. */
 const NETRC = /^DRONE_NETRC_/;
