@@ -1,21 +1,17 @@
-import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import { type Registry, type Sshd, testbed } from "@hangar/testbed";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Registry, readStepOutputs, type Sshd, testbed } from "@hangar/testbed";
+import { afterAll, describe, expect, it } from "vitest";
 import { acceptedLogins, droneEnv, runComposeDeploy, sshSettings, tempDir } from "./helpers.ts";
 import {
   containerEnv,
-  pushTestImages,
-  removeProject,
   runningImages,
-  type StackPorts,
+  stackBed,
   stackEnv,
   stackPorts,
   staticBusybox,
-  type TestImages,
   type Version,
   webAnswer,
-  writeStack,
 } from "./stack.ts";
 
 const REGISTRY_PASSWORD = "reg-Pa55'word$(id)";
@@ -28,25 +24,15 @@ const busybox = registry ? await staticBusybox() : undefined;
 
 describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-compose and a registry", () => {
   const server = sshd as Sshd;
-  let images: TestImages;
-  let workspace: Awaited<ReturnType<typeof tempDir>>;
-  let target: Awaited<ReturnType<typeof tempDir>>;
-  let ports: StackPorts;
   const project = `shop-${process.pid}`;
-
-  beforeAll(async () => {
-    images = await pushTestImages(registry as Registry, busybox as string);
-    workspace = await tempDir("workspace");
-    target = await tempDir("target");
-    ports = await stackPorts();
-    await writeStack(workspace.dir);
-  });
+  const stack = stackBed(
+    "deploy",
+    () => registry as Registry,
+    () => busybox as string,
+    { projects: () => [project, `${project}-first`] },
+  );
+  const { workspace, target } = stack;
   afterAll(async () => {
-    await removeProject(project);
-    await removeProject(`${project}-first`);
-    await images?.remove();
-    await workspace?.remove();
-    await target?.remove();
     await registry?.stop();
     await sshd?.stop();
   });
@@ -60,13 +46,13 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
         PLUGIN_PROJECT: project,
         PLUGIN_TARGET: target.dir,
         PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_ENV: stackEnv(images, ports, version),
+        PLUGIN_ENV: stackEnv(stack.images, stack.ports, version),
         PLUGIN_ENV_SECRETS: "DB_PASSWORD",
         DB_PASSWORD,
         PLUGIN_REGISTRY: (registry as Registry).host,
         PLUGIN_REGISTRY_USERNAME: "ci",
         PLUGIN_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
-        PLUGIN_VERIFY_URL: `http://127.0.0.1:${ports.web}/cgi-bin/status`,
+        PLUGIN_VERIFY_URL: `http://127.0.0.1:${stack.ports.web}/cgi-bin/status`,
         PLUGIN_VERIFY_INTERVAL: "300ms",
         PLUGIN_WAIT_TIMEOUT: "60s",
         ...extra,
@@ -87,15 +73,15 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     expect(result.stdout).toContain("first deploy to this host");
     expect(result.stdout).toMatch(/✔ web: running, healthy/);
     expect(result.stdout).toMatch(/✔ api: running, healthy/);
-    expect(result.stdout).toContain(`✔ http://127.0.0.1:${ports.web}/cgi-bin/status answered 200`);
+    expect(result.stdout).toContain(`✔ http://127.0.0.1:${stack.ports.web}/cgi-bin/status answered 200`);
     expect(result.stdout).toContain(`✔ deployed ${project} release ${release(41)}`);
     // One SSH connection for probing, uploading, compose and the verify request.
     expect(acceptedLogins(server) - logins).toBe(1);
 
-    expect(await webAnswer(ports)).toBe("200 web v1");
+    expect(await webAnswer(stack.ports)).toBe("200 web v1");
     expect(await runningImages(project)).toEqual({
-      web: `${images.prefix}/web:v1`,
-      api: `${images.prefix}/api:v1`,
+      web: `${stack.images.prefix}/web:v1`,
+      api: `${stack.images.prefix}/api:v1`,
     });
     expect(await link("current")).toBe(`releases/${release(41)}`);
 
@@ -107,12 +93,12 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     for (const secret of [REGISTRY_PASSWORD, DB_PASSWORD, server.privateKey.split("\n")[1] ?? "x"]) {
       expect(result.output).not.toContain(secret);
     }
-    const outputs = JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));
+    const outputs = await readStepOutputs(workspace.dir);
     expect(outputs).toMatchObject({
       COMPOSE_DEPLOY_HOSTS: `${server.host}:${server.port}`,
       COMPOSE_DEPLOY_PROJECT: project,
       COMPOSE_DEPLOY_RELEASE_DIR: path.join(target.dir, "releases", release(41)),
-      COMPOSE_DEPLOY_VERIFIED_URL: `http://127.0.0.1:${ports.web}/cgi-bin/status`,
+      COMPOSE_DEPLOY_VERIFIED_URL: `http://127.0.0.1:${stack.ports.web}/cgi-bin/status`,
     });
     // The registry login lived in a Docker config of the deploy's own, removed afterwards.
     expect((await readdir(target.dir)).filter((name) => name.startsWith(".docker-"))).toEqual([]);
@@ -121,10 +107,10 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
   it("redeploys a new image tag: converges, keeps the old release, prunes beyond keep_releases", async () => {
     const second = await deploy(42, "v2");
     expect(second.code, second.output).toBe(0);
-    expect(await webAnswer(ports)).toBe("200 web v2");
+    expect(await webAnswer(stack.ports)).toBe("200 web v2");
     expect(await runningImages(project)).toEqual({
-      web: `${images.prefix}/web:v2`,
-      api: `${images.prefix}/api:v2`,
+      web: `${stack.images.prefix}/web:v2`,
+      api: `${stack.images.prefix}/api:v2`,
     });
     expect(await link("current")).toBe(`releases/${release(42)}`);
     expect(await link("previous")).toBe(`releases/${release(41)}`);
@@ -149,9 +135,9 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     expect(run.stdout).toContain("db password ****");
     expect(run.output).not.toContain(DB_PASSWORD);
     expect(run.stderr).toContain(`rolled back to release ${release(43)}, which is running and healthy`);
-    expect(await webAnswer(ports)).toBe("200 web v2");
+    expect(await webAnswer(stack.ports)).toBe("200 web v2");
     expect(await link("current")).toBe(`releases/${release(43)}`);
-    const outputs = JSON.parse(await readFile(path.join(workspace.dir, ".hangar", "outputs.json"), "utf8"));
+    const outputs = await readStepOutputs(workspace.dir);
     expect(outputs.COMPOSE_DEPLOY_ROLLED_BACK).toBe("true");
   }, 120_000);
 
@@ -161,7 +147,7 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     expect(run.stdout).toContain("try 3/3");
     expect(run.stderr).toContain("did not answer 200 in 3 tries 300ms apart (last: 500: web status500)");
     expect(run.stderr).toContain(`rolled back to release ${release(43)}, which is running and healthy`);
-    expect(await webAnswer(ports)).toBe("200 web v2");
+    expect(await webAnswer(stack.ports)).toBe("200 web v2");
     for (const secret of [REGISTRY_PASSWORD, DB_PASSWORD]) expect(run.output).not.toContain(secret);
   }, 120_000);
 
@@ -169,7 +155,7 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
     // The verify URL fetched from the runner this time, not through the SSH connection.
     const run = await deploy(43, "v2", { PLUGIN_KEEP_RELEASES: "2", PLUGIN_VERIFY_FROM: "plugin" });
     expect(run.code, run.output).toBe(0);
-    expect(run.stdout).toContain(`✔ http://127.0.0.1:${ports.web}/cgi-bin/status answered 200`);
+    expect(run.stdout).toContain(`✔ http://127.0.0.1:${stack.ports.web}/cgi-bin/status answered 200`);
     expect(run.stdout).toContain(`current release: ${release(43)} (this one, deployed again)`);
     expect(await link("current")).toBe(`releases/${release(43)}`);
     expect(await link("previous")).toBe(`releases/${release(42)}`);
@@ -182,7 +168,7 @@ describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-co
       const run = await deploy(1, "unhealthy", {
         PLUGIN_PROJECT: `${project}-first`,
         PLUGIN_TARGET: first.dir,
-        PLUGIN_ENV: stackEnv(images, await stackPorts(), "unhealthy"),
+        PLUGIN_ENV: stackEnv(stack.images, await stackPorts(), "unhealthy"),
         PLUGIN_VERIFY_URL: "",
       });
       expect(run.code, run.output).toBe(1);

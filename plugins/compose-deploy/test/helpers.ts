@@ -1,27 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CapturedRun, runCaptured, runPlugin } from "@hangar/kit";
-import type { Sshd } from "@hangar/testbed";
+import { droneEnv as buildEnv, type Sshd, tempWorkspace, type Workspace } from "@hangar/testbed";
 import { composeDeploy } from "../src/plugin.ts";
 
 /** A Drone push build of acme/shop on main. */
 export function droneEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    CI: "true",
-    DRONE: "true",
-    DRONE_REPO: "acme/shop",
-    DRONE_REPO_OWNER: "acme",
-    DRONE_REPO_NAME: "shop",
-    DRONE_BUILD_NUMBER: "41",
-    DRONE_BUILD_EVENT: "push",
-    DRONE_BUILD_STATUS: "success",
-    DRONE_BRANCH: "main",
-    DRONE_COMMIT_BRANCH: "main",
-    DRONE_COMMIT_SHA: "5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d",
-    ...overrides,
-  };
+  return buildEnv(
+    {
+      repo: "acme/shop",
+      build: 41,
+      status: "success",
+      branch: "main",
+      sha: "5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d",
+    },
+    overrides,
+  );
 }
 
 /** The connection settings for a test bed sshd, host key checked by fingerprint. */
@@ -40,10 +33,8 @@ export type Run = CapturedRun;
 export const runComposeDeploy = (env: Record<string, string>, workspace: string): Promise<Run> =>
   runCaptured(composeDeploy, env, workspace);
 
-export async function tempDir(purpose: string): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), `compose-deploy-${purpose}-`));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
+/** A folder for one purpose (`compose-deploy-<purpose>-…`), removed by remove() or at exit. */
+export const tempDir = (purpose: string): Promise<Workspace> => tempWorkspace(`compose-deploy-${purpose}`);
 
 /** How many SSH logins an sshd accepted so far (its VERBOSE log has one line per login). */
 export function acceptedLogins(sshd: Sshd): number {

@@ -1,19 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Registry, type Sshd, testbed } from "@hangar/testbed";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acceptedLogins, droneEnv, runComposeDeploy, sshSettings, tempDir } from "./helpers.ts";
-import {
-  pushTestImages,
-  removeProject,
-  type StackPorts,
-  stackEnv,
-  stackPorts,
-  staticBusybox,
-  type TestImages,
-  webAnswer,
-  writeStack,
-} from "./stack.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { acceptedLogins, droneEnv, runComposeDeploy, sshSettings } from "./helpers.ts";
+import { stackBed, stackEnv, staticBusybox, webAnswer } from "./stack.ts";
 
 const docker = await testbed.docker();
 const host = docker ? await testbed.sshd() : undefined;
@@ -27,32 +17,23 @@ describe.skipIf(!busybox)("compose-deploy's SSH connections", () => {
   const target = host as Sshd;
   const bastion = jump as Sshd;
   const noDocker = bare as Sshd;
-  let images: TestImages;
-  let workspace: Awaited<ReturnType<typeof tempDir>>;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let ports: StackPorts;
   const project = `ssh-${process.pid}`;
-
-  beforeAll(async () => {
-    images = await pushTestImages(registry as Registry, busybox as string);
-    workspace = await tempDir("ssh-workspace");
-    dir = await tempDir("ssh-target");
-    ports = await stackPorts();
-    await writeStack(workspace.dir, "docker-compose.yml");
-  });
+  const bed = stackBed(
+    "ssh",
+    () => registry as Registry,
+    () => busybox as string,
+    { composeFile: "docker-compose.yml", projects: () => [project] },
+  );
+  const { workspace, target: dir } = bed;
   afterAll(async () => {
-    await removeProject(project);
-    await images?.remove();
-    await workspace?.remove();
-    await dir?.remove();
     await Promise.all([host?.stop(), jump?.stop(), bare?.stop(), registry?.stop()]);
   });
 
   const stack = () => ({
     PLUGIN_PROJECT: project,
     PLUGIN_TARGET: path.join(dir.dir, "app"),
-    PLUGIN_ENV: stackEnv(images, ports, "v1"),
-    PLUGIN_VERIFY_URL: `http://127.0.0.1:${ports.web}/cgi-bin/status`,
+    PLUGIN_ENV: stackEnv(bed.images, bed.ports, "v1"),
+    PLUGIN_VERIFY_URL: `http://127.0.0.1:${bed.ports.web}/cgi-bin/status`,
   });
 
   it("refuses a host whose key does not match the fingerprint, before anything runs on it", async () => {
@@ -113,7 +94,7 @@ describe.skipIf(!busybox)("compose-deploy's SSH connections", () => {
     expect(run.stdout).toContain(`connected to root@127.0.0.1:${bastion.port}`);
     expect(run.stdout).toContain(`connected to root@127.0.0.1:${target.port}`);
     expect(run.stdout).toContain("verified by known_hosts");
-    expect(await webAnswer(ports)).toBe("200 web v1");
+    expect(await webAnswer(bed.ports)).toBe("200 web v1");
     expect(acceptedLogins(bastion) - jumpLogins).toBe(1);
     expect(acceptedLogins(target) - hostLogins).toBe(1);
   }, 120_000);

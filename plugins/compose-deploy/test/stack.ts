@@ -7,7 +7,17 @@
 import { randomBytes } from "node:crypto";
 import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { findBinary, freePort, makeTempDir, type Registry, requireServer, run } from "@hangar/testbed";
+import {
+  findBinary,
+  freePort,
+  makeTempDir,
+  type Registry,
+  requireServer,
+  run,
+  tempWorkspace,
+  type Workspace,
+} from "@hangar/testbed";
+import { afterAll, beforeAll } from "vitest";
 
 export const VERSIONS = {
   v1: {},
@@ -205,4 +215,55 @@ export async function containerEnv(project: string, service: string): Promise<st
   const id = stdout.trim().split("\n")[0] ?? "";
   const inspected = await docker("inspect", "--format", "{{json .Config.Env}}", id);
   return JSON.parse(inspected.stdout) as string[];
+}
+
+/**
+ * What a file of stack tests shares: the test images pushed to `registry`, a workspace holding
+ * the stack's compose file and a target folder; after the file's tests, the compose projects
+ * named `projects` are removed with them.
+ */
+export function stackBed(
+  purpose: string,
+  registry: () => Registry,
+  busybox: () => string,
+  options: { composeFile?: string; worldWritable?: boolean; projects?: () => string[] } = {},
+) {
+  let images: TestImages | undefined;
+  let ports: StackPorts | undefined;
+  let workspace: Workspace | undefined;
+  let target: Workspace | undefined;
+  const dirOf = (folder: () => Workspace | undefined) => ({
+    get dir(): string {
+      const made = folder();
+      if (!made) throw new Error("the stack's folders exist only while the file's tests run");
+      return made.dir;
+    },
+  });
+  beforeAll(async () => {
+    images = await pushTestImages(registry(), busybox());
+    workspace = await tempWorkspace(`compose-deploy-${purpose}-workspace`, {
+      worldWritable: options.worldWritable,
+    });
+    target = await tempWorkspace(`compose-deploy-${purpose}-target`);
+    ports = await stackPorts();
+    await writeStack(workspace.dir, options.composeFile);
+  }, 300_000);
+  afterAll(async () => {
+    for (const project of options.projects?.() ?? []) await removeProject(project);
+    await images?.remove();
+    await workspace?.remove();
+    await target?.remove();
+  });
+  return {
+    get images(): TestImages {
+      if (!images) throw new Error("the test images are pushed only while the file's tests run");
+      return images;
+    },
+    get ports(): StackPorts {
+      if (!ports) throw new Error("the stack's ports are chosen only while the file's tests run");
+      return ports;
+    },
+    workspace: dirOf(() => workspace),
+    target: dirOf(() => target),
+  };
 }

@@ -2,20 +2,9 @@ import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Registry, type Sshd, startHostileServer, testbed } from "@hangar/testbed";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { droneEnv, runComposeDeploy, sshSettings, startComposeDeploy, tempDir } from "./helpers.ts";
-import {
-  pushTestImages,
-  removeProject,
-  type StackPorts,
-  stackEnv,
-  stackPorts,
-  staticBusybox,
-  type TestImages,
-  type Version,
-  webAnswer,
-  writeStack,
-} from "./stack.ts";
+import { stackBed, stackEnv, staticBusybox, type Version, webAnswer } from "./stack.ts";
 
 /**
  * Two builds deploying to one host at once, cancelled and killed deploys, and files that lead out
@@ -34,24 +23,15 @@ describe.skipIf(!busybox)(
   "compose-deploy: deploys take turns, never travel back, clean up after a cancel",
   () => {
     const server = sshd as Sshd;
-    let images: TestImages;
-    let workspace: Awaited<ReturnType<typeof tempDir>>;
-    let target: Awaited<ReturnType<typeof tempDir>>;
-    let ports: StackPorts;
     const project = `turns-${process.pid}`;
-
-    beforeAll(async () => {
-      images = await pushTestImages(registry as Registry, busybox as string);
-      workspace = await tempDir("turns-workspace");
-      target = await tempDir("turns-target");
-      ports = await stackPorts();
-      await writeStack(workspace.dir);
-    }, 300_000);
+    const stack = stackBed(
+      "turns",
+      () => registry as Registry,
+      () => busybox as string,
+      { projects: () => [project] },
+    );
+    const { workspace, target } = stack;
     afterAll(async () => {
-      await removeProject(project);
-      await images?.remove();
-      await workspace?.remove();
-      await target?.remove();
       await registry?.stop();
       await sshd?.stop();
     });
@@ -67,11 +47,11 @@ describe.skipIf(!busybox)(
         PLUGIN_PROJECT: project,
         PLUGIN_TARGET: target.dir,
         PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_ENV: stackEnv(images, ports, version),
+        PLUGIN_ENV: stackEnv(stack.images, stack.ports, version),
         PLUGIN_REGISTRY: (registry as Registry).host,
         PLUGIN_REGISTRY_USERNAME: "ci",
         PLUGIN_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
-        PLUGIN_VERIFY_URL: `http://127.0.0.1:${ports.web}/cgi-bin/status`,
+        PLUGIN_VERIFY_URL: `http://127.0.0.1:${stack.ports.web}/cgi-bin/status`,
         PLUGIN_VERIFY_INTERVAL: "300ms",
         PLUGIN_WAIT_TIMEOUT: "60s",
         ...extra,
@@ -114,7 +94,7 @@ describe.skipIf(!busybox)(
       expect(run.code, run.output).toBe(0);
       expect(run.stderr).toContain("removed 1 registry login(s) an earlier, interrupted deploy left");
       expect(await dockerConfigs()).toEqual([]);
-      expect(await webAnswer(ports)).toBe("200 web v1");
+      expect(await webAnswer(stack.ports)).toBe("200 web v1");
       expect(await current()).toBe(`releases/${release(10)}`);
       expect(await outputs()).toMatchObject({
         COMPOSE_DEPLOY_RUNNING_RELEASE: release(10),
@@ -140,7 +120,7 @@ describe.skipIf(!busybox)(
       expect(oldRun.code, oldRun.output).toBe(0);
       expect(oldRun.output).toContain("skipped: build 12 is deployed, this is build 11");
       expect(oldRun.output).not.toContain("docker-compose -p");
-      expect(await webAnswer(ports)).toBe("200 web v2");
+      expect(await webAnswer(stack.ports)).toBe("200 web v2");
       expect(await current()).toBe(`releases/${release(12)}`);
       expect(await outputs()).toMatchObject({
         COMPOSE_DEPLOY_SKIPPED: "true",
@@ -159,7 +139,7 @@ describe.skipIf(!busybox)(
       expect(newRun.code, newRun.output).toBe(0);
       // The newer build looked at the host only after the older one was done with it.
       expect(newRun.stdout).toContain(`current release: ${release(13)}`);
-      expect(await webAnswer(ports)).toBe("200 web v2");
+      expect(await webAnswer(stack.ports)).toBe("200 web v2");
       expect(await current()).toBe(`releases/${release(14)}`);
       expect(await outputs()).toMatchObject({ COMPOSE_DEPLOY_RUNNING_BUILD: "14" });
     }, 300_000);
@@ -168,7 +148,7 @@ describe.skipIf(!busybox)(
       const run = await runComposeDeploy(env(11, "v1", { DRONE_BUILD_EVENT: "promote" }), workspace.dir);
       expect(run.code, run.output).toBe(0);
       expect(run.stderr).toContain("deploying build 11 over build 14, which is newer: a promote asks for it");
-      expect(await webAnswer(ports)).toBe("200 web v1");
+      expect(await webAnswer(stack.ports)).toBe("200 web v1");
       expect(await current()).toBe(`releases/${release(11)}`);
       expect(await outputs()).toMatchObject({ COMPOSE_DEPLOY_RUNNING_BUILD: "11" });
     }, 180_000);
@@ -186,7 +166,7 @@ describe.skipIf(!busybox)(
       expect(run.output).toContain(
         `cancelled: rolled back to release ${release(11)}, which is running and healthy`,
       );
-      expect(await webAnswer(ports)).toBe("200 web v1");
+      expect(await webAnswer(stack.ports)).toBe("200 web v1");
       expect(await current()).toBe(`releases/${release(11)}`);
       expect(await dockerConfigs()).toEqual([]);
       expect(await outputs()).toMatchObject({
@@ -219,7 +199,7 @@ describe.skipIf(!busybox)(
       expect(run.code, run.output).toBe(0);
       expect(run.stderr).toContain("removed 1 registry login(s)");
       expect(await dockerConfigs()).toEqual([]);
-      expect(await webAnswer(ports)).toBe("200 web v2");
+      expect(await webAnswer(stack.ports)).toBe("200 web v2");
       expect(await current()).toBe(`releases/${release(17)}`);
     }, 240_000);
 
