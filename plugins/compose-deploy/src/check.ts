@@ -89,6 +89,15 @@ export async function checkSettings(
     );
   }
 
+  if (settings.canary !== undefined && settings.update !== "rollout") {
+    problems.push(
+      problem(
+        "canary",
+        "E_SETTING_CONFLICT",
+        "needs `update: rollout` (a recreate has no old containers beside the new)",
+      ),
+    );
+  }
   if (settings.update === "rollout" && settings.services?.length && settings.compose_files) {
     const ways = await serviceWays(build.workspace, settings.compose_files, settings.services).catch(
       () => undefined,

@@ -28,6 +28,8 @@ export interface HostOutcome {
   releaseDir: string;
   compose?: string | undefined;
   verifiedUrl?: string | undefined;
+  /** `update: rollout` with `canary`: how long each canary ran and the probes it passed. */
+  canary?: string | undefined;
   /** Why the deploy failed, and what was done about it. */
   failure?: string | undefined;
   rollback?: string | undefined;
@@ -144,6 +146,7 @@ async function deployLocked(
         signal: deps.signal,
       });
       if (updated.verifiedPerContainer && plan.verify) outcome.verifiedUrl = plan.verify.url;
+      if (updated.canaries.length > 0) outcome.canary = updated.canaries.join("; ");
       if (plan.verify && !updated.verifiedPerContainer) {
         await verifyUrl(deps.probe(remote), { ...plan.verify, log, signal: deps.signal });
         outcome.verifiedUrl = plan.verify.url;

@@ -1,5 +1,5 @@
 import { describeHostKey, formatDuration, remoteJoin } from "@hangar/kit";
-import type { DeployPlan } from "./plan.ts";
+import { type DeployPlan, describePromotion } from "./plan.ts";
 
 /** What `dry_run` prints: every host, file, command and check the deploy would run, no secret. */
 export function describePlan(plan: DeployPlan): string {
@@ -22,6 +22,7 @@ export function describePlan(plan: DeployPlan): string {
     ...(plan.proxy
       ? [`jump host: ${plan.proxy.username}@${plan.proxy.address.label} (${hostKey(plan.proxy.hostKey)})`]
       : []),
+    ...(describePromotion(plan.build) ? [`promotion: ${describePromotion(plan.build)}`] : []),
     `release:   ${releaseDir}, then ${remoteJoin(plan.target, "current")} → it`,
     `files:     ${plan.files.map((file) => `${file.relative} (${file.size} B)`).join(", ")}`,
     ...(plan.dotenv && dotenv ? [`.env:      ${plan.dotenv.path}: ${dotenv}`] : []),
@@ -34,6 +35,11 @@ export function describePlan(plan: DeployPlan): string {
     ...(plan.rollout
       ? [
           `update:    rollout: new containers beside the old, proven, then the old retired after a drain of ${formatDuration(plan.rollout.drainMs)}`,
+          ...(plan.rollout.canary
+            ? [
+                `  canary: one new container per rolled-out service first, for ${formatDuration(plan.rollout.canary.durationMs)}, probed every ${formatDuration(plan.rollout.canary.intervalMs)}`,
+              ]
+            : []),
           ...plan.rollout.ways.map((way) => `  ${way.service}: ${way.way} (${way.why})`),
         ]
       : []),

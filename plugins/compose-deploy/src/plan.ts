@@ -77,6 +77,8 @@ export interface DeployPlan {
 export interface RolloutPlan {
   ways: ServiceWay[];
   drainMs: number;
+  /** `canary`: one new container first, for `durationMs`, probed every `intervalMs`. */
+  canary?: { durationMs: number; intervalMs: number } | undefined;
 }
 
 /** Which build a release or a lock belongs to. */
@@ -85,6 +87,18 @@ export interface BuildStamp {
   commit: string;
   event: string;
   link?: string | undefined;
+  /** A promotion's environment (`drone build promote <repo> <build> production`). */
+  deployTo?: string | undefined;
+  /** The build a promotion promotes (`DRONE_BUILD_PARENT`). */
+  parent?: number | undefined;
+}
+
+/** `build 7 promoted to production`, for a promotion; undefined for any other build. */
+export function describePromotion(build: BuildStamp): string | undefined {
+  if (build.event !== "promote" && build.event !== "rollback") return undefined;
+  const which = build.parent !== undefined ? `build ${build.parent}` : `commit ${build.commit.slice(0, 8)}`;
+  const verb = build.event === "promote" ? "promoted" : "rolled back";
+  return `${which} ${verb} to ${build.deployTo || "(no target)"}${build.number !== undefined ? ` as build ${build.number}` : ""}`;
 }
 
 /** Drone's events that redeploy an older build on purpose. */
@@ -124,6 +138,8 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
       commit: build.commit.sha,
       event: build.build.event,
       link: build.build.link,
+      deployTo: build.build.deployTo,
+      parent: /^\d+$/.test(env.DRONE_BUILD_PARENT ?? "") ? Number(env.DRONE_BUILD_PARENT) : undefined,
     },
     allowOlder: settings.force || DELIBERATE_EVENTS.includes(build.build.event),
     lockTimeoutMs: settings.lock_timeout,
@@ -170,6 +186,9 @@ export async function planDeploy(settings: Settings, context: Context): Promise<
         ? {
             ways: (await serviceWays(workspace, settings.compose_files, settings.services)).ways,
             drainMs: settings.drain,
+            canary: settings.canary
+              ? { durationMs: settings.canary, intervalMs: settings.verify_interval }
+              : undefined,
           }
         : undefined,
     strategy: settings.strategy,

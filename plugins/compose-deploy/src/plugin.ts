@@ -11,7 +11,7 @@ import {
 import { checkSettings } from "./check.ts";
 import type { HostOutcome } from "./deploy.ts";
 import { describePlan } from "./describe.ts";
-import { type DeployPlan, planDeploy } from "./plan.ts";
+import { type DeployPlan, describePromotion, planDeploy } from "./plan.ts";
 import type { RolloutResult } from "./rollout.ts";
 import type { RunningRelease } from "./running.ts";
 import { type ComposeDeploySchema, composeDeploySettings } from "./settings.ts";
@@ -74,11 +74,12 @@ export const composeDeploy: PluginDefinition<ComposeDeploySchema, DeployPlan> = 
     const ok = good.length === plan.hosts.length;
     const verified = good.find((outcome) => outcome.verifiedUrl)?.verifiedUrl;
     const notNewer = outcomes.filter((outcome) => outcome.skipped);
+    const promotion = describePromotion(plan.build);
     const summary =
       ok && notNewer.length === outcomes.length
         ? (notNewer[0]?.skipped ?? "skipped")
         : ok
-          ? `deployed ${plan.project} release ${plan.release} to ${good.map((outcome) => outcome.host).join(", ")}${verified ? `, verified ${verified}` : ""}`
+          ? `deployed ${plan.project} release ${plan.release} to ${good.map((outcome) => outcome.host).join(", ")}${verified ? `, verified ${verified}` : ""}${promotion ? ` (${promotion})` : ""}`
           : [
               `the deploy of ${plan.project} release ${plan.release} failed`,
               ...outcomes.filter((outcome) => !outcome.ok).map(describeFailure),
@@ -165,14 +166,22 @@ function card(
     return { name: outcome.host, value: `${what}${running}` };
   });
   const compose = outcomes.find((outcome) => outcome.compose)?.compose;
+  const promotion = describePromotion(plan.build);
   const verified = outcomes.find((outcome) => outcome.verifiedUrl)?.verifiedUrl;
   return {
     title: `Deploy ${plan.project} ${plan.release}`,
     status: ok ? "success" : "failure",
     facts: [
       { name: "Release", value: remoteJoin(plan.target, "releases", plan.release) },
+      ...(promotion ? [{ name: "Promotion", value: promotion }] : []),
       ...hostFacts,
       ...skipped.map((host) => ({ name: host, value: "not deployed" })),
+      ...outcomes
+        .filter((outcome) => outcome.canary)
+        .map((outcome) => ({
+          name: outcomes.length > 1 ? `Canary on ${outcome.host}` : "Canary",
+          value: outcome.canary ?? "",
+        })),
       ...(compose ? [{ name: "Compose", value: compose }] : []),
     ],
     ...(verified ? { links: [{ title: "Verified URL", url: verified }] } : {}),

@@ -204,6 +204,11 @@ export const composeDeploySettings = {
       "With `update: rollout`: how long the old and the new containers serve side by side once the new ones are healthy, so a proxy that discovers containers late (Traefik's Docker provider, a DNS cache) routes to the new ones before the old ones stop.",
     default: 5000,
   }),
+  canary: s.duration({ min: 1000, max: 3_600_000 })({
+    description:
+      "With `update: rollout`: first one new container of each rolled-out service serves beside the old ones for this long, its health check (and `verify_url`, when it names the service) probed every `verify_interval`; a failed probe removes it and fails the step, else the rest follow. The card says how long it ran and how many probes passed.",
+    example: "2m",
+  }),
   strategy: s.enum(STRATEGIES)({
     description:
       "With several hosts: `rolling` deploys one after the other and stops at the first that fails; `parallel` deploys all at once.",

@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger, RemoteHost } from "@hangar/kit";
 import { errorMessage, formatDuration, sh } from "@hangar/kit";
-import { type ComposeCommand, type ContainerState, composeArgv, type StackFiles } from "./compose.ts";
+import {
+  type ComposeCommand,
+  type ContainerState,
+  composeArgv,
+  judgeService,
+  type StackFiles,
+} from "./compose.ts";
 import { type HttpProbe, ProofFailed, verifyUrl, waitForServices } from "./proof.ts";
 
 /**
@@ -119,6 +125,8 @@ export interface SwapOptions {
   upFlags: readonly string[];
   waitTimeoutMs: number;
   drainMs: number;
+  /** First one new container for this long, probed every `intervalMs`, before the rest. */
+  canary?: { durationMs: number; intervalMs: number } | undefined;
   /** `verify_url` with the service's name as its host: fetched from each new container. */
   verify?:
     | { url: string; status: number; retries: number; intervalMs: number; timeoutMs: number }
@@ -130,55 +138,64 @@ export interface SwapOptions {
   signal?: AbortSignal | undefined;
 }
 
+export interface SwapResult {
+  step: string;
+  /** How long the canary ran and how many probes it passed, when there was one. */
+  canary?: string | undefined;
+}
+
 /** Rolls one service out; returns what was done, throws `ProofFailed` with the new containers' state. */
-export async function swapService(remote: RemoteHost, options: SwapOptions): Promise<string> {
+export async function swapService(remote: RemoteHost, options: SwapOptions): Promise<SwapResult> {
   const { service, log, stack } = options;
-  const old = await serviceContainers(remote, stack.project, service);
-  const running = old.filter((container) => container.state.status === "running");
+  const all = await serviceContainers(remote, stack.project, service);
+  const old = all.filter((container) => container.state.status === "running");
+  const stopped = all.filter((container) => container.state.status !== "running");
   if (
     options.hash &&
-    running.length > 0 &&
-    old.every((container) => container.configHash === options.hash && container.state.status === "running")
+    old.length > 0 &&
+    stopped.length === 0 &&
+    old.every((c) => c.configHash === options.hash)
   ) {
-    log.info(`${service}: its ${running.length} container(s) already run this release: left as they are`);
-    return `${service}: unchanged`;
+    log.info(`${service}: its ${old.length} container(s) already run this release: left as they are`);
+    return { step: `${service}: unchanged` };
   }
-  if (running.length === 0 && old.length > 0) {
-    // Stopped containers of an earlier release: `up --no-recreate` would start them as they are.
-    await remote.exec(["docker", "rm", "--force", ...old.map((container) => container.id)]);
-    old.length = 0;
+  if (stopped.length > 0) {
+    // Containers that serve nothing: `up --no-recreate` would start them as they are, and
+    // compose counts them when it scales.
+    await remote.exec(["docker", "rm", "--force", ...stopped.map((container) => container.id)]);
   }
-  const count = running.length;
+  const count = old.length;
+  const known = new Set(old.map((container) => container.id));
+  const fresh: string[] = [];
+  let canary: string | undefined;
+  if (options.canary && count > 0) {
+    log.section(
+      `${service}: a canary beside the ${count} running, watched for ${formatDuration(options.canary.durationMs)}`,
+    );
+    fresh.push(...(await startBeside(remote, options, count + 1, known)));
+    try {
+      await proveNew(remote, options, fresh);
+      log.info(
+        `${service}: the canary is healthy; probing it every ${formatDuration(options.canary.intervalMs)} for ${formatDuration(options.canary.durationMs)}`,
+      );
+      const probes = await watchCanary(remote, options, fresh);
+      canary = `${service}: the canary ran ${formatDuration(options.canary.durationMs)}, ${probes} probe(s) passed`;
+      log.info(`  ✔ ${canary}`);
+    } catch (error) {
+      throw await retireFailed(remote, options, fresh, error, "canary");
+    }
+  }
   log.section(
     count > 0
-      ? `${service}: starting ${count} new container(s) beside the ${count} running`
+      ? `${service}: starting ${count - fresh.length} new container(s) beside the ${count} running`
       : `${service}: none running, starting it`,
   );
-  await remote.exec(
-    composeArgv(
-      options.compose,
-      stack,
-      options.dockerConfig,
-      "up",
-      "-d",
-      "--no-deps",
-      "--no-recreate",
-      ...options.upFlags,
-      // None running: compose starts as many as the file asks for (`scale:`).
-      ...(count > 0 ? ["--scale", `${service}=${2 * count}`] : []),
-      service,
-    ),
-    { stream: true },
-  );
-  const oldIds = new Set(old.map((container) => container.id));
-  const fresh = (await serviceContainers(remote, stack.project, service)).filter(
-    (container) => !oldIds.has(container.id),
-  );
-  const freshIds = fresh.map((container) => container.id);
   try {
-    await proveNew(remote, options, freshIds);
+    const rest = await startBeside(remote, options, 2 * count, new Set([...known, ...fresh]));
+    fresh.push(...rest);
+    await proveNew(remote, options, rest.length > 0 ? rest : fresh);
   } catch (error) {
-    throw await retireFailed(remote, options, freshIds, error);
+    throw await retireFailed(remote, options, fresh, error);
   }
   if (old.length > 0) {
     log.info(
@@ -193,9 +210,87 @@ export async function swapService(remote: RemoteHost, options: SwapOptions): Pro
       display: `docker stop, rm ${old.map((c) => c.state.name).join(" ")}`,
     });
   }
-  const done = `${service}: ${fresh.length} new container(s) healthy${old.length > 0 ? `, ${old.length} old one(s) stopped and removed` : ""}`;
-  log.info(`  ✔ ${done}`);
-  return done;
+  const step = `${service}: ${fresh.length} new container(s) healthy${old.length > 0 ? `, ${old.length} old one(s) stopped and removed` : ""}`;
+  log.info(`  ✔ ${step}`);
+  return { step, canary };
+}
+
+/**
+ * `up --no-recreate --scale <svc>=<total>`: compose adds containers of the new release and leaves
+ * the ones there alone. Returns the ids of the containers it added. With `total` 0 (none
+ * running), compose starts as many as the file asks for (`scale:`).
+ */
+async function startBeside(
+  remote: RemoteHost,
+  options: SwapOptions,
+  total: number,
+  known: ReadonlySet<string>,
+): Promise<string[]> {
+  const { stack, service } = options;
+  if (total > 0 && total <= known.size) return [];
+  await remote.exec(
+    composeArgv(
+      options.compose,
+      stack,
+      options.dockerConfig,
+      "up",
+      "-d",
+      "--no-deps",
+      "--no-recreate",
+      ...options.upFlags,
+      ...(total > 0 ? ["--scale", `${service}=${total}`] : []),
+      service,
+    ),
+    { stream: true },
+  );
+  return (await serviceContainers(remote, stack.project, service))
+    .filter((container) => !known.has(container.id))
+    .map((container) => container.id);
+}
+
+/**
+ * Probes the canary every `verify_interval` for the canary's time: its health check and, when
+ * `verify_url` names the service, the URL against the canary itself. Returns the probes passed;
+ * throws at the first that fails.
+ */
+async function watchCanary(
+  remote: RemoteHost,
+  options: SwapOptions,
+  ids: readonly string[],
+): Promise<number> {
+  const { canary, service, log } = options;
+  if (!canary) return 0;
+  const deadline = Date.now() + canary.durationMs;
+  let passed = 0;
+  while (Date.now() < deadline) {
+    await sleep(Math.min(canary.intervalMs, Math.max(0, deadline - Date.now())), undefined, {
+      signal: options.signal,
+    });
+    const containers = await serviceContainers(remote, options.stack.project, service, ids);
+    const verdict = judgeService(
+      service,
+      containers.map((container) => container.state),
+    );
+    if (verdict.state !== "ready")
+      throw new ProofFailed(`the canary failed probe ${passed + 1}: ${verdict.why}`, [service]);
+    if (options.verify) {
+      for (const container of containers) {
+        const url = new URL(options.verify.url);
+        url.hostname = container.address;
+        const answer = await options
+          .probe(url.toString(), options.verify.timeoutMs, options.signal)
+          .catch((error: unknown) => ({ status: 0, body: errorMessage(error) }));
+        if (answer.status !== options.verify.status)
+          throw new ProofFailed(
+            `the canary failed probe ${passed + 1}: ${url} answered ${answer.status || answer.body}`,
+            [service],
+          );
+      }
+    }
+    passed++;
+    log.debug(`canary probe ${passed} passed`);
+  }
+  return passed;
 }
 
 async function proveNew(remote: RemoteHost, options: SwapOptions, ids: readonly string[]): Promise<void> {
@@ -232,6 +327,7 @@ async function retireFailed(
   options: SwapOptions,
   ids: readonly string[],
   error: unknown,
+  which = "new",
 ): Promise<NewContainersFailed> {
   const { service, log, cleanup } = options;
   const details: string[] = [];
@@ -262,8 +358,8 @@ async function retireFailed(
   );
   const what =
     removed.code === 0
-      ? `the new ${service} container(s) were removed; the old ones kept serving, untouched`
-      : `removing the new ${service} container(s) failed too: ${removed.stderr.trim()}`;
+      ? `the ${which} ${service} container(s) were removed; the old ones kept serving, untouched`
+      : `removing the ${which} ${service} container(s) failed too: ${removed.stderr.trim()}`;
   const message = [`${service}: ${errorMessage(error)}`, ...details.map((line) => `  ${line}`), what].join(
     "\n",
   );

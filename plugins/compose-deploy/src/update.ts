@@ -29,6 +29,8 @@ export interface UpdateResult {
   /** `verify_url` named a rolled-out service and was fetched from each of its new containers. */
   verifiedPerContainer: boolean;
   steps: string[];
+  /** What each canary did (how long it ran, the probes it passed). */
+  canaries: string[];
 }
 
 /** `verify_url`'s host, when it is the name of a service that is rolled out. */
@@ -57,7 +59,7 @@ export async function updateServices(remote: RemoteHost, options: UpdateOptions)
         signal: options.signal,
       });
     }
-    return { verifiedPerContainer: false, steps: [] };
+    return { verifiedPerContainer: false, steps: [], canaries: [] };
   }
 
   const rolledWays = new Set(
@@ -66,6 +68,7 @@ export async function updateServices(remote: RemoteHost, options: UpdateOptions)
   const rolled = options.services.filter((service) => rolledWays.has(service));
   const recreated = options.services.filter((service) => !rolledWays.has(service));
   const steps: string[] = [];
+  const canaries: string[] = [];
   let flags = orphans;
   if (recreated.length > 0) {
     log.section(`${remote.label}: recreating ${recreated.join(", ")} (they cannot be rolled out)`);
@@ -88,25 +91,26 @@ export async function updateServices(remote: RemoteHost, options: UpdateOptions)
   const hashes = rolled.length > 0 ? await configHashes(remote, compose, stack) : new Map<string, string>();
   const checked = verifiedService(plan, rolled);
   for (const service of rolled) {
-    steps.push(
-      await swapService(remote, {
-        compose,
-        stack,
-        dockerConfig: options.dockerConfig,
-        service,
-        hash: hashes.get(service),
-        upFlags: flags,
-        waitTimeoutMs: plan.wait?.timeoutMs ?? 120_000,
-        drainMs: plan.rollout.drainMs,
-        verify: service === checked ? plan.verify : undefined,
-        // A new container's address is the host's to reach, whatever `verify_from` says.
-        probe: hostProbe(remote),
-        cleanup: options.cleanup,
-        log,
-        signal: options.signal,
-      }),
-    );
+    const swapped = await swapService(remote, {
+      compose,
+      stack,
+      dockerConfig: options.dockerConfig,
+      service,
+      hash: hashes.get(service),
+      upFlags: flags,
+      waitTimeoutMs: plan.wait?.timeoutMs ?? 120_000,
+      drainMs: plan.rollout.drainMs,
+      canary: plan.rollout.canary,
+      verify: service === checked ? plan.verify : undefined,
+      // A new container's address is the host's to reach, whatever `verify_from` says.
+      probe: hostProbe(remote),
+      cleanup: options.cleanup,
+      log,
+      signal: options.signal,
+    });
+    steps.push(swapped.step);
+    if (swapped.canary) canaries.push(swapped.canary);
     flags = [];
   }
-  return { verifiedPerContainer: checked !== undefined, steps };
+  return { verifiedPerContainer: checked !== undefined, steps, canaries };
 }

@@ -1,8 +1,9 @@
-import { readlink } from "node:fs/promises";
+import { readFile, readlink } from "node:fs/promises";
 import path from "node:path";
-import { type Sshd, testbed } from "@hangar/testbed";
+import { setTimeout as sleep } from "node:timers/promises";
+import { run, type Sshd, testbed } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, runComposeDeploy, sshSettings, tempDir } from "./helpers.ts";
+import { droneEnv, runComposeDeploy, sshSettings, startComposeDeploy, tempDir } from "./helpers.ts";
 import {
   buildProxiedImages,
   caddyFiles,
@@ -88,27 +89,26 @@ describe.skipIf(!caddy)("update: rollout through a real proxy under a steady loa
     await sshd?.stop();
   });
 
+  const env = (build: number, version: ProxiedVersion, extra: Record<string, string> = {}) =>
+    droneEnv({
+      ...sshSettings(server),
+      DRONE_BUILD_NUMBER: String(build),
+      DRONE_COMMIT_SHA: commit(build),
+      PLUGIN_PROJECT: project,
+      PLUGIN_TARGET: target.dir,
+      PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
+      PLUGIN_ENV: proxiedEnv(images, port, version),
+      PLUGIN_PULL: "false",
+      PLUGIN_UPDATE: "rollout",
+      PLUGIN_DRAIN: "1s",
+      PLUGIN_WAIT_TIMEOUT: "30s",
+      PLUGIN_VERIFY_URL: "http://web:8080/cgi-bin/status",
+      PLUGIN_VERIFY_INTERVAL: "300ms",
+      PLUGIN_VERIFY_RETRIES: "5",
+      ...extra,
+    });
   const deploy = (build: number, version: ProxiedVersion, extra: Record<string, string> = {}) =>
-    runComposeDeploy(
-      droneEnv({
-        ...sshSettings(server),
-        DRONE_BUILD_NUMBER: String(build),
-        DRONE_COMMIT_SHA: commit(build),
-        PLUGIN_PROJECT: project,
-        PLUGIN_TARGET: target.dir,
-        PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_ENV: proxiedEnv(images, port, version),
-        PLUGIN_PULL: "false",
-        PLUGIN_UPDATE: "rollout",
-        PLUGIN_DRAIN: "1s",
-        PLUGIN_WAIT_TIMEOUT: "30s",
-        PLUGIN_VERIFY_URL: "http://web:8080/cgi-bin/status",
-        PLUGIN_VERIFY_INTERVAL: "300ms",
-        PLUGIN_VERIFY_RETRIES: "5",
-        ...extra,
-      }),
-      workspace.dir,
-    );
+    runComposeDeploy(env(build, version, extra), workspace.dir);
 
   it("v1 → v2: 0 failed requests, v2 answers, the old containers are gone, `current` switched", async () => {
     const first = await deploy(1, "v1");
@@ -154,4 +154,47 @@ describe.skipIf(!caddy)("update: rollout through a real proxy under a steady loa
     expect((await serviceIds(project, "web")).sort()).toEqual([...v2].sort());
     expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
   }, 180_000);
+
+  it("a canary that turns unhealthy half way is retired: 0 failed requests, v2 serves on, the step says what failed", async () => {
+    const v2 = await serviceIds(project, "web");
+    const load = steadyLoad(port);
+    const deploying = startComposeDeploy(
+      env(4, "v1", { PLUGIN_CANARY: "20s", PLUGIN_VERIFY_INTERVAL: "500ms" }),
+      workspace.dir,
+    );
+    // Half way: once the canary is proven and watched, its health check breaks.
+    await deploying.waitFor("the canary is healthy; probing it every 500ms for 20s");
+    const canary = (await serviceIds(project, "web")).find((id) => !v2.includes(id));
+    expect(canary).toBeDefined();
+    await sleep(3_000);
+    await run("docker", ["exec", canary as string, "/bin/busybox", "touch", "/tmp/sick"], {
+      timeoutMs: 30_000,
+    });
+    const fourth = await deploying.done;
+    const seen = await load.stop();
+    expect(fourth.code, fourth.output).toBe(1);
+    expect(fourth.stdout).toContain("web: a canary beside the 2 running, watched for 20s");
+    expect(fourth.stderr).toMatch(/web: the canary failed probe \d+: .*its health check fails/);
+    expect(fourth.stderr).toContain(
+      "the canary web container(s) were removed; the old ones kept serving, untouched",
+    );
+    expect(seen.failures).toEqual([]);
+    expect(await proxiedAnswer(port)).toBe("200 web v2");
+    expect((await serviceIds(project, "web")).sort()).toEqual([...v2].sort());
+    expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
+  }, 240_000);
+
+  it("a canary that stays healthy: the rest follow, and the card says how long it ran and the probes it passed", async () => {
+    const card = path.join(workspace.dir, "card.json");
+    const fifth = await deploy(5, "v1", {
+      PLUGIN_CANARY: "3s",
+      PLUGIN_VERIFY_INTERVAL: "500ms",
+      DRONE_CARD_PATH: card,
+    });
+    expect(fifth.code, fifth.output).toBe(0);
+    expect(fifth.stdout).toContain("web: starting 1 new container(s) beside the 2 running");
+    expect(await readFile(card, "utf8")).toMatch(/web: the canary ran 3s, [1-9]\d* probe\(s\) passed/);
+    expect(await proxiedAnswer(port)).toBe("200 web v1");
+    expect(await serviceIds(project, "web")).toHaveLength(2);
+  }, 240_000);
 });
