@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { onProcessExit } from "./cleanup.ts";
+import type { TempDir } from "./temp-dir.ts";
 
 const OUTPUT_LIMIT = 64 * 1024;
 
@@ -65,4 +66,22 @@ export function describeFailure(daemon: Daemon): string {
   const tail = daemon.output().trim().split("\n").slice(-15).join("\n");
   const state = daemon.exitReason() ?? "is still running";
   return `${daemon.name} ${state}${tail ? `; its output:\n${tail}` : " (no output)"}`;
+}
+
+/** A server's log and its stop, which removes the temporary directory it ran in as well. */
+export function daemonInDir(daemon: Daemon, dir: TempDir): { logs(): string; stop(): Promise<void> } {
+  return {
+    logs: () => daemon.output(),
+    async stop() {
+      await daemon.stop();
+      await dir.remove();
+    },
+  };
+}
+
+/** After a failed start: stops what was started, removes its directory and rethrows the error. */
+export async function abandonStart(daemon: Daemon | undefined, dir: TempDir, error: unknown): Promise<never> {
+  await daemon?.stop();
+  await dir.remove();
+  throw error;
 }

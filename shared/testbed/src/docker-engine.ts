@@ -70,7 +70,8 @@ function logTail(path: string): string {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this id runs (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

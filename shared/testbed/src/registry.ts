@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findBinary } from "./binaries.ts";
-import { type Daemon, describeFailure, spawnDaemon } from "./daemon.ts";
+import { abandonStart, type Daemon, daemonInDir, describeFailure, spawnDaemon } from "./daemon.ts";
 import { freePort, LOOPBACK } from "./ports.ts";
 import { makeTempDir } from "./temp-dir.ts";
 import { waitUntil } from "./wait.ts";
@@ -95,15 +95,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
         const body = (await response.json()) as { repositories?: unknown };
         return Array.isArray(body.repositories) ? body.repositories.map(String) : [];
       },
-      logs: () => running.output(),
-      async stop() {
-        await running.stop();
-        await dir.remove();
-      },
+      ...daemonInDir(running, dir),
     };
   } catch (error) {
-    await daemon?.stop();
-    await dir.remove();
-    throw error;
+    return abandonStart(daemon, dir, error);
   }
 }

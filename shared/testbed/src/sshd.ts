@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { findBinary } from "./binaries.ts";
-import { type Daemon, describeFailure, spawnDaemon } from "./daemon.ts";
+import { abandonStart, type Daemon, daemonInDir, describeFailure, spawnDaemon } from "./daemon.ts";
 import { freePort, LOOPBACK } from "./ports.ts";
 import { run } from "./run.ts";
 import { makeTempDir } from "./temp-dir.ts";
@@ -213,15 +213,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         "ConnectTimeout=10",
         `${username}@${LOOPBACK}`,
       ],
-      logs: () => running.output(),
-      async stop() {
-        await running.stop();
-        await dir.remove();
-      },
+      ...daemonInDir(running, dir),
     };
   } catch (error) {
-    await daemon?.stop();
-    await dir.remove();
-    throw error;
+    return abandonStart(daemon, dir, error);
   }
 }

@@ -2,21 +2,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverFixture } from "../src/availability.ts";
-import { ensureDockerEngine, type IsolatedDockerd } from "../src/docker-engine.ts";
+import { ensureDockerEngine, type IsolatedDockerd, isAlive } from "../src/docker-engine.ts";
 import { run } from "../src/run.ts";
 import { makeTempDir } from "../src/temp-dir.ts";
 import { waitUntil } from "../src/wait.ts";
 
 const engineModule = pathToFileURL(join(import.meta.dirname, "../src/docker-engine.ts")).href;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("Docker Engine", () => {
   const docker = serverFixture("the Docker Engine", () => ensureDockerEngine());

@@ -158,15 +158,8 @@ export class ReleaseStore {
       // given here (even empty) instead of defaulting it to the default branch.
       const previous = { ...existing };
       Object.assign(existing, { ...input, isTag: false });
-      try {
-        this.#createTag(existing, 500);
-      } catch (error) {
-        Object.assign(existing, previous);
-        throw error;
-      }
-      this.emit("release.created", existing);
-      if (!existing.isDraft) this.emit("release.published", existing);
-      return existing;
+      this.#tagOrRestore(existing, previous);
+      return this.#created(existing);
     }
     const release: ReleaseRecord = {
       id: 0, // the row is inserted (and numbered) only once its tag could be created
@@ -180,9 +173,23 @@ export class ReleaseStore {
     this.#createTag(release, 404);
     this.#nextRelease += 1;
     this.rows.push(release);
+    return this.#created(release);
+  }
+
+  #created(release: ReleaseRecord): ReleaseRecord {
     this.emit("release.created", release);
     if (!release.isDraft) this.emit("release.published", release);
     return release;
+  }
+
+  /** Creates the release's tag (500 when it cannot), or puts the row back as it was before the change. */
+  #tagOrRestore(release: ReleaseRecord, previous: ReleaseRecord): void {
+    try {
+      this.#createTag(release, 500);
+    } catch (error) {
+      Object.assign(release, previous);
+      throw error;
+    }
   }
 
   /** PATCH /releases/{id}: empty strings leave a field as it was, as in EditRelease. */
@@ -201,12 +208,7 @@ export class ReleaseStore {
     if (changes.note) release.note = changes.note;
     if (changes.isDraft !== undefined) release.isDraft = changes.isDraft;
     if (changes.isPrerelease !== undefined) release.isPrerelease = changes.isPrerelease;
-    try {
-      this.#createTag(release, 500);
-    } catch (error) {
-      Object.assign(release, previous);
-      throw error;
-    }
+    this.#tagOrRestore(release, previous);
     this.emit("release.updated", release);
     if (wasDraft && !release.isDraft) this.emit("release.published", release);
     return release;

@@ -3,7 +3,7 @@ import { isObject, type Json, type JsonObject } from "./apply.ts";
 import type { Controller } from "./controller.ts";
 import { apiVersionOf, type ResourceType, type ResourceTypes } from "./resources.ts";
 import { fieldSelector, labelSelector } from "./select.ts";
-import { ApiError, badRequest, groupResource, notFound } from "./status.ts";
+import { ApiError, badRequest, groupResource, methodNotAllowed, notFound } from "./status.ts";
 import { type Store, view } from "./store.ts";
 
 /** The REST paths of the API: discovery, collections, objects, the log subresource. */
@@ -197,12 +197,7 @@ export function patch(
   contentType: string,
   text: string,
 ): Reply {
-  if (!route.name || route.subresource)
-    throw new ApiError(
-      405,
-      "MethodNotAllowed",
-      "the server does not allow this method on the requested resource",
-    );
+  if (!route.name || route.subresource) throw methodNotAllowed();
   if (!contentType.startsWith("application/apply-patch+yaml")) {
     throw new ApiError(
       415,
@@ -257,12 +252,7 @@ export function create(
   contentType: string,
   text: string,
 ): Reply {
-  if (route.name)
-    throw new ApiError(
-      405,
-      "MethodNotAllowed",
-      "the server does not allow this method on the requested resource",
-    );
+  if (route.name) throw methodNotAllowed();
   if (!contentType.startsWith("application/json"))
     throw new ApiError(415, "UnsupportedMediaType", `unsupported media type ${contentType}`);
   const body = parseBody(text, contentType);
@@ -293,11 +283,7 @@ function checkVersion(current: number | undefined, wanted: string, route: Resour
 
 export function remove(store: Store, route: ResourceRoute, search: URLSearchParams, text = ""): Reply {
   if (!route.name)
-    throw new ApiError(
-      405,
-      "MethodNotAllowed",
-      `deletecollection of ${groupResource(route.type)} is not served by this stand-in`,
-    );
+    throw methodNotAllowed(`deletecollection of ${groupResource(route.type)} is not served by this stand-in`);
   // DeleteOptions may carry preconditions: delete only the version the client saw.
   const options = text.trim() ? parseBody(text, "application/json") : {};
   const preconditions = isObject(options.preconditions) ? options.preconditions : {};

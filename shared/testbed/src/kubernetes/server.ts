@@ -15,7 +15,7 @@ import { type ResourceType, ResourceTypes } from "./resources.ts";
 import { create, discovery, get, list, parsePath, patch, podLog, type Reply, remove } from "./routes.ts";
 import { semanticProblems } from "./rules.ts";
 import { fieldSelector, labelSelector } from "./select.ts";
-import { ApiError } from "./status.ts";
+import { ApiError, methodNotAllowed } from "./status.ts";
 import { Store, view } from "./store.ts";
 
 /**
@@ -175,11 +175,7 @@ export async function startKubernetesStandIn(
       case "DELETE":
         return remove(store, route, search, body);
       default:
-        throw new ApiError(
-          405,
-          "MethodNotAllowed",
-          "the server does not allow this method on the requested resource",
-        );
+        throw methodNotAllowed();
     }
   }
 

@@ -60,4 +60,11 @@ export function badRequest(message: string): ApiError {
   return new ApiError(400, "BadRequest", message);
 }
 
+/** The API server's answer to a verb a resource (or this stand-in) does not serve. */
+export function methodNotAllowed(
+  message = "the server does not allow this method on the requested resource",
+): ApiError {
+  return new ApiError(405, "MethodNotAllowed", message);
+}
+
 export { apiVersionOf };
