@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Connector, Logger, parseHost, type RemoteHost } from "@hangar/kit";
+import { Connector, type HostAddress, Logger, parseHost, type RemoteHost } from "@hangar/kit";
 import { type Sshd, startSlowLink, testbed } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
 import type { HostTarget } from "../src/host-target.ts";
@@ -77,7 +77,10 @@ describe.skipIf(!sshd)("commands on a host over SSH", { timeout: 120_000 }, () =
     const apk = path.join(artifacts, "big.apk");
     await writeFile(apk, Buffer.alloc(1536 * 1024, 1));
     const { login } = target(host);
-    const remote = await connector.connect({ ...login, address: parseHost(`${link.host}:${link.port}`, 22) });
+    const remote = await connector.connect({
+      ...login,
+      address: parseHost(`${link.host}:${link.port}`, 22) as HostAddress,
+    });
     const runner = await SshRunner.open(remote, artifacts, log, new AbortController().signal, () =>
       connector.close(),
     );
