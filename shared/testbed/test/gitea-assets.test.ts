@@ -3,22 +3,12 @@ import { createReadStream } from "node:fs";
 import { access, open, readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
-import type { GiteaStandIn, GiteaStandInOptions } from "../src/gitea/options.ts";
-import { startGiteaStandIn } from "../src/gitea/server.ts";
+import { describe, expect, it } from "vitest";
+import type { GiteaStandIn } from "../src/gitea/options.ts";
 import { makeTempDir } from "../src/temp-dir.ts";
+import { giteaPerTest } from "./gitea-api.ts";
 
-let gitea: GiteaStandIn | undefined;
-afterEach(async () => {
-  if (gitea) expect(gitea.schemaProblems()).toEqual([]);
-  await gitea?.stop();
-  gitea = undefined;
-});
-
-async function start(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn({ releases: [{ tag: "v1.0.0", draft: true }], ...options });
-  return gitea;
-}
+const start = giteaPerTest({ releases: [{ tag: "v1.0.0", draft: true }] });
 
 const assets = (g: GiteaStandIn, id = 1) => `${g.apiUrl}/repos/hangar/app/releases/${id}/assets`;
 /** The fields of an attachment (or of an error) that these tests read. */

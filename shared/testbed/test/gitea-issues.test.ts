@@ -1,31 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { GiteaStandIn, GiteaStandInOptions } from "../src/gitea/options.ts";
-import { startGiteaStandIn } from "../src/gitea/server.ts";
+import { describe, expect, it } from "vitest";
+import { api, giteaPerTest } from "./gitea-api.ts";
 
-let gitea: GiteaStandIn | undefined;
-afterEach(async () => {
-  if (gitea) expect(gitea.schemaProblems()).toEqual([]);
-  await gitea?.stop();
-  gitea = undefined;
-});
-
-async function start(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn(options);
-  return gitea;
-}
-
-async function api(g: GiteaStandIn, method: string, path: string, body?: unknown, token = true) {
-  const headers: Record<string, string> = {};
-  if (token) headers.Authorization = `token ${g.token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${g.apiUrl}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
-}
+const start = giteaPerTest();
 
 const issues = "/repos/hangar/app/issues";
 const labels = "/repos/hangar/app/labels";
@@ -131,7 +107,6 @@ describe("Gitea stand-in: issues, comments, labels and users", () => {
     expect((await api(g, "POST", labels, { name: "a", color: "000000" })).status).toBe(403);
     expect((await api(g, "GET", "/users/hangar")).json.message).toContain("[read:user]");
     expect((await api(g, "GET", "/repos/hangar/app/releases")).status).toBe(200);
-    await g.stop();
     const issueOnly = await start({ tokenScopes: ["write:issue"] });
     expect((await api(issueOnly, "POST", issues, { title: "t" })).status).toBe(201);
     expect((await api(issueOnly, "GET", "/repos/hangar/app/releases")).status).toBe(403);
@@ -156,8 +131,6 @@ describe("Gitea stand-in: issues, comments, labels and users", () => {
     expect((await api(g, "GET", "/user", undefined, false)).status).toBe(401);
     const limited = await start({ tokenScopes: ["write:issue"] });
     expect((await api(limited, "GET", "/user")).status).toBe(403);
-    await limited.stop();
-    gitea = g;
   });
 
   it("ignorePage: answers the first page whatever ?page= asks (a hostile server)", async () => {

@@ -1,33 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { GiteaStandIn, GiteaStandInOptions } from "../src/gitea/options.ts";
-import { startGiteaStandIn } from "../src/gitea/server.ts";
+import { describe, expect, it } from "vitest";
 import { loadGiteaSpec } from "../src/gitea/spec.ts";
+import { api, giteaPerTest } from "./gitea-api.ts";
 
-let gitea: GiteaStandIn | undefined;
-afterEach(async () => {
-  if (gitea) expect(gitea.schemaProblems()).toEqual([]);
-  await gitea?.stop();
-  gitea = undefined;
-});
-
-async function start(options: GiteaStandInOptions = {}): Promise<GiteaStandIn> {
-  gitea = await startGiteaStandIn(options);
-  return gitea;
-}
-
-/** fetch against the API with the token (unless `token: false`) and a JSON body. */
-async function api(g: GiteaStandIn, method: string, path: string, body?: unknown, token = true) {
-  const headers: Record<string, string> = {};
-  if (token) headers.Authorization = `token ${g.token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${g.apiUrl}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
-}
+const start = giteaPerTest();
 
 const releases = "/repos/hangar/app/releases";
 
