@@ -4,6 +4,7 @@ import {
   type GiteaStandIn,
   type GiteaStandInOptions,
   perTest as perTestBed,
+  woodpeckerEnv as pipelineEnv,
   startGiteaStandIn,
   type WorkspaceOptions,
 } from "@hangar/testbed";
@@ -50,24 +51,20 @@ export function woodpeckerEnv(
   status: "success" | "failure",
   overrides: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    CI: "woodpecker",
-    DRONE_BUILD_STATUS: "success",
-    CI_PIPELINE_STATUS: status,
-    CI_REPO: "acme/app",
-    CI_REPO_OWNER: "acme",
-    CI_REPO_NAME: "app",
-    CI_FORGE_URL: forgeUrl,
-    CI_PIPELINE_NUMBER: "7",
-    CI_PIPELINE_EVENT: "push",
-    CI_PIPELINE_URL: "https://ci.example.test/repos/1/pipeline/7",
-    CI_COMMIT_SHA: SHA,
-    CI_COMMIT_BRANCH: "main",
-    CI_COMMIT_MESSAGE: "fix: reconnect",
-    CI_COMMIT_AUTHOR: "alice",
-    GITEA_TOKEN: TOKEN,
-    ...overrides,
-  };
+  return pipelineEnv(
+    {
+      repo: "acme/app",
+      forge: forgeUrl,
+      number: 7,
+      status,
+      link: "https://ci.example.test/repos/1/pipeline/7",
+      sha: SHA,
+      branch: "main",
+      message: "fix: reconnect",
+      author: "alice",
+    },
+    { GITEA_TOKEN: TOKEN, ...overrides },
+  );
 }
 
 export type Run = CapturedRun;

@@ -7,6 +7,7 @@ import {
   perTest as perTestBed,
   startGiteaStandIn,
   type WorkspaceOptions,
+  woodpeckerEnv,
 } from "@hangar/testbed";
 import { afterEach, beforeEach, expect } from "vitest";
 import { giteaRelease } from "../src/plugin.ts";
@@ -32,19 +33,10 @@ export function woodpeckerTagEnv(
   forgeUrl: string,
   overrides: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    CI: "woodpecker",
-    DRONE_BUILD_STATUS: "success",
-    CI_REPO: "acme/app",
-    CI_REPO_OWNER: "acme",
-    CI_REPO_NAME: "app",
-    CI_FORGE_URL: forgeUrl,
-    CI_PIPELINE_NUMBER: "12",
-    CI_PIPELINE_EVENT: "tag",
-    CI_COMMIT_TAG: "v1.2.0",
-    GITEA_TOKEN: TOKEN,
-    ...overrides,
-  };
+  return woodpeckerEnv(
+    { repo: "acme/app", forge: forgeUrl, number: 12, event: "tag", tag: "v1.2.0" },
+    { GITEA_TOKEN: TOKEN, ...overrides },
+  );
 }
 
 export type Run = CapturedRun;

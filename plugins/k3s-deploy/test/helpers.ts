@@ -24,6 +24,21 @@ export function droneEnv(overrides: Record<string, string> = {}): Record<string,
   );
 }
 
+/** A kubeconfig for a cluster at https://k3s.lan:6443 (never reached: for dry runs), with `token`. */
+export const labKubeconfig = (token: string) => `apiVersion: v1
+kind: Config
+clusters:
+  - name: lab
+    cluster: { server: "https://k3s.lan:6443" }
+users:
+  - name: ci
+    user: { token: "${token}" }
+contexts:
+  - name: lab
+    context: { cluster: lab, user: ci }
+current-context: lab
+`;
+
 export type Run = CapturedRun;
 
 export const runK3sDeploy = (env: Record<string, string>, workspace: string): Promise<Run> =>

@@ -1,21 +1,9 @@
 import { tempWorkspace, type Workspace } from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
 import { imageName } from "../src/manifests.ts";
-import { droneEnv, runK3sDeploy, WEB } from "./helpers.ts";
+import { droneEnv, labKubeconfig, runK3sDeploy, WEB } from "./helpers.ts";
 
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-  - name: lab
-    cluster: { server: "https://k3s.lan:6443" }
-users:
-  - name: ci
-    user: { token: "kube-secret-token-abcdef" }
-contexts:
-  - name: lab
-    context: { cluster: lab, user: ci }
-current-context: lab
-`;
+const KUBECONFIG = labKubeconfig("kube-secret-token-abcdef");
 
 let workspace: Workspace | undefined;
 afterEach(async () => {

@@ -1,19 +1,8 @@
 import { dryRunModules } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
+import { labKubeconfig } from "./helpers.ts";
 
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-  - name: lab
-    cluster: { server: "https://k3s.lan:6443" }
-users:
-  - name: ci
-    user: { token: "start-test-token" }
-contexts:
-  - name: lab
-    context: { cluster: lab, user: ci }
-current-context: lab
-`;
+const KUBECONFIG = labKubeconfig("start-test-token");
 
 describe("k3s-deploy's start", () => {
   it("a client dry run renders the plan without loading the API client, the deploy or the teardown", () => {

@@ -74,3 +74,58 @@ export function pluginSettings(settings: Record<string, string>): Record<string,
     Object.entries(settings).map(([key, value]) => [`PLUGIN_${key.toUpperCase()}`, value]),
   );
 }
+
+/** A Woodpecker pipeline, as its `CI_*` variables describe it; what a test leaves out is not set. */
+export interface WoodpeckerPipeline {
+  /** `owner/name`: CI_REPO, CI_REPO_OWNER and CI_REPO_NAME. */
+  repo: string;
+  /** CI_FORGE_URL: the forge's web address. */
+  forge: string;
+  /** CI_PIPELINE_NUMBER. */
+  number: number | string;
+  /** CI_PIPELINE_EVENT; default push. */
+  event?: string;
+  /** CI_PIPELINE_STATUS: the pipeline's real status. */
+  status?: "success" | "failure";
+  /** CI_PIPELINE_URL. */
+  link?: string;
+  /** CI_COMMIT_SHA. */
+  sha?: string;
+  /** CI_COMMIT_BRANCH. */
+  branch?: string;
+  /** CI_COMMIT_TAG. */
+  tag?: string;
+  /** CI_COMMIT_MESSAGE. */
+  message?: string;
+  /** CI_COMMIT_AUTHOR. */
+  author?: string;
+}
+
+export function woodpeckerEnv(
+  pipeline: WoodpeckerPipeline,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  const [owner = "", name = ""] = pipeline.repo.split("/");
+  const optional: Record<string, string | undefined> = {
+    CI_PIPELINE_STATUS: pipeline.status,
+    CI_PIPELINE_URL: pipeline.link,
+    CI_COMMIT_SHA: pipeline.sha,
+    CI_COMMIT_BRANCH: pipeline.branch,
+    CI_COMMIT_TAG: pipeline.tag,
+    CI_COMMIT_MESSAGE: pipeline.message,
+    CI_COMMIT_AUTHOR: pipeline.author,
+  };
+  const env: Record<string, string> = {
+    CI: "woodpecker",
+    // Woodpecker's Drone-compatible status always says success, whatever the pipeline's is.
+    DRONE_BUILD_STATUS: "success",
+    CI_REPO: pipeline.repo,
+    CI_REPO_OWNER: owner,
+    CI_REPO_NAME: name,
+    CI_FORGE_URL: pipeline.forge,
+    CI_PIPELINE_NUMBER: String(pipeline.number),
+    CI_PIPELINE_EVENT: pipeline.event ?? "push",
+  };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) env[key] = value;
+  return { ...env, ...overrides };
+}

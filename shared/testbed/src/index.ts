@@ -28,7 +28,14 @@ export {
   ensureDockerEngine,
   type IsolatedDockerd,
 } from "./docker-engine.ts";
-export { BUILD_SHA, type DroneBuild, droneEnv, pluginSettings } from "./drone-env.ts";
+export {
+  BUILD_SHA,
+  type DroneBuild,
+  droneEnv,
+  pluginSettings,
+  type WoodpeckerPipeline,
+  woodpeckerEnv,
+} from "./drone-env.ts";
 export { buildVariables, type SimulatedBuild } from "./drone-exec/build.ts";
 export { runContainer } from "./drone-exec/container.ts";
 export { encodeEnvironment, encodeSettings, encodeValue } from "./drone-exec/encode.ts";
