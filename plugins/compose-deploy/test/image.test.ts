@@ -2,7 +2,7 @@ import path from "node:path";
 import { type PluginImage, pluginImage, type Registry, type Sshd, testbed } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
 import { droneEnv, sshSettings } from "./helpers.ts";
-import { stackBed, stackEnv, staticBusybox, webAnswer } from "./stack.ts";
+import { stackBed, staticBusybox, webAnswer } from "./stack.ts";
 
 const REGISTRY_PASSWORD = "image-registry-Pa55";
 const DB_PASSWORD = "image-db-s3cret";
@@ -31,16 +31,9 @@ describe.skipIf(!busybox)("the compose-deploy image, run the Drone way", () => {
       workspace.dir,
       droneEnv({
         ...sshSettings(sshd as Sshd),
-        PLUGIN_PROJECT: project,
-        PLUGIN_TARGET: target.dir,
-        PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_ENV: stackEnv(stack.images, stack.ports, "v1"),
+        ...stack.settings(project, "v1", REGISTRY_PASSWORD),
         PLUGIN_ENV_SECRETS: "DB_PASSWORD",
         DB_PASSWORD,
-        PLUGIN_REGISTRY: (registry as Registry).host,
-        PLUGIN_REGISTRY_USERNAME: "ci",
-        PLUGIN_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
-        PLUGIN_VERIFY_URL: `http://127.0.0.1:${stack.ports.web}/cgi-bin/status`,
       }),
     );
     expect(result.exitCode, result.output).toBe(0);

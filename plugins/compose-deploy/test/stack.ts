@@ -265,5 +265,19 @@ export function stackBed(
     },
     workspace: dirOf(() => workspace),
     target: dirOf(() => target),
+    /** The settings that deploy the stack's `version` as `project`, pulling as `ci` with `password`. */
+    settings(project: string, version: Version, password: string): Record<string, string> {
+      const chosen = this.ports;
+      return {
+        PLUGIN_PROJECT: project,
+        PLUGIN_TARGET: dirOf(() => target).dir,
+        PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
+        PLUGIN_ENV: stackEnv(this.images, chosen, version),
+        PLUGIN_REGISTRY: registry().host,
+        PLUGIN_REGISTRY_USERNAME: "ci",
+        PLUGIN_REGISTRY_PASSWORD: password,
+        PLUGIN_VERIFY_URL: `http://127.0.0.1:${chosen.web}/cgi-bin/status`,
+      };
+    },
   };
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { type Registry, type Sshd, startHostileServer, testbed } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
 import { droneEnv, runComposeDeploy, sshSettings, startComposeDeploy, tempDir } from "./helpers.ts";
-import { stackBed, stackEnv, staticBusybox, type Version, webAnswer } from "./stack.ts";
+import { stackBed, staticBusybox, type Version, webAnswer } from "./stack.ts";
 
 /**
  * Two builds deploying to one host at once, cancelled and killed deploys, and files that lead out
@@ -44,14 +44,7 @@ describe.skipIf(!busybox)(
         DRONE_BUILD_NUMBER: String(build),
         DRONE_BUILD_LINK: `https://drone.example.com/acme/shop/${build}`,
         DRONE_COMMIT_SHA: sha(build),
-        PLUGIN_PROJECT: project,
-        PLUGIN_TARGET: target.dir,
-        PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_ENV: stackEnv(stack.images, stack.ports, version),
-        PLUGIN_REGISTRY: (registry as Registry).host,
-        PLUGIN_REGISTRY_USERNAME: "ci",
-        PLUGIN_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
-        PLUGIN_VERIFY_URL: `http://127.0.0.1:${stack.ports.web}/cgi-bin/status`,
+        ...stack.settings(project, version, REGISTRY_PASSWORD),
         PLUGIN_VERIFY_INTERVAL: "300ms",
         PLUGIN_WAIT_TIMEOUT: "60s",
         ...extra,
