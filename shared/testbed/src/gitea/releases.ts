@@ -26,14 +26,8 @@ export interface AttachmentRecord {
   releaseId: number;
 }
 
-export interface ReleaseRecord {
+export interface ReleaseRecord extends ReleaseInput {
   id: number;
-  tagName: string;
-  target: string;
-  title: string;
-  note: string;
-  isDraft: boolean;
-  isPrerelease: boolean;
   /** A row for a plain git tag (Gitea keeps one per pushed tag); not a release to the API. */
   isTag: boolean;
   /** Gitea's CreatedUnix: whole seconds, reset whenever a draft is saved and when its tag is created. */
