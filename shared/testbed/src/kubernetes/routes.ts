@@ -190,13 +190,16 @@ function checkIdentity(route: ResourceRoute, body: JsonObject, name: string): vo
     throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
 }
 
-export function patch(
+/** What a write (PATCH, POST) is handed: the store, the route, its query, and the body with its media type. */
+type WriteRequest = [
   store: Store,
   route: ResourceRoute,
   search: URLSearchParams,
   contentType: string,
   text: string,
-): Reply {
+];
+
+export function patch(...[store, route, search, contentType, text]: WriteRequest): Reply {
   if (!route.name || route.subresource) throw methodNotAllowed();
   if (!contentType.startsWith("application/apply-patch+yaml")) {
     throw new ApiError(
@@ -245,13 +248,7 @@ export function patch(
   return { status: result.created ? 201 : 200, json: result.object };
 }
 
-export function create(
-  store: Store,
-  route: ResourceRoute,
-  search: URLSearchParams,
-  contentType: string,
-  text: string,
-): Reply {
+export function create(...[store, route, search, contentType, text]: WriteRequest): Reply {
   if (route.name) throw methodNotAllowed();
   if (!contentType.startsWith("application/json"))
     throw new ApiError(415, "UnsupportedMediaType", `unsupported media type ${contentType}`);
