@@ -1,5 +1,5 @@
 import path from "node:path";
-import { formatDuration, HangarError, type RunResult, type Runtime } from "@hangar/kit";
+import { formatDuration, HangarError, type RunResult, type Runtime, untilAborted } from "@hangar/kit";
 import type { E2ePlan } from "./plan.ts";
 import type { Runner } from "./runners/runner.ts";
 import { resolveApp } from "./stages/app.ts";
@@ -135,22 +135,4 @@ export async function alongside<A, B>(
   const settled = await sideResult;
   if (!settled.ok) throw settled.error;
   return [mainValue, settled.value];
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

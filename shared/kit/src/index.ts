@@ -81,3 +81,4 @@ export { quote, remoteDirname, remoteJoin, sh, shellJoin } from "./ssh/shell.ts"
 export { contextVars, expandVariables, renderTemplate, slug } from "./template.ts";
 export { looksLikePem, looksLikeTemplate, type TextOrFileOptions, textOrFile } from "./text-or-file.ts";
 export { acceptAnyCertificate, trustCertificates } from "./tls.ts";
+export { untilAborted } from "./until-aborted.ts";

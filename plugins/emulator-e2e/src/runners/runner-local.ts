@@ -10,14 +10,12 @@ import {
   type CommandResult,
   display,
   type Forward,
+  MAX_CAPTURE,
   type Runner,
   type RunOptions,
   type Started,
   type StartOptions,
 } from "./runner.ts";
-
-/** Output kept from one command; adb and the SDK tools say what matters in a few lines. */
-const MAX_CAPTURE = 1024 * 1024;
 
 /** Emulator, adb and Appium in the plugin's own container. */
 export class LocalRunner implements Runner {

@@ -13,6 +13,7 @@ import {
   type TransferProgress,
   type TransferTotals,
   transferProgress,
+  untilAborted,
 } from "@hangar/kit";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { groupScript, innerCommand } from "./remote-group.ts";
@@ -20,13 +21,13 @@ import {
   type CommandResult,
   display,
   type Forward,
+  MAX_CAPTURE,
   type Runner,
   type RunOptions,
   type Started,
   type StartOptions,
 } from "./runner.ts";
 
-const MAX_CAPTURE = 1024 * 1024;
 /** After a kill, how long the channel may take to report the exit before it is closed. */
 const KILL_CLOSE_MS = 3_000;
 /** Starting SFTP is one short exchange; a host that has not answered by then will not. */
@@ -421,26 +422,6 @@ function exitOf(closeCode: number | null | undefined): number | null {
 function sftpError(what: string, why: string): HangarError {
   return new HangarError("E_SFTP", `${what} failed: ${why}`, {
     hint: "Check that the host's sshd offers SFTP (`Subsystem sftp` in sshd_config), that the SSH user may write to $TMPDIR (or /tmp) there, and that its disk has room.",
-  });
-}
-
-/** Settles as `promise` does, or rejects with the signal's reason when it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
   });
 }
 

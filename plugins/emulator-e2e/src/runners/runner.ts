@@ -74,6 +74,9 @@ export interface Runner {
   transferred?(): TransferTotals;
 }
 
+/** Output kept from one command; adb and the SDK tools say what matters in a few lines. */
+export const MAX_CAPTURE = 1024 * 1024;
+
 /** A command as the log shows it: `+ adb -s emulator-5554 install …`, quoted where a shell would need it. */
 export function display(file: string, args: readonly string[]): string {
   return [file, ...args]
