@@ -1,9 +1,10 @@
 /**
  * What a rollout needs to know about each service, read from the compose files in the
  * workspace before anything connects: whether it has a health check, a fixed container name,
- * fixed host ports or the host's network. Only these keys of block-style compose files are read
- * (no YAML library in the plugin); a later file adds to an earlier one, as compose merges them.
+ * fixed host ports or the host's network; a later file adds to an earlier one, as compose merges them.
  */
+
+import { parse } from "yaml";
 
 export interface ServiceShape {
   healthcheck: boolean;
@@ -15,95 +16,68 @@ export interface ServiceShape {
   hostNetwork: boolean;
 }
 
-interface Line {
-  indent: number;
-  text: string;
-}
+type Mapping = Record<string, unknown>;
 
-function lines(source: string): Line[] {
-  return source
-    .split(/\r?\n/)
-    .map((raw) => raw.replace(/\s+#.*$/, "").replace(/^\s*#.*$/, ""))
-    .filter((raw) => raw.trim() !== "")
-    .map((raw) => ({ indent: raw.length - raw.trimStart().length, text: raw.trim() }));
-}
-
-/** The lines below `start` indented deeper than `indent`: a key's block. */
-function block(all: readonly Line[], start: number, indent: number): Line[] {
-  const out: Line[] = [];
-  for (let index = start + 1; index < all.length; index++) {
-    const line = all[index] as Line;
-    if (line.indent <= indent && !(line.indent === indent && line.text.startsWith("- "))) break;
-    out.push(line);
-  }
-  return out;
-}
-
-const KEY = /^("?)([A-Za-z0-9_.-]+)\1\s*:(?:\s+(.*))?$/;
-const unquote = (value: string) => value.trim().replace(/^["']|["']$/g, "");
+const isMapping = (value: unknown): value is Mapping =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Whether a port mapping binds a host port: `8080:80`, `127.0.0.1:8080:80`; not `80` or `127.0.0.1::80`. */
 function fixedHostPort(item: string): boolean {
-  const value = unquote(item).replace(/\/(tcp|udp|sctp)$/, "");
-  const parts = value.split(":");
+  const parts = item.replace(/\/(tcp|udp|sctp)$/, "").split(":");
   if (parts.length < 2) return false;
   const host = parts.length === 2 ? parts[0] : parts[parts.length - 2];
   return host !== undefined && host !== "";
 }
 
-function readPorts(inline: string | undefined, body: readonly Line[]): string | undefined {
-  if (inline?.startsWith("[")) {
-    const items = inline.replace(/^\[|\]$/g, "").split(",");
-    return items.map(unquote).find((item) => item && fixedHostPort(item));
-  }
-  for (const line of body) {
-    const item = line.text.replace(/^-\s*/, "");
-    const published = /^published\s*:\s*(.+)$/.exec(item);
-    if (published?.[1] && unquote(published[1]) !== "") return `published: ${unquote(published[1])}`;
-    if (line.text.startsWith("- ") && !item.includes(": ") && fixedHostPort(item)) return unquote(item);
+/** The first port that names a host port, in the short (`"8080:80"`) or the long form (`published:`). */
+function fixedPortOf(ports: unknown): string | undefined {
+  if (!Array.isArray(ports)) return undefined;
+  for (const port of ports) {
+    if (isMapping(port)) {
+      const published = port.published;
+      if (published !== undefined && published !== null && String(published) !== "")
+        return `published: ${String(published)}`;
+    } else if (typeof port === "string" && fixedHostPort(port)) {
+      return port;
+    }
   }
   return undefined;
 }
 
-function readService(body: readonly Line[]): ServiceShape {
-  const shape: ServiceShape = {
-    healthcheck: false,
-    healthcheckOff: false,
-    containerName: false,
-    hostNetwork: false,
+function readService(service: Mapping): ServiceShape {
+  const healthcheck = service.healthcheck;
+  const test = isMapping(healthcheck) ? healthcheck.test : undefined;
+  return {
+    healthcheck: isMapping(healthcheck),
+    healthcheckOff:
+      isMapping(healthcheck) &&
+      (healthcheck.disable === true ||
+        (Array.isArray(test) && test[0] === "NONE") ||
+        (typeof test === "string" && test.trim() === "NONE")),
+    containerName: service.container_name !== undefined && service.container_name !== null,
+    fixedPort: fixedPortOf(service.ports),
+    hostNetwork: service.network_mode === "host",
   };
-  const indent = body[0]?.indent ?? 0;
-  body.forEach((line, index) => {
-    if (line.indent !== indent) return;
-    const key = KEY.exec(line.text);
-    if (!key) return;
-    const [, , name, inline] = key;
-    const below = block(body, index, indent);
-    if (name === "container_name") shape.containerName = true;
-    if (name === "network_mode" && unquote(inline ?? "") === "host") shape.hostNetwork = true;
-    if (name === "ports") shape.fixedPort = readPorts(inline, below);
-    if (name === "healthcheck") {
-      const text = [inline ?? "", ...below.map((item) => item.text)].join("\n");
-      shape.healthcheck = true;
-      shape.healthcheckOff = /disable\s*:\s*true/.test(text) || /test\s*:\s*\[\s*["']?NONE/.test(text);
-    }
-  });
-  return shape;
 }
 
-/** The services of one compose file and the keys that matter to a rollout. */
+/**
+ * The services of one compose file and the keys that matter to a rollout; a file that is not
+ * YAML, or has no `services:` mapping, has none (compose itself says what is wrong with it).
+ */
 export function readServiceShapes(source: string): Map<string, ServiceShape> {
-  const all = lines(source);
   const shapes = new Map<string, ServiceShape>();
-  const top = all.findIndex((line) => line.indent === 0 && /^services\s*:\s*$/.test(line.text));
-  if (top < 0) return shapes;
-  const services = block(all, top, 0);
-  const indent = services[0]?.indent ?? 0;
-  services.forEach((line, index) => {
-    if (line.indent !== indent) return;
-    const key = KEY.exec(line.text);
-    if (key?.[2]) shapes.set(key[2], readService(block(services, index, indent)));
-  });
+  let document: unknown;
+  try {
+    // Compose files use anchors and `<<` merge keys for shared blocks.
+    document = parse(source, { merge: true, maxAliasCount: 1000 });
+  } catch {
+    return shapes;
+  }
+  const services = isMapping(document) ? document.services : undefined;
+  if (!isMapping(services)) return shapes;
+  for (const [name, service] of Object.entries(services)) {
+    if (isMapping(service)) shapes.set(name, readService(service));
+  }
   return shapes;
 }
 

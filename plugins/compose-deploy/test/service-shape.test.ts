@@ -49,6 +49,24 @@ describe("which services a rollout can roll", () => {
     expect(Object.keys(way)).not.toContain("data");
   });
 
+  it("reads flow style, anchors and `<<` merge keys as compose does", () => {
+    const shapes = readServiceShapes(`x-probe: &probe
+  healthcheck: { test: [CMD, "true"], interval: 2s }
+services:
+  web: { <<: *probe, image: "web:1" }
+  api:
+    <<: *probe
+    ports: [{ target: 80, published: 8080 }]
+  off: { healthcheck: { test: NONE } }
+`);
+    const { ways } = decideWays(shapes, undefined);
+    const way = Object.fromEntries(ways.map((item) => [item.service, item.way]));
+    expect(way).toEqual({ web: "rollout", api: "recreate", off: "recreate" });
+    expect(ways.find((item) => item.service === "api")?.why).toContain("(published: 8080)");
+    expect(readServiceShapes("services: [not, a, mapping]").size).toBe(0);
+    expect(readServiceShapes("services:\n  web: {").size).toBe(0);
+  });
+
   it("a later file adds to an earlier one; a disabled health check is none", () => {
     const base = readServiceShapes(
       "services:\n  web:\n    image: web:1\n    healthcheck:\n      test: [CMD, 'true']\n",
