@@ -1,13 +1,8 @@
-import {
-  type ConnectionPlan,
-  checkConnection,
-  describeTls,
-  fileProblem,
-  planConnection,
-} from "@hangar/gitea";
+import { type ConnectionPlan, checkConnection, describeTls, planConnection } from "@hangar/gitea";
 import {
   type BuildContext,
   errorMessage,
+  fileProblem,
   looksLikeTemplate,
   type PlanContext,
   type SettingProblem,

@@ -1,6 +1,4 @@
-import { fileProblem as connectionFileProblem } from "@hangar/gitea";
-import { type PlanContext, type SettingProblem, textOrFile } from "@hangar/kit";
-import type { GiteaReleaseSchema } from "./settings.ts";
+import { textOrFile } from "@hangar/kit";
 
 /**
  * `note` is Markdown or a workspace file holding it. The file is read through the kit's
@@ -13,16 +11,6 @@ export async function readNote(workspace: string, value: string): Promise<string
     setting: "note",
   });
   return read.text;
-}
-
-/** A refused or unreadable file as a settings problem, with the reader's own code. */
-export function fileProblem(
-  problem: PlanContext<GiteaReleaseSchema>["problem"],
-  setting: "note" | "ca_cert",
-  error: unknown,
-  value: string,
-): SettingProblem {
-  return connectionFileProblem(problem, setting, error, value);
 }
 
 /** The checksum asset is named, not placed: `../x` would write outside the temporary folder. */

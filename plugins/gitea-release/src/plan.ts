@@ -2,13 +2,14 @@ import path from "node:path";
 import { type ConnectionPlan, checkConnection, describeTls, planConnection } from "@hangar/gitea";
 import {
   errorMessage,
+  fileProblem,
   matchFiles,
   type PlanContext,
   type SettingProblem,
   type SettingsOf,
 } from "@hangar/kit";
 import { type Algorithm, checksumFileName } from "./checksums.ts";
-import { fileProblem, isPlainName, readNote } from "./inputs.ts";
+import { isPlainName, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
 import { DEFAULT_CHECKSUM_FILE, type GiteaReleaseSchema } from "./settings.ts";
 import { readTitle, titleProblem } from "./title.ts";

@@ -1,7 +1,7 @@
 import {
   contextVars,
   errorMessage,
-  HangarError,
+  fileProblem,
   looksLikePem,
   type PlanContext,
   renderTemplate,
@@ -154,15 +154,7 @@ export async function checkSettings(
       if (!looksLikePem(await readCa(context.build.workspace, settings.ca_cert)))
         problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
     } catch (error) {
-      const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
-      problems.push(
-        problem(
-          "ca_cert",
-          code,
-          `cannot be read: ${errorMessage(error).replace(/^ca_cert: /, "")}`,
-          settings.ca_cert,
-        ),
-      );
+      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
     }
   }
   if (action === "create" && settings.template === undefined)

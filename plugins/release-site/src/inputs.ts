@@ -1,8 +1,7 @@
 import path from "node:path";
 import {
   type BuildContext,
-  errorMessage,
-  HangarError,
+  fileProblem,
   looksLikePem,
   matchFiles,
   type PlanContext,
@@ -51,18 +50,6 @@ export async function matchSiteFiles(build: BuildContext, patterns: readonly str
       }),
     ),
   };
-}
-
-/** A refused or unreadable file as a settings problem, with the reader's own code. */
-export function fileProblem(
-  problem: Problem,
-  setting: "notes" | "ca_cert" | "files",
-  error: unknown,
-  value: string,
-): SettingProblem {
-  const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
-  const message = errorMessage(error).replace(new RegExp(`^${setting}: `), "");
-  return problem(setting, code, `cannot be read: ${message}`, value);
 }
 
 /** What is wrong with `files`: patterns that match nothing, names that cannot be keys, clashes. */

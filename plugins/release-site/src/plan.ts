@@ -1,12 +1,11 @@
-import { looksLikePem, type PlanContext, type SettingProblem, type SettingsOf } from "@hangar/kit";
 import {
   fileProblem,
-  filesProblems,
-  matchSiteFiles,
-  type PlannedFile,
-  readCaCert,
-  readNotes,
-} from "./inputs.ts";
+  looksLikePem,
+  type PlanContext,
+  type SettingProblem,
+  type SettingsOf,
+} from "@hangar/kit";
+import { filesProblems, matchSiteFiles, type PlannedFile, readCaCert, readNotes } from "./inputs.ts";
 import { bucketUrl } from "./layout.ts";
 import type { ReleaseSiteSchema } from "./settings.ts";
 import { channelOf, defaultVersion, isSemver } from "./version.ts";

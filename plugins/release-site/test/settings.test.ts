@@ -44,6 +44,9 @@ describe("release-site settings and plan", () => {
     expect(run.code).toBe(2);
     for (const setting of ["bucket", "secret_key", "prefix", "channel", "files", "notes", "version"])
       expect(run.stderr).toContain(setting);
+    expect(run.stderr).toMatch(
+      / {2}- notes: cannot be read: .*outside the workspace.* \[E_PATH_OUTSIDE_WORKSPACE\]/,
+    );
     expect(run.output).not.toContain("secret with space");
   });
 

@@ -19,7 +19,6 @@ export {
   type ConnectionSetting,
   type ConnectionSettings,
   checkConnection,
-  fileProblem,
   isHeaderSafe,
   type ProblemFor,
   readCaCert,

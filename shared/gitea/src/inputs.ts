@@ -1,11 +1,4 @@
-import {
-  type BuildContext,
-  errorMessage,
-  HangarError,
-  looksLikePem,
-  type SettingProblem,
-  textOrFile,
-} from "@hangar/kit";
+import { type BuildContext, fileProblem, looksLikePem, type SettingProblem, textOrFile } from "@hangar/kit";
 
 /** `ca_cert` is PEM text or a workspace file holding it (a link out of the workspace is refused). */
 export async function readCaCert(workspace: string, value: string): Promise<string> {
@@ -34,19 +27,6 @@ export type ProblemFor<S extends string> = (
   message: string,
   value?: string,
 ) => SettingProblem;
-
-/** A refused or unreadable file as a settings problem, with the reader's own code. */
-export function fileProblem<S extends string>(
-  problem: ProblemFor<S>,
-  setting: S,
-  error: unknown,
-  value: string,
-): SettingProblem {
-  const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
-  // The reader names the setting itself; the problem list names it already.
-  const message = errorMessage(error).replace(new RegExp(`^${setting}: `), "");
-  return problem(setting, code, `cannot be read: ${message}`, value);
-}
 
 /**
  * What is wrong with the connection settings, before any call: an address, owner and repository

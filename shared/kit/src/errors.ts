@@ -60,3 +60,19 @@ export class StepFailed extends HangarError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A file a setting names that was refused or could not be read, as that setting's problem with
+ * the reader's own code (`E_PATH_OUTSIDE_WORKSPACE`, `E_FILE_NOT_FOUND` …). The reader names the
+ * setting itself; the problem list names it already, so that prefix is dropped.
+ */
+export function fileProblem<S extends string>(
+  problem: (setting: S, code: string, message: string, value?: string) => SettingProblem,
+  setting: S,
+  error: unknown,
+  value: string,
+): SettingProblem {
+  const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
+  const message = errorMessage(error).replace(new RegExp(`^${setting}: `), "");
+  return problem(setting, code, `cannot be read: ${message}`, value);
+}

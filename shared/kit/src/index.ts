@@ -1,7 +1,14 @@
 export { type Card, writeCard } from "./card.ts";
 export { type BuildContext, type BuildStatus, readContext } from "./context.ts";
 export { docsLink, settingAnchor } from "./docs-link.ts";
-export { errorMessage, HangarError, type SettingProblem, SettingsError, StepFailed } from "./errors.ts";
+export {
+  errorMessage,
+  fileProblem,
+  HangarError,
+  type SettingProblem,
+  SettingsError,
+  StepFailed,
+} from "./errors.ts";
 export { CommandFailed, createExec, type Exec, type ExecOptions, type ExecResult } from "./exec.ts";
 export {
   DEFAULT_MAX_FILE_BYTES,

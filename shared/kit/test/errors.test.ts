@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DOCS_BASE_URL, docsLink, settingAnchor } from "../src/docs-link.ts";
-import { errorMessage, HangarError, SettingsError, StepFailed } from "../src/errors.ts";
+import { errorMessage, fileProblem, HangarError, SettingsError, StepFailed } from "../src/errors.ts";
 
 describe("errors", () => {
   it("HangarError keeps its code, hint, docs link and cause", () => {
@@ -42,6 +42,25 @@ describe("errors", () => {
     expect(errorMessage(new Error("boom"))).toBe("boom");
     expect(errorMessage("text")).toBe("text");
     expect(errorMessage(42)).toBe("42");
+  });
+});
+
+describe("fileProblem", () => {
+  it("turns a refused file into its setting's problem, with the reader's code and without the repeated name", () => {
+    const problem = (setting: string, code: string, message: string, value?: string) => ({
+      setting,
+      code,
+      message,
+      value,
+    });
+    const refused = new HangarError("E_PATH_OUTSIDE_WORKSPACE", "notes: ../x is outside the workspace /w");
+    expect(fileProblem(problem, "notes", refused, "../x")).toEqual({
+      setting: "notes",
+      code: "E_PATH_OUTSIDE_WORKSPACE",
+      message: "cannot be read: ../x is outside the workspace /w",
+      value: "../x",
+    });
+    expect(fileProblem(problem, "ca_cert", new Error("EACCES"), "ca.pem").code).toBe("E_SETTING_FILE");
   });
 });
 
