@@ -110,9 +110,18 @@ export class SiteStore {
         const answer = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
           abortSignal,
         });
-        if ((answer.ContentLength ?? 0) > MAX_TEXT_BYTES)
-          throw new HangarError("E_S3_TOO_LARGE", `${key} is larger than a manifest can be`);
-        return { text: (await answer.Body?.transformToString("utf8")) ?? "", etag: unquote(answer.ETag) };
+        const tooLarge = () =>
+          new HangarError("E_S3_TOO_LARGE", `${key} is larger than a manifest can be (16 MiB)`);
+        if ((answer.ContentLength ?? 0) > MAX_TEXT_BYTES) throw tooLarge();
+        // Counted as it arrives too: a store may send no Content-Length, or a wrong one.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of (answer.Body ?? []) as AsyncIterable<Uint8Array>) {
+          size += chunk.length;
+          if (size > MAX_TEXT_BYTES) throw tooLarge();
+          chunks.push(Buffer.from(chunk));
+        }
+        return { text: Buffer.concat(chunks).toString("utf8"), etag: unquote(answer.ETag) };
       });
     } catch (error) {
       if (error instanceof HangarError && error.code === "E_S3_NOT_FOUND") return undefined;

@@ -136,4 +136,15 @@ describe("release-site publish, atomically and idempotently", () => {
     expect(run.output).toContain("E_S3_TIMEOUT");
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+
+  it("an index.json that never ends (no Content-Length) is cut at 16 MiB, and the publish leaves nothing", async () => {
+    await workspace.dist({ "app.apk": "x\n" });
+    store.fault((request) =>
+      request.method === "GET" && request.key.endsWith("index.json") ? "endless" : undefined,
+    );
+    const run = await runReleaseSite(droneEnv(store.url, { PLUGIN_PREFIX: "endless" }), workspace.dir);
+    expect(run.code).not.toBe(0);
+    expect(run.output).toContain("E_S3_TOO_LARGE");
+    expect(await store.keys("endless/")).toEqual([]);
+  });
 });

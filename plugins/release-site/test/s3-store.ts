@@ -41,7 +41,8 @@ export interface StoreRequest {
   query: string;
 }
 
-export type Fault = (request: StoreRequest) => "refuse" | "silent" | undefined;
+/** refuse: an S3 error; silent: no answer; endless: 200 with no Content-Length and no end. */
+export type Fault = (request: StoreRequest) => "refuse" | "silent" | "endless" | undefined;
 
 export interface TestStore {
   /** The front's address: what the plugin's `endpoint` is. */
@@ -110,6 +111,16 @@ export async function startTestStore(): Promise<TestStore> {
     if (verdict === "silent") {
       hanging.add(res);
       return;
+    }
+    if (verdict === "endless") {
+      hanging.add(res);
+      res.writeHead(200, { "Content-Type": "application/json", ETag: '"endless"' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", more);
+      };
+      return more();
     }
     if (verdict === "refuse")
       return xmlError(res, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
