@@ -275,12 +275,16 @@ export function describePlan(plan: PublishPlan): string {
     );
   for (const p of plan.tags.plain) lines.push(`tag:       ${p.tag} (${p.why})`);
   if (plan.tags.version) {
+    // The policy (@hangar/oci) moves no alias for a lightweight tag unless `latest: force`.
+    const aliasesHeld = plan.tagType?.annotated === false && plan.latest !== "force";
     const which =
-      plan.tags.aliases === "all"
-        ? "its own tag, X.Y, X and latest"
-        : plan.tags.aliases === "latest"
-          ? "latest"
-          : "none";
+      plan.tags.aliases === "none"
+        ? "none"
+        : aliasesHeld
+          ? "its own tag only (a lightweight tag moves no alias)"
+          : plan.tags.aliases === "all"
+            ? "its own tag, X.Y, X and latest"
+            : "latest";
     lines.push(
       `version:   ${plan.tags.version}${plan.tagType ? ` (${plan.tagType.why})` : ""}: ${which}; latest ${plan.latest}: aliases move only forward, decided against the registry's tags when the run starts`,
     );

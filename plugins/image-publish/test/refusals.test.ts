@@ -64,7 +64,9 @@ describe("before any registry is asked", () => {
     expect(run.output).toContain("image:     127.0.0.1:9/acme/site");
     expect(run.output).toContain("base:      nginx:1 (https://registry-1.docker.io: its blobs are copied)");
     expect(run.output).toContain("time:      2025-04-01T10:00:00.000Z (the commit's time)");
-    expect(run.output).toContain("version:   2.0.0 (lightweight git tag)");
+    expect(run.output).toContain(
+      "version:   2.0.0 (lightweight git tag): its own tag only (a lightweight tag moves no alias)",
+    );
   });
 
   it("reads .dockerignore as Docker does", () => {
