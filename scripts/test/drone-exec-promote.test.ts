@@ -2,18 +2,11 @@
  * scripts/drone-exec.ts runs a promotion as `drone build promote <repo> <build> production` does:
  * the `promote` event with a target, which `when: target` steps are decided by.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { droneExecRepo } from "./drone-exec-repo.ts";
 
-const root = mkdtempSync(join(tmpdir(), "hangar-drone-exec-promote-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-writeFileSync(
-  join(root, ".drone.yml"),
-  [
+const { droneExec } = droneExecRepo("drone-exec-promote", {
+  ".drone.yml": [
     "kind: pipeline",
     "name: app",
     "steps:",
@@ -24,21 +17,7 @@ writeFileSync(
     "    image: node:24",
     "    when: { event: [promote], target: [production] }",
   ].join("\n"),
-);
-
-async function droneExec(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [join(import.meta.dirname, "../drone-exec.ts"), root, ...args],
-      { timeout: 30_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+});
 
 describe("drone-exec: promotion", () => {
   it("--event promote --target production runs the production step, not the push one", async () => {

@@ -2,18 +2,12 @@
  * scripts/drone-exec.ts as a developer runs it, on a repository whose steps need no image:
  * what it says about conditions it cannot know, and the secrets file's scoping.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { droneExecRepo } from "./drone-exec-repo.ts";
 
-const root = mkdtempSync(join(tmpdir(), "hangar-drone-exec-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-writeFileSync(
-  join(root, ".drone.yml"),
-  [
+const { root, droneExec } = droneExecRepo("drone-exec", {
+  ".drone.yml": [
     "kind: pipeline",
     "name: app",
     "steps:",
@@ -27,22 +21,8 @@ writeFileSync(
     "    image: node:24",
     "    when: { event: [cron], cron: [nightly] }",
   ].join("\n"),
-);
-writeFileSync(join(root, "secrets.env"), "shared=1\n[acme/app]\nkey=2\n");
-
-async function droneExec(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [join(import.meta.dirname, "../drone-exec.ts"), root, ...args],
-      { timeout: 30_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+  "secrets.env": "shared=1\n[acme/app]\nkey=2\n",
+});
 
 describe("drone-exec", () => {
   it("says which conditions it cannot evaluate and how it treated them, and evaluates them when told", async () => {
