@@ -21,17 +21,8 @@ import {
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-import {
-  type Bench,
-  type BenchContext,
-  bundlePath,
-  formatBytes,
-  median,
-  type Row,
-  run,
-  tail,
-  verdict,
-} from "./lib.ts";
+import type { Bench, BenchContext, Row } from "./lib.ts";
+import { bundlePath, formatBytes, median, run, tail, verdict } from "./lib.ts";
 
 export const TARGET_RATIO = 1.5;
 

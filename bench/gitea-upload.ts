@@ -13,16 +13,8 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type GiteaStandIn, startGiteaStandIn } from "../shared/testbed/src/index.ts";
-import {
-  type Bench,
-  type BenchContext,
-  bundlePath,
-  formatBytes,
-  median,
-  type Row,
-  run,
-  tail,
-} from "./lib.ts";
+import type { Bench, BenchContext, Row } from "./lib.ts";
+import { bundlePath, formatBytes, median, run, tail } from "./lib.ts";
 
 const SIZE = 1024 ** 3;
 /** A second, small asset: the peak RSS must not depend on the file's size. */
