@@ -4,17 +4,12 @@ import {
   errorMessage,
   fileProblem,
   looksLikeTemplate,
-  type PlanContext,
   type SettingProblem,
-  type SettingsOf,
   StepFailed,
   textOrFile,
 } from "@hangar/kit";
 import { againIntro, defaultReport, failureIntro, fixedText, renderBody } from "./report.ts";
-import { COMMIT_AUTHOR, type GiteaIssueSchema } from "./settings.ts";
-
-type Settings = SettingsOf<GiteaIssueSchema>;
-type Context = PlanContext<GiteaIssueSchema>;
+import { COMMIT_AUTHOR, type Context, type Settings } from "./settings.ts";
 
 export interface IssuePlan extends ConnectionPlan {
   /** The build's real status: a failure opens or comments, a success closes. */

@@ -1,5 +1,9 @@
-import { settings as s } from "@hangar/kit";
+import { type PlanContext, type SettingsOf, settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
+
+/** The settings as plan.ts and check.ts read them, and the context they are read in. */
+export type Settings = SettingsOf<GiteaIssueSchema>;
+export type Context = PlanContext<GiteaIssueSchema>;
 
 /**
  * Every setting of gitea-issue. The connection settings (`base_url`, `api_key`, `owner`, `repo`,

@@ -1,21 +1,11 @@
 import path from "node:path";
 import { type ConnectionPlan, checkConnection, describeTls, planConnection } from "@hangar/gitea";
-import {
-  errorMessage,
-  fileProblem,
-  matchFiles,
-  type PlanContext,
-  type SettingProblem,
-  type SettingsOf,
-} from "@hangar/kit";
+import { errorMessage, fileProblem, matchFiles, type SettingProblem } from "@hangar/kit";
 import { type Algorithm, checksumFileName } from "./checksums.ts";
 import { isPlainName, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
-import { DEFAULT_CHECKSUM_FILE, type GiteaReleaseSchema } from "./settings.ts";
+import { type Context, DEFAULT_CHECKSUM_FILE, type Settings } from "./settings.ts";
 import { readTitle, titleProblem } from "./title.ts";
-
-type Settings = SettingsOf<GiteaReleaseSchema>;
-type Context = PlanContext<GiteaReleaseSchema>;
 
 export interface PlannedAsset {
   /** The name in the release: the file's base name. */

@@ -1,5 +1,9 @@
-import { settings as s } from "@hangar/kit";
+import { type PlanContext, type SettingsOf, settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
+
+/** The settings as plan.ts and check.ts read them, and the context they are read in. */
+export type Settings = SettingsOf<GiteaReleaseSchema>;
+export type Context = PlanContext<GiteaReleaseSchema>;
 
 /**
  * Every setting of gitea-release. Names follow drone-plugins/drone-gitea-release where the two

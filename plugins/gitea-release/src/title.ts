@@ -1,5 +1,5 @@
-import { errorMessage, HangarError, type PlanContext, type SettingProblem, textOrFile } from "@hangar/kit";
-import type { GiteaReleaseSchema } from "./settings.ts";
+import { errorMessage, HangarError, type SettingProblem, textOrFile } from "@hangar/kit";
+import type { Context } from "./settings.ts";
 
 /** Gitea keeps a release's title in a VARCHAR(255): a bigger file is a mistake (`title: CHANGELOG.md`). */
 const MAX_TITLE_FILE = 1024;
@@ -20,11 +20,7 @@ export async function readTitle(workspace: string, value: string): Promise<strin
   return read.file === undefined ? read.text : read.text.trim();
 }
 
-export function titleProblem(
-  problem: PlanContext<GiteaReleaseSchema>["problem"],
-  error: unknown,
-  value: string,
-): SettingProblem {
+export function titleProblem(problem: Context["problem"], error: unknown, value: string): SettingProblem {
   const code = error instanceof HangarError ? error.code : "E_SETTING_FILE";
   const message = errorMessage(error).replace(/^title: /, "");
   return problem("title", code, `cannot be read: ${message}`, value);

@@ -1,18 +1,8 @@
-import {
-  contextVars,
-  errorMessage,
-  type PlanContext,
-  type SettingProblem,
-  type SettingsOf,
-  slug,
-} from "@hangar/kit";
+import { contextVars, errorMessage, type SettingProblem, slug } from "@hangar/kit";
 import { caCertificate, inlineKubeconfigFiles, kubeconfigProblem, kubeconfigText } from "./access.ts";
 import { loadManifests } from "./manifests.ts";
 import { isClusterScoped } from "./scope.ts";
-import type { K3sDeploySchema } from "./settings.ts";
-
-type Settings = SettingsOf<K3sDeploySchema>;
-type Context = PlanContext<K3sDeploySchema>;
+import type { Context, Settings } from "./settings.ts";
 
 /** `secrets` as given: `{ "name": ["VAR", …] }` (a list may also be comma-joined text). */
 export function parseSecrets(raw: string | undefined): { value: Record<string, string[]>; problem?: string } {

@@ -1,4 +1,4 @@
-import { type PlanContext, type SettingsOf, slug } from "@hangar/kit";
+import { slug } from "@hangar/kit";
 import {
   type Access,
   caCertificate,
@@ -11,10 +11,7 @@ import { parseSecrets, templateVars } from "./check.ts";
 import type { LoadedManifest, Manifest } from "./manifest-shape.ts";
 import { applyOrder, loadManifests, overrideImages } from "./manifests.ts";
 import { isClusterScoped } from "./scope.ts";
-import type { K3sDeploySchema } from "./settings.ts";
-
-type Settings = SettingsOf<K3sDeploySchema>;
-type Context = PlanContext<K3sDeploySchema>;
+import type { Context, Settings } from "./settings.ts";
 
 export const MANAGED_BY = "app.kubernetes.io/managed-by";
 export const DEPLOYMENT_LABEL = "hangar.dev/deployment";

@@ -1,5 +1,9 @@
-import { settings as s } from "@hangar/kit";
+import { type PlanContext, type SettingsOf, settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
+
+/** The settings as plan.ts and check.ts read them, and the context they are read in. */
+export type Settings = SettingsOf<K3sDeploySchema>;
+export type Context = PlanContext<K3sDeploySchema>;
 
 /**
  * Every setting of k3s-deploy. Access is a kubeconfig, or a server with a token; the target is a

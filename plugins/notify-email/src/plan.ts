@@ -5,22 +5,17 @@ import {
   looksLikePem,
   type MatchedFile,
   matchFiles,
-  type PlanContext,
   type SettingProblem,
-  type SettingsOf,
 } from "@hangar/kit";
 import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
 import { dedupeRecipients, describeInvalidLines, isAddress, readRecipientsFile } from "./recipients.ts";
 import { isTemplateUrl, maskUrl, urlCredentials } from "./remote-template.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
 import { readCaCert, readFailure } from "./setting-files.ts";
-import { type NotifyEmailSchema, notifyEmailSettings } from "./settings.ts";
+import { type Context, notifyEmailSettings, type Settings } from "./settings.ts";
 import { templateData } from "./template-data.ts";
 import { readTemplate, type TemplateSetting } from "./templates.ts";
 import { decideSending, type SendDecision } from "./when.ts";
-
-type Settings = SettingsOf<NotifyEmailSchema>;
-type Context = PlanContext<NotifyEmailSchema>;
 
 export interface MailPlan {
   decision: SendDecision;
