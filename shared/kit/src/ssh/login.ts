@@ -77,6 +77,16 @@ export function withoutSetting(error: unknown, setting: string): string {
   return message.startsWith(`${setting}: `) ? message.slice(setting.length + 2) : message;
 }
 
+/** A file setting that could not be read, as its problem (the reader's message names the setting; the list does). */
+function unreadable(
+  problem: SshProblem,
+  setting: SshSettingName,
+  error: Error,
+  value?: string,
+): SettingProblem {
+  return problem(setting, "E_SETTING_FILE", `cannot be read: ${withoutSetting(error, setting)}`, value);
+}
+
 const PROXY_SETTINGS = [
   "proxy_port",
   "proxy_username",
@@ -119,14 +129,7 @@ export async function checkSshSettings(
   if (settings.key_path) {
     const key = await readKeyFile(workspace, settings.key_path).catch((error: unknown) => error);
     if (key instanceof Error) {
-      problems.push(
-        problem(
-          "key_path",
-          "E_SETTING_FILE",
-          `cannot be read: ${withoutSetting(key, "key_path")}`,
-          settings.key_path,
-        ),
-      );
+      problems.push(unreadable(problem, "key_path", key, settings.key_path));
     } else if (!looksLikePem(String(key))) {
       problems.push(problem("key_path", "E_SETTING_KEY", "does not hold a private key", settings.key_path));
     }
@@ -134,13 +137,7 @@ export async function checkSshSettings(
 
   const knownHosts = await readKnownHosts(workspace, settings.known_hosts).catch((error: unknown) => error);
   if (knownHosts instanceof Error) {
-    problems.push(
-      problem(
-        "known_hosts",
-        "E_SETTING_FILE",
-        `cannot be read: ${withoutSetting(knownHosts, "known_hosts")}`,
-      ),
-    );
+    problems.push(unreadable(problem, "known_hosts", knownHosts));
   } else if (typeof knownHosts === "string" && knownHostsEntries(knownHosts).length === 0) {
     problems.push(problem("known_hosts", "E_SETTING_INVALID", "holds no `host keytype key` line"));
   }
@@ -172,14 +169,7 @@ export async function checkSshSettings(
         (error: unknown) => error,
       );
       if (key instanceof Error)
-        problems.push(
-          problem(
-            "proxy_key_path",
-            "E_SETTING_FILE",
-            `cannot be read: ${withoutSetting(key, "proxy_key_path")}`,
-            settings.proxy_key_path,
-          ),
-        );
+        problems.push(unreadable(problem, "proxy_key_path", key, settings.proxy_key_path));
     }
   } else {
     // proxy_port has a default, so only a value other than it counts as given.
