@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LOOPBACK } from "../ports.ts";
+import { arrive } from "../request-arrival.ts";
 import { makeTempDir } from "../temp-dir.ts";
 import type { Account } from "./auth.ts";
 import { apiError, type Reply, type Settings, type World } from "./call.ts";
@@ -214,21 +215,13 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
   };
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const started = performance.now();
-    const url = new URL(req.url ?? "/", site.appUrl);
-    const method = req.method ?? "GET";
+    const arrival = arrive(req, requests, site.appUrl);
+    const { url, method } = arrival;
     const routed = routeOf(world, method, url.pathname);
     const record: RequestRecord = {
-      seq: requests.length + 1,
-      at: Date.now(),
-      method,
-      path: url.pathname,
-      search: url.search,
+      ...arrival.record,
       route: routed.route,
       operationId: routed.operation?.operationId,
-      status: 0,
-      injected: false,
-      ms: 0,
     };
     requests.push(record);
     const facts: RequestFacts = {
@@ -239,7 +232,7 @@ export async function startGiteaStandIn(options: GiteaStandInOptions = {}): Prom
     };
     const finish = (status: number | "reset") => {
       record.status = status;
-      record.ms = performance.now() - started;
+      record.ms = arrival.elapsed();
     };
     const reset = () => {
       finish("reset");

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { createServer as createTlsServer } from "node:https";
 import { stringify } from "yaml";
 import { LOOPBACK } from "../ports.ts";
+import { arrive } from "../request-arrival.ts";
 import { isObject, type JsonObject } from "./apply.ts";
 import { Controller } from "./controller.ts";
 import type {
@@ -63,22 +64,14 @@ export async function startKubernetesStandIn(
     ? createTlsServer({ cert: options.tls.certPem, key: options.tls.keyPem, requestTimeout: 0 })
     : createServer({ requestTimeout: 0 });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const started = performance.now();
-    const url = new URL(req.url ?? "/", "http://stand-in");
-    const method = req.method ?? "GET";
+    const arrival = arrive(req, requests, "http://stand-in");
+    const { url, method } = arrival;
     const watch = ["1", "true"].includes(url.searchParams.get("watch") ?? "");
     const record: KubernetesRequest = {
-      seq: requests.length + 1,
-      at: Date.now(),
-      method,
-      path: url.pathname,
-      search: url.search,
+      ...arrival.record,
       contentType: req.headers["content-type"],
       authenticated: req.headers.authorization === `Bearer ${token}`,
       watch,
-      status: 0,
-      injected: false,
-      ms: 0,
     };
     requests.push(record);
     const chunks: Buffer[] = [];
@@ -105,7 +98,7 @@ export async function startKubernetesStandIn(
         return;
       }
       record.status = reply.status;
-      record.ms = performance.now() - started;
+      record.ms = arrival.elapsed();
       send(res, reply);
     });
   });
