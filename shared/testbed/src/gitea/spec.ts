@@ -1,7 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { TestbedUnavailableError } from "../availability.ts";
+import { specLoader, specsDir } from "../spec-file.ts";
 
 /** The part of a Swagger 2.0 schema object the stand-in reads. */
 export interface Schema {
@@ -200,38 +197,14 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
   return parts.length === segments.length ? params : undefined;
 }
 
-/** The schemas kept in the repository, with their sources and licences (see its README). */
-const BUNDLED_SPECS = resolve(fileURLToPath(new URL("../../specs/", import.meta.url)));
-
-/** `shared/testbed/specs` in the repository, or HANGAR_SPECS_DIR, or the directory given. */
-export function specsDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return resolve(explicit);
-  const fromEnv = env.HANGAR_SPECS_DIR?.trim();
-  if (fromEnv) return resolve(fromEnv);
-  return BUNDLED_SPECS;
-}
+export { specsDir };
 
 export const GITEA_SPEC_FILE = "gitea-api-v1.22.json";
 
-const cache = new Map<string, Promise<GiteaSpec>>();
-
 /** Reads and compiles the schema once per file and process. */
-export function loadGiteaSpec(dir?: string): Promise<GiteaSpec> {
-  const file = resolve(specsDir(dir), GITEA_SPEC_FILE);
-  let loading = cache.get(file);
-  if (!loading) {
-    loading = readFile(file, "utf8").then(
-      (text) => new GiteaSpec(JSON.parse(text) as RawSpec),
-      (error: unknown) => {
-        cache.delete(file);
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new TestbedUnavailableError(
-          "the Gitea stand-in",
-          `cannot read the Gitea API schema ${file} (${reason}); it is kept in shared/testbed/specs, or set HANGAR_SPECS_DIR`,
-        );
-      },
-    );
-    cache.set(file, loading);
-  }
-  return loading;
-}
+export const loadGiteaSpec: (dir?: string) => Promise<GiteaSpec> = specLoader(
+  GITEA_SPEC_FILE,
+  "the Gitea stand-in",
+  "Gitea API schema",
+  (text) => new GiteaSpec(JSON.parse(text) as RawSpec),
+);

@@ -1,7 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { TestbedUnavailableError } from "../availability.ts";
-import { specsDir } from "../gitea/spec.ts";
+import { specLoader } from "../spec-file.ts";
 import { checkValue, type ParameterSchema } from "./formats.ts";
 
 /**
@@ -141,24 +138,10 @@ export function verifyParameters(method: ApiMethod, params: Record<string, strin
 
 export const PROXMOX_SPEC_FILE = "proxmox-ve-api.json";
 
-const cache = new Map<string, Promise<ProxmoxSpec>>();
-
 /** Reads the repository's copy of the schema once per process. */
-export function loadProxmoxSpec(dir?: string): Promise<ProxmoxSpec> {
-  const file = resolve(specsDir(dir), PROXMOX_SPEC_FILE);
-  let loading = cache.get(file);
-  if (!loading) {
-    loading = readFile(file, "utf8").then(
-      (text) => new ProxmoxSpec(JSON.parse(text) as RawNode[]),
-      (error: unknown) => {
-        cache.delete(file);
-        throw new TestbedUnavailableError(
-          "the Proxmox VE stand-in",
-          `cannot read the Proxmox VE API schema ${file} (${error instanceof Error ? error.message : String(error)})`,
-        );
-      },
-    );
-    cache.set(file, loading);
-  }
-  return loading;
-}
+export const loadProxmoxSpec: (dir?: string) => Promise<ProxmoxSpec> = specLoader(
+  PROXMOX_SPEC_FILE,
+  "the Proxmox VE stand-in",
+  "Proxmox VE API schema",
+  (text) => new ProxmoxSpec(JSON.parse(text) as RawNode[]),
+);
