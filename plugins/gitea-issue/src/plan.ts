@@ -4,12 +4,12 @@ import {
   errorMessage,
   fileProblem,
   looksLikeTemplate,
-  type SettingProblem,
+  type SettingsCheck,
   StepFailed,
   textOrFile,
 } from "@hangar/kit";
 import { againIntro, defaultReport, failureIntro, fixedText, renderBody } from "./report.ts";
-import { COMMIT_AUTHOR, type Context, type Settings } from "./settings.ts";
+import { COMMIT_AUTHOR, type Context, type GiteaIssueSchema, type Settings } from "./settings.ts";
 
 export interface IssuePlan extends ConnectionPlan {
   /** The build's real status: a failure opens or comments, a success closes. */
@@ -63,10 +63,7 @@ function statusOf(build: BuildContext): "success" | "failure" | undefined {
 }
 
 /** Everything wrong with the settings, found before any API call. */
-export async function checkSettings(
-  settings: Partial<Settings>,
-  context: Context,
-): Promise<SettingProblem[]> {
+export const checkSettings: SettingsCheck<GiteaIssueSchema> = async (settings, context) => {
   const { problem, build } = context;
   const problems = await checkConnection(settings, build, problem);
   if (settings.key === undefined && !build.commit.branch) {
@@ -99,7 +96,7 @@ export async function checkSettings(
     }
   }
   return problems;
-}
+};
 
 function resolveAssignees(names: readonly string[], build: BuildContext) {
   const assignees: string[] = [];

@@ -1,10 +1,10 @@
 import path from "node:path";
 import { type ConnectionPlan, checkConnection, describeTls, planConnection } from "@hangar/gitea";
-import { errorMessage, fileProblem, matchFiles, type SettingProblem } from "@hangar/kit";
+import { errorMessage, fileProblem, matchFiles, type SettingProblem, type SettingsCheck } from "@hangar/kit";
 import { type Algorithm, checksumFileName } from "./checksums.ts";
 import { isPlainName, readNote } from "./inputs.ts";
 import { isPrereleaseTag } from "./notes.ts";
-import { type Context, DEFAULT_CHECKSUM_FILE, type Settings } from "./settings.ts";
+import { type Context, DEFAULT_CHECKSUM_FILE, type GiteaReleaseSchema, type Settings } from "./settings.ts";
 import { readTitle, titleProblem } from "./title.ts";
 
 export interface PlannedAsset {
@@ -39,10 +39,7 @@ export function hasControlCharacter(name: string): boolean {
 }
 
 /** Everything wrong with the settings, found before any API call. */
-export async function checkSettings(
-  settings: Partial<Settings>,
-  context: Context,
-): Promise<SettingProblem[]> {
+export const checkSettings: SettingsCheck<GiteaReleaseSchema> = async (settings, context) => {
   const { problem, build } = context;
   const problems: SettingProblem[] = [];
 
@@ -152,7 +149,7 @@ export async function checkSettings(
     }
   }
   return problems;
-}
+};
 
 /** The release to converge to; settings were checked by `checkSettings`. */
 export async function planRelease(settings: Settings, context: Context): Promise<ReleasePlan> {

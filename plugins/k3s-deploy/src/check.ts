@@ -1,8 +1,8 @@
-import { contextVars, errorMessage, type SettingProblem, slug } from "@hangar/kit";
+import { contextVars, errorMessage, type SettingProblem, type SettingsCheck, slug } from "@hangar/kit";
 import { caCertificate, inlineKubeconfigFiles, kubeconfigProblem, kubeconfigText } from "./access.ts";
 import { loadManifests } from "./manifests.ts";
 import { isClusterScoped } from "./scope.ts";
-import type { Context, Settings } from "./settings.ts";
+import type { Context, K3sDeploySchema, Settings } from "./settings.ts";
 
 /** `secrets` as given: `{ "name": ["VAR", …] }` (a list may also be comma-joined text). */
 export function parseSecrets(raw: string | undefined): { value: Record<string, string[]>; problem?: string } {
@@ -39,10 +39,7 @@ export function templateVars(settings: Partial<Settings>, context: Context) {
 }
 
 /** Everything wrong with the settings, found before any API call. */
-export async function checkSettings(
-  settings: Partial<Settings>,
-  context: Context,
-): Promise<SettingProblem[]> {
+export const checkSettings: SettingsCheck<K3sDeploySchema> = async (settings, context) => {
   const { problem, build, env } = context;
   const problems: SettingProblem[] = [];
   const viaToken = settings.server !== undefined || settings.token !== undefined;
@@ -133,4 +130,4 @@ export async function checkSettings(
     }
   }
   return problems;
-}
+};

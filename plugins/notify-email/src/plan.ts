@@ -6,13 +6,14 @@ import {
   type MatchedFile,
   matchFiles,
   type SettingProblem,
+  type SettingsCheck,
 } from "@hangar/kit";
 import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
 import { dedupeRecipients, describeInvalidLines, isAddress, readRecipientsFile } from "./recipients.ts";
 import { isTemplateUrl, maskUrl, urlCredentials } from "./remote-template.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
 import { readCaCert, readFailure } from "./setting-files.ts";
-import { type Context, notifyEmailSettings, type Settings } from "./settings.ts";
+import { type Context, type NotifyEmailSchema, notifyEmailSettings, type Settings } from "./settings.ts";
 import { templateData } from "./template-data.ts";
 import { readTemplate, type TemplateSetting } from "./templates.ts";
 import { decideSending, type SendDecision } from "./when.ts";
@@ -48,10 +49,7 @@ const MIB = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Everything that can be wrong with the settings, found before any connection is made. */
-export async function checkSettings(
-  settings: Partial<Settings>,
-  context: Context,
-): Promise<SettingProblem[]> {
+export const checkSettings: SettingsCheck<NotifyEmailSchema> = async (settings, context) => {
   const problems: SettingProblem[] = [];
   const { problem } = context;
   const workspace = context.build.workspace;
@@ -180,7 +178,7 @@ export async function checkSettings(
     }
   }
   return problems;
-}
+};
 
 /** The mail to send, fully rendered; settings were checked by `checkSettings`. */
 export async function planMail(settings: Settings, context: Context): Promise<MailPlan> {

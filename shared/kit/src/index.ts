@@ -49,6 +49,7 @@ export { type CapturedRun, runCaptured, runCapturedProcess } from "./run-capture
 export { type Setting, type SettingsOf, type SettingsSchema, settings } from "./settings/define.ts";
 export { formatDuration, helpText, settingsTable } from "./settings/describe.ts";
 export { readSettings } from "./settings/read.ts";
+export type { SettingsCheck } from "./settings-check.ts";
 export {
   Connector,
   type ConnectorOptions,
