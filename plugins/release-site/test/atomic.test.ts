@@ -1,22 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runReleaseSite, tempWorkspace, type Workspace } from "./helpers.ts";
-import { SECRET_KEY, startTestStore, type TestStore } from "./s3-store.ts";
+import { describe, expect, it } from "vitest";
+import { droneEnv, runReleaseSite, SECRET_KEY, siteWorkspace, storeTests, textOf } from "./helpers.ts";
 
-let store: TestStore;
-let workspace: Workspace;
-beforeAll(async () => {
-  store = await startTestStore();
-});
-afterAll(async () => {
-  await store?.stop();
-});
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  store.fault(undefined);
-  return () => workspace.remove();
-});
-
-const text = async (key: string) => (await store.get(key)).body.toString("utf8");
+const { store, workspace } = await storeTests();
+const text = (key: string) => textOf(store, key);
 const writes = () =>
   store.requests.filter((r) => r.method === "PUT" || r.method === "POST" || r.method === "DELETE");
 
@@ -25,7 +11,7 @@ describe("release-site publish, atomically and idempotently", () => {
     const env = { PLUGIN_PREFIX: "atomic" };
     await workspace.dist({ "a.apk": "one\n", "b.apk": "two\n" });
     expect(
-      (await runReleaseSite(droneEnv(store.url, { ...env, DRONE_TAG: "v1.0.0" }), workspace.dir)).code,
+      (await runReleaseSite(droneEnv(store.endpoint, { ...env, DRONE_TAG: "v1.0.0" }), workspace.dir)).code,
     ).toBe(0);
     const before = await Promise.all(
       ["atomic/stable/latest.json", "atomic/index.json", "atomic/index.html"].map(text),
@@ -36,7 +22,7 @@ describe("release-site publish, atomically and idempotently", () => {
       request.method === "PUT" && request.key.endsWith("1.1.0/b.apk") ? "refuse" : undefined,
     );
     const failed = await runReleaseSite(
-      droneEnv(store.url, { ...env, DRONE_TAG: "v1.1.0", PLUGIN_PARALLEL: "1" }),
+      droneEnv(store.endpoint, { ...env, DRONE_TAG: "v1.1.0", PLUGIN_PARALLEL: "1" }),
       workspace.dir,
     );
     expect(failed.code, failed.output).not.toBe(0);
@@ -56,7 +42,7 @@ describe("release-site publish, atomically and idempotently", () => {
   });
 
   it("a re-run uploads nothing and leaves the manifests byte for byte; a backport is listed without moving latest.json", async () => {
-    const env = droneEnv(store.url, { PLUGIN_PREFIX: "rerun", DRONE_TAG: "v2.0.0" });
+    const env = droneEnv(store.endpoint, { PLUGIN_PREFIX: "rerun", DRONE_TAG: "v2.0.0" });
     await workspace.dist({ "app.apk": "two\n" });
     expect((await runReleaseSite(env, workspace.dir)).code).toBe(0);
     const manifests = await Promise.all(["rerun/stable/latest.json", "rerun/index.json"].map(text));
@@ -84,17 +70,17 @@ describe("release-site publish, atomically and idempotently", () => {
   });
 
   it("two publishes at once both end up in index.json and on the page", async () => {
-    const other = await tempWorkspace();
+    const other = await siteWorkspace();
     try {
       await workspace.dist({ "app.apk": "beta\n" });
       await other.dist({ "app.apk": "alpha\n" });
       const [beta, alpha] = await Promise.all([
         runReleaseSite(
-          droneEnv(store.url, { PLUGIN_PREFIX: "race", DRONE_TAG: "v3.0.0-beta.1" }),
+          droneEnv(store.endpoint, { PLUGIN_PREFIX: "race", DRONE_TAG: "v3.0.0-beta.1" }),
           workspace.dir,
         ),
         runReleaseSite(
-          droneEnv(store.url, { PLUGIN_PREFIX: "race", DRONE_TAG: "v3.0.0-alpha.4" }),
+          droneEnv(store.endpoint, { PLUGIN_PREFIX: "race", DRONE_TAG: "v3.0.0-alpha.4" }),
           other.dir,
         ),
       ]);
@@ -115,7 +101,7 @@ describe("release-site publish, atomically and idempotently", () => {
     await workspace.dist({ "app.apk": "x\n" });
     const wrong = "wrong-secret/0c1d2e3f";
     const run = await runReleaseSite(
-      droneEnv(store.url, { PLUGIN_PREFIX: "auth", PLUGIN_SECRET_KEY: wrong }),
+      droneEnv(store.endpoint, { PLUGIN_PREFIX: "auth", PLUGIN_SECRET_KEY: wrong }),
       workspace.dir,
     );
     expect(run.code).not.toBe(0);
@@ -129,7 +115,7 @@ describe("release-site publish, atomically and idempotently", () => {
     store.fault(() => "silent");
     const started = Date.now();
     const run = await runReleaseSite(
-      droneEnv(store.url, { PLUGIN_PREFIX: "silent", PLUGIN_TIMEOUT: "1s" }),
+      droneEnv(store.endpoint, { PLUGIN_PREFIX: "silent", PLUGIN_TIMEOUT: "1s" }),
       workspace.dir,
     );
     expect(run.code).not.toBe(0);
@@ -142,7 +128,7 @@ describe("release-site publish, atomically and idempotently", () => {
     store.fault((request) =>
       request.method === "GET" && request.key.endsWith("index.json") ? "endless" : undefined,
     );
-    const run = await runReleaseSite(droneEnv(store.url, { PLUGIN_PREFIX: "endless" }), workspace.dir);
+    const run = await runReleaseSite(droneEnv(store.endpoint, { PLUGIN_PREFIX: "endless" }), workspace.dir);
     expect(run.code).not.toBe(0);
     expect(run.output).toContain("E_S3_TOO_LARGE");
     expect(await store.keys("endless/")).toEqual([]);

@@ -1,9 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type CapturedRun, runCaptured } from "@hangar/kit";
+import { type S3Store, type S3StoreOptions, tempWorkspace } from "@hangar/testbed";
+import { afterAll, beforeEach } from "vitest";
 import { releaseSite } from "../src/plugin.ts";
-import { ACCESS_KEY, BUCKET, SECRET_KEY } from "./s3-store.ts";
+import { ACCESS_KEY, BUCKET, SECRET_KEY, startTestStore } from "./s3-store.ts";
+
+export { SECRET_KEY };
 
 /** A Drone build of acme/calchat publishing to the test store. */
 export function droneEnv(endpoint: string, overrides: Record<string, string> = {}): Record<string, string> {
@@ -38,8 +41,8 @@ export interface Workspace {
   remove(): Promise<void>;
 }
 
-export async function tempWorkspace(): Promise<Workspace> {
-  const dir = await mkdtemp(path.join(tmpdir(), "release-site-"));
+export async function siteWorkspace(): Promise<Workspace> {
+  const { dir, remove } = await tempWorkspace("release-site");
   return {
     dir,
     dist: async (files) => {
@@ -48,6 +51,45 @@ export async function tempWorkspace(): Promise<Workspace> {
       for (const [name, body] of Object.entries(files)) await writeFile(path.join(dir, "dist", name), body);
     },
     outputs: async () => JSON.parse(await readFile(path.join(dir, ".hangar", "outputs.json"), "utf8")),
-    remove: () => rm(dir, { recursive: true, force: true }),
+    remove,
   };
 }
+
+/**
+ * What a test file against the store sets up: one store for the file (stopped after it), and a
+ * fresh workspace for each test with the store's faults cleared. `workspace` is the current test's.
+ */
+export async function storeTests(
+  options: S3StoreOptions = {},
+): Promise<{ store: S3Store; workspace: Workspace }> {
+  const store = await startTestStore(options);
+  afterAll(() => store.stop());
+  let current: Workspace | undefined;
+  beforeEach(async () => {
+    current = await siteWorkspace();
+    store.fault(undefined);
+    return () => current?.remove();
+  });
+  const now = (): Workspace => {
+    if (!current) throw new Error("the workspace exists only while a test runs");
+    return current;
+  };
+  return {
+    store,
+    workspace: {
+      get dir() {
+        return now().dir;
+      },
+      dist: (files) => now().dist(files),
+      outputs: () => now().outputs(),
+      remove: () => now().remove(),
+    },
+  };
+}
+
+/** An object of the store as text. */
+export const textOf = async (store: S3Store, key: string): Promise<string> =>
+  (await store.get(key)).body.toString("utf8");
+
+/** A JSON object of the store, parsed. */
+export const jsonOf = async (store: S3Store, key: string) => JSON.parse(await textOf(store, key));

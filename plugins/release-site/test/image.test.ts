@@ -1,17 +1,17 @@
 import { chmod } from "node:fs/promises";
-import { runDroneStep, testbed } from "@hangar/testbed";
+import { runDroneStep, type S3Store, testbed } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, tempWorkspace, type Workspace } from "./helpers.ts";
-import { SECRET_KEY, startTestStore, type TestStore } from "./s3-store.ts";
+import { droneEnv, SECRET_KEY, siteWorkspace, type Workspace } from "./helpers.ts";
+import { startTestStore } from "./s3-store.ts";
 
 const IMAGE = "hangar/release-site:dev";
 const image = await testbed.image(IMAGE);
 
-let store: TestStore;
+let store: S3Store;
 let workspace: Workspace;
 beforeAll(async () => {
   store = await startTestStore();
-  workspace = await tempWorkspace();
+  workspace = await siteWorkspace();
   // The image runs as uid 1000, as it would on a runner whose workspace it may write to.
   await chmod(workspace.dir, 0o777);
 });
@@ -27,7 +27,7 @@ describe.skipIf(!image)("the release-site image, run the Drone way", () => {
     const result = await runDroneStep({
       image: IMAGE,
       workspace: workspace.dir,
-      env: droneEnv(store.url, { PLUGIN_PREFIX: "image" }),
+      env: droneEnv(store.endpoint, { PLUGIN_PREFIX: "image" }),
     });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(await store.keys("image/")).toEqual([

@@ -1,26 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runReleaseSite, tempWorkspace, type Workspace } from "./helpers.ts";
-import { startTestStore, type TestStore } from "./s3-store.ts";
+import { describe, expect, it } from "vitest";
+import { droneEnv, runReleaseSite, storeTests } from "./helpers.ts";
 
-let store: TestStore;
-let workspace: Workspace;
-beforeAll(async () => {
-  store = await startTestStore();
-});
-afterAll(async () => {
-  await store?.stop();
-});
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  return () => workspace.remove();
-});
+const { store, workspace } = await storeTests();
 
 describe("release-site large files", () => {
   it("a file over one part goes up as a multipart upload, checked by size and SHA-256, and a re-run keeps it", async () => {
     const bytes = randomBytes(17 * 1024 * 1024 + 123);
     await workspace.dist({ "big.bin": bytes });
-    const env = droneEnv(store.url, { PLUGIN_PREFIX: "big", DRONE_TAG: "v1.0.0" });
+    const env = droneEnv(store.endpoint, { PLUGIN_PREFIX: "big", DRONE_TAG: "v1.0.0" });
     const run = await runReleaseSite(env, workspace.dir);
     expect(run.code, run.output).toBe(0);
     expect(store.requests.filter((r) => r.method === "PUT" && r.query.includes("partNumber="))).toHaveLength(
@@ -38,7 +26,7 @@ describe("release-site large files", () => {
     await workspace.dist({ "big.bin": randomBytes(17 * 1024 * 1024) });
     store.fault((r) => (r.method === "PUT" && r.query.includes("partNumber=2") ? "refuse" : undefined));
     const run = await runReleaseSite(
-      droneEnv(store.url, { PLUGIN_PREFIX: "bigfail", DRONE_TAG: "v1.0.0" }),
+      droneEnv(store.endpoint, { PLUGIN_PREFIX: "bigfail", DRONE_TAG: "v1.0.0" }),
       workspace.dir,
     );
     store.fault(undefined);

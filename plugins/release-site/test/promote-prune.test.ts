@@ -1,26 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runReleaseSite, tempWorkspace, type Workspace } from "./helpers.ts";
-import { startTestStore, type TestStore } from "./s3-store.ts";
+import { describe, expect, it } from "vitest";
+import { droneEnv, jsonOf, runReleaseSite, storeTests } from "./helpers.ts";
 
-let store: TestStore;
-let workspace: Workspace;
-beforeAll(async () => {
-  store = await startTestStore();
-});
-afterAll(async () => {
-  await store?.stop();
-});
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  return () => workspace.remove();
-});
-
-const json = async (key: string) => JSON.parse((await store.get(key)).body.toString("utf8"));
+const { store, workspace } = await storeTests();
+const json = (key: string) => jsonOf(store, key);
 
 describe("release-site promote and prune", () => {
   it("promote copies a beta to stable inside the store, without a download, and updates the manifests", async () => {
     await workspace.dist({ "app.apk": "the beta that becomes stable\n" });
-    const env = droneEnv(store.url, { PLUGIN_PREFIX: "promo", DRONE_TAG: "v1.4.0-rc.2" });
+    const env = droneEnv(store.endpoint, { PLUGIN_PREFIX: "promo", DRONE_TAG: "v1.4.0-rc.2" });
     expect((await runReleaseSite(env, workspace.dir)).code).toBe(0);
     const seen = store.requests.length;
     const promote = await runReleaseSite(
@@ -43,7 +30,7 @@ describe("release-site promote and prune", () => {
   });
 
   it("prune keeps the newest `keep` versions per channel and the one latest.json names", async () => {
-    const env = droneEnv(store.url, { PLUGIN_PREFIX: "prune" });
+    const env = droneEnv(store.endpoint, { PLUGIN_PREFIX: "prune" });
     for (const tag of ["v1.0.0", "v1.1.0", "v1.2.0", "v0.9.5"]) {
       await workspace.dist({ "app.apk": `${tag}\n` });
       expect((await runReleaseSite({ ...env, DRONE_TAG: tag }, workspace.dir)).code).toBe(0);

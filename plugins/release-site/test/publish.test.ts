@@ -1,38 +1,25 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runReleaseSite, tempWorkspace, type Workspace } from "./helpers.ts";
-import { SECRET_KEY, startTestStore, type TestStore } from "./s3-store.ts";
+import { describe, expect, it } from "vitest";
+import { droneEnv, jsonOf, runReleaseSite, SECRET_KEY, storeTests } from "./helpers.ts";
 
-let store: TestStore;
-let workspace: Workspace;
-beforeAll(async () => {
-  store = await startTestStore();
-});
-afterAll(async () => {
-  await store?.stop();
-});
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  return () => workspace.remove();
-});
-
+const { store, workspace } = await storeTests();
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
-const json = async (key: string) => JSON.parse((await store.get(key)).body.toString("utf8"));
+const json = (key: string) => jsonOf(store, key);
 
 describe("release-site publish", () => {
   it("publishes to stable, beta and alpha by version, with checksums, latest.json, index.json and the page", async () => {
     await workspace.dist({ "calchat.apk": "stable build\n" });
-    const stable = await runReleaseSite(droneEnv(store.url, { PLUGIN_PREFIX: "p1" }), workspace.dir);
+    const stable = await runReleaseSite(droneEnv(store.endpoint, { PLUGIN_PREFIX: "p1" }), workspace.dir);
     expect(stable.code, stable.output).toBe(0);
     await workspace.dist({ "calchat.apk": "beta build\n" });
     const beta = await runReleaseSite(
-      droneEnv(store.url, { PLUGIN_PREFIX: "p1", DRONE_TAG: "v1.3.0-rc.1" }),
+      droneEnv(store.endpoint, { PLUGIN_PREFIX: "p1", DRONE_TAG: "v1.3.0-rc.1" }),
       workspace.dir,
     );
     expect(beta.code, beta.output).toBe(0);
     await workspace.dist({ "calchat.apk": "main build\n" });
     const alpha = await runReleaseSite(
-      droneEnv(store.url, {
+      droneEnv(store.endpoint, {
         PLUGIN_PREFIX: "p1",
         DRONE_TAG: "",
         DRONE_BUILD_EVENT: "push",
@@ -44,8 +31,8 @@ describe("release-site publish", () => {
     expect(await workspace.outputs()).toMatchObject({
       RELEASE_SITE_CHANNEL: "alpha",
       RELEASE_SITE_VERSION: "0.0.0-main.12",
-      RELEASE_SITE_URL: `${store.url}/site/p1/alpha/0.0.0-main.12/`,
-      RELEASE_SITE_MANIFEST: `${store.url}/site/p1/alpha/latest.json`,
+      RELEASE_SITE_URL: `${store.endpoint}/site/p1/alpha/0.0.0-main.12/`,
+      RELEASE_SITE_MANIFEST: `${store.endpoint}/site/p1/alpha/latest.json`,
     });
 
     for (const [channel, version, body] of [
@@ -62,7 +49,7 @@ describe("release-site publish", () => {
           name: "calchat.apk",
           size: file.body.length,
           sha256: sha256(file.body),
-          url: `${store.url}/site/p1/${channel}/${version}/calchat.apk`,
+          url: `${store.endpoint}/site/p1/${channel}/${version}/calchat.apk`,
         },
       ]);
       expect(file.headers["content-type"]).toBe("application/vnd.android.package-archive");

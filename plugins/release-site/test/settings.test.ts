@@ -1,11 +1,11 @@
 import { dryRunModules } from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { channelOf, compareVersions, defaultVersion } from "../src/version.ts";
-import { droneEnv, runReleaseSite, tempWorkspace, type Workspace } from "./helpers.ts";
+import { droneEnv, runReleaseSite, siteWorkspace, type Workspace } from "./helpers.ts";
 
 let workspace: Workspace;
 beforeEach(async () => {
-  workspace = await tempWorkspace();
+  workspace = await siteWorkspace();
 });
 afterEach(() => workspace.remove());
 

@@ -121,6 +121,8 @@ export { guestAddress } from "./proxmox/routes.ts";
 export { startProxmoxStandIn, startProxmoxWithLoopbackGuests } from "./proxmox/server.ts";
 export { type Registry, type RegistryOptions, startRegistry } from "./registry.ts";
 export { RunError, type RunOptions, type RunResult, run } from "./run.ts";
+export type { S3Fault, S3Request } from "./s3/front.ts";
+export { type S3Store, type S3StoreOptions, startS3Store } from "./s3/store.ts";
 export { type SlowLink, startSlowLink } from "./slow-link.ts";
 export type { SmtpFailure, SmtpStage } from "./smtp-faults.ts";
 export {
