@@ -1,8 +1,8 @@
-import { apiError, type Call, errorReply, notFound, type OperationHandler, type Reply } from "./call.ts";
+import { apiError, type Call, notFound, type OperationHandler } from "./call.ts";
 import type { IssueRecord } from "./issues.ts";
-import { linkHeader, listOptions, pageOf } from "./pagination.ts";
 import { presentUser } from "./present.ts";
 import { presentComment, presentIssue, presentLabel } from "./present-issues.ts";
+import { orRefusal, paged, whenFound } from "./replies.ts";
 
 // routers/api/v1/repo/issue.go, issue_comment.go and label.go, and user/user.go of Gitea 1.22.
 
@@ -13,16 +13,6 @@ const issueOf = (call: Call, issue: IssueRecord) =>
 function issueByIndex(call: Call): IssueRecord | undefined {
   const text = call.params.index ?? "";
   return /^\d+$/.test(text) ? call.world.issues.byNumber(Number.parseInt(text, 10)) : undefined;
-}
-
-/** A page of a list with X-Total-Count and Link, as ctx.SetTotalCountHeader and SetLinkHeader write them. */
-function paged<T>(call: Call, all: readonly T[], present: (item: T) => unknown): Reply {
-  const options = listOptions(call.query, call.world.settings);
-  const headers: Record<string, string> = { "X-Total-Count": String(all.length) };
-  const link = linkHeader(call.world.site.appUrl, call.url, all.length, options.pageSize);
-  if (link) headers.Link = link;
-  headers["Access-Control-Expose-Headers"] = link ? "Link, X-Total-Count" : "X-Total-Count";
-  return { status: 200, headers, json: pageOf(all, options).map(present) };
 }
 
 /**
@@ -81,10 +71,7 @@ export const issueHandlers: Record<string, OperationHandler> = {
 
   issueGetIssue: {
     scope: "issue",
-    handle(call) {
-      const issue = issueByIndex(call);
-      return issue ? { status: 200, json: issueOf(call, issue) } : notFound(call.world);
-    },
+    handle: whenFound(issueByIndex, (call, issue) => ({ status: 200, json: issueOf(call, issue) })),
   },
 
   issueCreateIssue: {
@@ -110,9 +97,7 @@ export const issueHandlers: Record<string, OperationHandler> = {
     scope: "issue",
     write: true,
     body: "EditIssueOption",
-    handle(call) {
-      const issue = issueByIndex(call);
-      if (!issue) return notFound(call.world);
+    handle: whenFound(issueByIndex, (call, issue) => {
       const { body } = call;
       if ("assignee" in body || "assignees" in body) {
         const assignees = assigneeIds(call);
@@ -126,33 +111,29 @@ export const issueHandlers: Record<string, OperationHandler> = {
         call.world.issues.setState(issue, body.state === "closed" ? "closed" : "open");
       // EditIssue answers 201, as the schema documents.
       return { status: 201, json: issueOf(call, issue) };
-    },
+    }),
   },
 
   issueGetComments: {
     scope: "issue",
-    handle(call) {
-      const issue = issueByIndex(call);
-      if (!issue) return notFound(call.world);
+    handle: whenFound(issueByIndex, (call, issue) => {
       const { site, issues } = call.world;
       return {
         status: 200,
         json: issue.comments.map((each) => presentComment(site, issues, issue, each, call.viewer)),
       };
-    },
+    }),
   },
 
   issueCreateComment: {
     scope: "issue",
     write: true,
     body: "CreateIssueCommentOption",
-    handle(call) {
-      const issue = issueByIndex(call);
-      if (!issue) return notFound(call.world);
+    handle: whenFound(issueByIndex, (call, issue) => {
       const { site, issues } = call.world;
       const comment = issues.comment(issue, String(call.body.body ?? ""), call.viewer?.id ?? 0);
       return { status: 201, json: presentComment(site, issues, issue, comment, call.viewer) };
-    },
+    }),
   },
 
   issueListLabels: {
@@ -167,7 +148,7 @@ export const issueHandlers: Record<string, OperationHandler> = {
     write: true,
     body: "CreateLabelOption",
     handle(call) {
-      try {
+      return orRefusal(call, () => {
         const label = call.world.issues.createLabel({
           name: String(call.body.name ?? ""),
           color: String(call.body.color ?? ""),
@@ -175,9 +156,7 @@ export const issueHandlers: Record<string, OperationHandler> = {
           exclusive: call.body.exclusive === true,
         });
         return { status: 201, json: presentLabel(call.world.site, label) };
-      } catch (error) {
-        return errorReply(call, error);
-      }
+      });
     },
   },
 

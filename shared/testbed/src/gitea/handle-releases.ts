@@ -1,16 +1,9 @@
 import { rm } from "node:fs/promises";
-import {
-  apiError,
-  type Call,
-  canWrite,
-  errorReply,
-  notFound,
-  type OperationHandler,
-  paramId,
-} from "./call.ts";
-import { formOptionalBool, linkHeader, listOptions, pageOf } from "./pagination.ts";
+import { apiError, type Call, canWrite, notFound, type OperationHandler, paramId } from "./call.ts";
+import { formOptionalBool } from "./pagination.ts";
 import { presentRelease } from "./present.ts";
 import type { ReleaseInput, ReleaseRecord } from "./releases.ts";
+import { orRefusal, paged, whenFound } from "./replies.ts";
 
 // routers/api/v1/repo/release.go and release_tags.go of Gitea 1.22.
 
@@ -29,18 +22,13 @@ async function removeFiles(paths: string[]): Promise<void> {
 export const releaseHandlers: Record<string, OperationHandler> = {
   repoListReleases: {
     handle(call) {
-      const options = listOptions(call.query, call.world.settings);
       const all = call.world.store.list({
         // IncludeDrafts only for callers with write access; the filters apply on top.
         includeDrafts: canWrite(call),
         draft: formOptionalBool(call.query, "draft"),
         prerelease: formOptionalBool(call.query, "pre-release"),
       });
-      const headers: Record<string, string> = { "X-Total-Count": String(all.length) };
-      const link = linkHeader(call.world.site.appUrl, call.url, all.length, options.pageSize);
-      if (link) headers.Link = link;
-      headers["Access-Control-Expose-Headers"] = link ? "Link, X-Total-Count" : "X-Total-Count";
-      return { status: 200, headers, json: pageOf(all, options).map((each) => present(call, each)) };
+      return paged(call, all, (each) => present(call, each));
     },
   },
 
@@ -52,10 +40,7 @@ export const releaseHandlers: Record<string, OperationHandler> = {
   },
 
   repoGetRelease: {
-    handle(call) {
-      const release = releaseById(call);
-      return release ? { status: 200, json: present(call, release) } : notFound(call.world);
-    },
+    handle: whenFound(releaseById, (call, release) => ({ status: 200, json: present(call, release) })),
   },
 
   repoGetReleaseByTag: {
@@ -83,25 +68,21 @@ export const releaseHandlers: Record<string, OperationHandler> = {
         isDraft: body.draft === true,
         isPrerelease: body.prerelease === true,
       };
-      try {
+      return orRefusal(call, () => {
         const release = call.world.store.create(input, call.world.site.git.defaultBranch);
         return { status: 201, json: present(call, release) };
-      } catch (error) {
-        return errorReply(call, error);
-      }
+      });
     },
   },
 
   repoEditRelease: {
     write: true,
     body: "EditReleaseOption",
-    handle(call) {
-      const release = releaseById(call);
-      if (!release) return notFound(call.world);
+    handle: whenFound(releaseById, (call, release) => {
       const body = call.body;
       const text = (value: unknown) => (typeof value === "string" ? value : undefined);
       const flag = (value: unknown) => (typeof value === "boolean" ? value : undefined);
-      try {
+      return orRefusal(call, () => {
         call.world.store.update(release, {
           tagName: text(body.tag_name),
           target: text(body.target_commitish),
@@ -110,21 +91,17 @@ export const releaseHandlers: Record<string, OperationHandler> = {
           isDraft: flag(body.draft),
           isPrerelease: flag(body.prerelease),
         });
-      } catch (error) {
-        return errorReply(call, error);
-      }
-      return { status: 200, json: present(call, release) };
-    },
+        return { status: 200, json: present(call, release) };
+      });
+    }),
   },
 
   repoDeleteRelease: {
     write: true,
-    async handle(call) {
-      const release = releaseById(call);
-      if (!release) return notFound(call.world);
+    handle: whenFound(releaseById, async (call, release) => {
       await removeFiles(call.world.store.remove(release).map((each) => each.path));
       return { status: 204 };
-    },
+    }),
   },
 
   repoDeleteReleaseByTag: {
