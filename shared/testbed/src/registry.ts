@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findBinary } from "./binaries.ts";
-import { abandonStart, type Daemon, daemonInDir, describeFailure, spawnDaemon } from "./daemon.ts";
-import { freePort, LOOPBACK } from "./ports.ts";
+import { abandonStart, type Daemon, daemonInDir, spawnDaemon } from "./daemon.ts";
+import { startOnFreePort } from "./free-port-daemon.ts";
+import { LOOPBACK } from "./ports.ts";
 import { makeTempDir } from "./temp-dir.ts";
-import { waitUntil } from "./wait.ts";
 
 export interface RegistryOptions {
   /** Deadline for GET /v2/ to answer 200 (default 15 s). */
@@ -60,29 +60,19 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const storageDir = join(dir.path, "storage");
   let daemon: Daemon | undefined;
   try {
-    let port = 0;
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      await writeFile(join(dir.path, "config.yml"), config(storageDir, port));
-      const current = spawnDaemon("docker-registry", binary, ["serve", join(dir.path, "config.yml")]);
-      daemon = current;
-      try {
-        await waitUntil(
-          `the registry to answer GET http://${LOOPBACK}:${port}/v2/`,
-          () => answers(`http://${LOOPBACK}:${port}`),
-          {
-            timeoutMs: options.startTimeoutMs ?? 15_000,
-            failIf: () => (current.exitReason() ? describeFailure(current) : undefined),
-          },
-        );
-        break;
-      } catch (error) {
-        await current.stop();
-        if (attempt < 3 && current.output().includes("address already in use")) continue;
-        throw error;
-      }
-    }
-    const running = daemon;
+    const started = await startOnFreePort({
+      async spawn(port) {
+        await writeFile(join(dir.path, "config.yml"), config(storageDir, port));
+        return spawnDaemon("docker-registry", binary, ["serve", join(dir.path, "config.yml")]);
+      },
+      readiness: (port) => `the registry to answer GET http://${LOOPBACK}:${port}/v2/`,
+      ready: (port) => answers(`http://${LOOPBACK}:${port}`),
+      timeoutMs: options.startTimeoutMs ?? 15_000,
+      portTaken: "address already in use",
+    });
+    const { port } = started;
+    const running = started.daemon;
+    daemon = running;
     const url = `http://${LOOPBACK}:${port}`;
     return {
       host: `${LOOPBACK}:${port}`,

@@ -4,11 +4,11 @@ import { connect } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { findBinary } from "./binaries.ts";
-import { abandonStart, type Daemon, daemonInDir, describeFailure, spawnDaemon } from "./daemon.ts";
-import { freePort, LOOPBACK } from "./ports.ts";
+import { abandonStart, type Daemon, daemonInDir, spawnDaemon } from "./daemon.ts";
+import { startOnFreePort } from "./free-port-daemon.ts";
+import { LOOPBACK } from "./ports.ts";
 import { run } from "./run.ts";
 import { makeTempDir } from "./temp-dir.ts";
-import { waitUntil } from "./wait.ts";
 
 export interface SshdOptions {
   /**
@@ -153,36 +153,25 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       .join(" ");
     await writeFile(file("authorized_keys"), `${publicKey}\n`);
 
-    const timeoutMs = options.startTimeoutMs ?? 15_000;
-    let port = 0;
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      await writeFile(
-        file("sshd_config"),
-        buildConfig(dir.path, port, username, options.extraConfig ?? [], options.sftpSubsystem),
-      );
-      const current = spawnDaemon(SERVER, sshd, ["-D", "-e", "-f", file("sshd_config")]);
-      daemon = current;
-      try {
-        await waitUntil(
-          `sshd's banner on ${LOOPBACK}:${port}`,
-          async () => (await readBanner(port, 2_000)).startsWith("SSH-2.0-"),
-          {
-            timeoutMs,
-            failIf: () => (current.exitReason() ? describeFailure(current) : undefined),
-          },
+    const started = await startOnFreePort({
+      async spawn(port) {
+        await writeFile(
+          file("sshd_config"),
+          buildConfig(dir.path, port, username, options.extraConfig ?? [], options.sftpSubsystem),
         );
-        break;
-      } catch (error) {
-        await current.stop();
-        if (attempt < 3 && current.output().includes("Address already in use")) continue;
-        throw error;
-      }
-    }
+        return spawnDaemon(SERVER, sshd, ["-D", "-e", "-f", file("sshd_config")]);
+      },
+      readiness: (port) => `sshd's banner on ${LOOPBACK}:${port}`,
+      ready: async (port) => (await readBanner(port, 2_000)).startsWith("SSH-2.0-"),
+      timeoutMs: options.startTimeoutMs ?? 15_000,
+      portTaken: "Address already in use",
+    });
+    const { port } = started;
+    daemon = started.daemon;
 
     const knownHostsLine = `[${LOOPBACK}]:${port} ${hostPublicKey}`;
     await writeFile(file("known_hosts"), `${knownHostsLine}\n`);
-    const running = daemon;
+    const running = started.daemon;
     return {
       host: LOOPBACK,
       port,
@@ -195,22 +184,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       knownHostsLine,
       knownHostsPath: file("known_hosts"),
       sshArgs: () => [
-        "-F",
-        "/dev/null",
-        "-p",
-        String(port),
-        "-i",
-        file("client_ed25519"),
-        "-o",
-        `UserKnownHostsFile=${file("known_hosts")}`,
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "ConnectTimeout=10",
+        ...["-F", "/dev/null", "-p", String(port), "-i", file("client_ed25519")],
+        ...[
+          `UserKnownHostsFile=${file("known_hosts")}`,
+          "StrictHostKeyChecking=yes",
+          "BatchMode=yes",
+          "IdentitiesOnly=yes",
+          "ConnectTimeout=10",
+        ].flatMap((option) => ["-o", option]),
         `${username}@${LOOPBACK}`,
       ],
       ...daemonInDir(running, dir),
