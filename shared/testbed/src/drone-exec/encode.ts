@@ -6,40 +6,40 @@
 export function encodeSettings(
   settings: Readonly<Record<string, unknown>> | undefined,
   secret: (name: string) => string | undefined,
-): { env: Record<string, string>; missingSecrets: string[] } {
-  const env: Record<string, string> = {};
-  const missingSecrets: string[] = [];
-  for (const [key, value] of Object.entries(settings ?? {})) {
-    const name = `PLUGIN_${key.toUpperCase()}`;
-    const secretName = fromSecret(value);
-    if (secretName !== undefined) {
-      const found = secret(secretName);
-      // Drone passes an unknown secret as an empty value; the plugin then says what is missing.
-      if (found === undefined) missingSecrets.push(secretName);
-      env[name] = found ?? "";
-      continue;
-    }
-    env[name] = encodeValue(value);
-  }
-  return { env, missingSecrets };
+): Encoded {
+  return encode(settings, (key) => `PLUGIN_${key.toUpperCase()}`, secret);
 }
 
 /** `environment:` keys arrive unprefixed, with `from_secret` as in settings. */
 export function encodeEnvironment(
   environment: Readonly<Record<string, unknown>> | undefined,
   secret: (name: string) => string | undefined,
-): { env: Record<string, string>; missingSecrets: string[] } {
+): Encoded {
+  return encode(environment, (key) => key, secret);
+}
+
+interface Encoded {
+  env: Record<string, string>;
+  missingSecrets: string[];
+}
+
+function encode(
+  values: Readonly<Record<string, unknown>> | undefined,
+  nameOf: (key: string) => string,
+  secret: (name: string) => string | undefined,
+): Encoded {
   const env: Record<string, string> = {};
   const missingSecrets: string[] = [];
-  for (const [key, value] of Object.entries(environment ?? {})) {
+  for (const [key, value] of Object.entries(values ?? {})) {
     const secretName = fromSecret(value);
     if (secretName === undefined) {
-      env[key] = encodeValue(value);
+      env[nameOf(key)] = encodeValue(value);
       continue;
     }
     const found = secret(secretName);
+    // Drone passes an unknown secret as an empty value; the plugin then says what is missing.
     if (found === undefined) missingSecrets.push(secretName);
-    env[key] = found ?? "";
+    env[nameOf(key)] = found ?? "";
   }
   return { env, missingSecrets };
 }
