@@ -111,6 +111,21 @@ export class Cluster {
     return `${info.base}${scope}/${info.plural}${objectName ? `/${encodeURIComponent(objectName)}` : ""}`;
   }
 
+  /** The path of the object a manifest names. */
+  #objectPath(object: KubeObject) {
+    return this.#path(
+      object.apiVersion ?? "",
+      object.kind ?? "",
+      object.metadata?.namespace,
+      object.metadata?.name,
+    );
+  }
+
+  /** A failed call on a kind's objects as one line; for a Secret without the server's answer (it may echo the data). */
+  #failure(error: unknown, doing: string, kind: string | undefined) {
+    return clusterError(error, doing, { quiet: kind === "Secret", log: this.#log });
+  }
+
   /**
    * Server-side apply, forced: hangar's manifests are the truth for the fields they set. With
    * `metadata.resourceVersion` in the object, the apply happens only if the object is still at
@@ -118,12 +133,7 @@ export class Cluster {
    */
   async apply(object: KubeObject, fieldManager: string, dryRun: boolean): Promise<KubeObject> {
     try {
-      const path = await this.#path(
-        object.apiVersion ?? "",
-        object.kind ?? "",
-        object.metadata?.namespace,
-        object.metadata?.name,
-      );
+      const path = await this.#objectPath(object);
       const query = new URLSearchParams({
         fieldManager,
         force: "true",
@@ -134,10 +144,7 @@ export class Cluster {
       })) as KubeObject;
     } catch (error) {
       if (isStatus(error, 409) && object.metadata?.resourceVersion) throw new ConflictError(name(object));
-      throw clusterError(error, `applying ${name(object)}`, {
-        quiet: object.kind === "Secret",
-        log: this.#log,
-      });
+      throw this.#failure(error, `applying ${name(object)}`, object.kind);
     }
   }
 
@@ -154,10 +161,7 @@ export class Cluster {
       )) as KubeObject;
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
-      throw clusterError(error, `reading ${kind}/${objectName}`, {
-        quiet: kind === "Secret",
-        log: this.#log,
-      });
+      throw this.#failure(error, `reading ${kind}/${objectName}`, kind);
     }
   }
 
@@ -175,22 +179,14 @@ export class Cluster {
     } catch (error) {
       if (isStatus(error, 404)) return [];
       if (error instanceof HangarError && error.code === "E_KUBERNETES_KIND") return [];
-      throw clusterError(error, `listing ${kind} in ${namespace}`, {
-        quiet: kind === "Secret",
-        log: this.#log,
-      });
+      throw this.#failure(error, `listing ${kind} in ${namespace}`, kind);
     }
   }
 
   /** Deletes an object; with `resourceVersion`, only while it is still at that version. */
   async delete(object: KubeObject, dryRun = false, resourceVersion?: string): Promise<"deleted" | "changed"> {
     try {
-      const path = await this.#path(
-        object.apiVersion ?? "",
-        object.kind ?? "",
-        object.metadata?.namespace,
-        object.metadata?.name,
-      );
+      const path = await this.#objectPath(object);
       const options = {
         apiVersion: "v1",
         kind: "DeleteOptions",
@@ -205,10 +201,7 @@ export class Cluster {
     } catch (error) {
       if (isStatus(error, 404)) return "deleted";
       if (isStatus(error, 409) && resourceVersion) return "changed";
-      throw clusterError(error, `deleting ${name(object)}`, {
-        quiet: object.kind === "Secret",
-        log: this.#log,
-      });
+      throw this.#failure(error, `deleting ${name(object)}`, object.kind);
     }
   }
 
