@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type PluginDefinition,
-  runPlugin,
+  runCaptured,
   type SettingsSchema,
   settings as s,
   withCommon,
@@ -37,15 +37,8 @@ async function run<S extends SettingsSchema>(
   definition: PluginDefinition<S, string>,
   env: Record<string, string>,
 ) {
-  let out = "";
-  const code = await runPlugin(definition, {
-    env,
-    argv: [],
-    cwd: workspace,
-    stdout: { write: (chunk: string) => (out += chunk) },
-    stderr: { write: (chunk: string) => (out += chunk) },
-  });
-  return { code, out };
+  const { code, output } = await runCaptured(definition, env, workspace);
+  return { code, out: output };
 }
 
 describe("dry_run", () => {
