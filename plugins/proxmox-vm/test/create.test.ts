@@ -9,17 +9,14 @@ const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxx ci@drone";
 
 describe("proxmox-vm create", () => {
   it("clones the template, configures cloud-init, starts it and publishes its address", async () => {
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, {
-        PLUGIN_NAME: "e2e-{{ build.number }}",
-        PLUGIN_SSHKEYS: JSON.stringify([KEY, "ssh-rsa AAAAB3NzaC1yc2E+/= other@host"]),
-        PLUGIN_CIUSER: "ci",
-        PLUGIN_CORES: "4",
-        PLUGIN_MEMORY: "4096",
-        PLUGIN_TAGS: "CalChat,e2e",
-      }),
-      workspace.dir,
-    );
+    const run = await bed.run({
+      PLUGIN_NAME: "e2e-{{ build.number }}",
+      PLUGIN_SSHKEYS: JSON.stringify([KEY, "ssh-rsa AAAAB3NzaC1yc2E+/= other@host"]),
+      PLUGIN_CIUSER: "ci",
+      PLUGIN_CORES: "4",
+      PLUGIN_MEMORY: "4096",
+      PLUGIN_TAGS: "CalChat,e2e",
+    });
     expect(run.code, run.output).toBe(0);
     const [vm] = clones(bed.pve);
     expect(vm).toMatchObject({
@@ -53,10 +50,7 @@ describe("proxmox-vm create", () => {
 
   it("creates count VMs in parallel, each with its own id, name and address", async () => {
     const started = Date.now();
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_COUNT: "3", PLUGIN_NAME: "e2e" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_COUNT: "3", PLUGIN_NAME: "e2e" });
     expect(run.code, run.output).toBe(0);
     expect(clones(bed.pve).map((vm) => [vm.vmid, vm.name])).toEqual([
       [100, "e2e-1"],
@@ -79,7 +73,7 @@ describe("proxmox-vm create", () => {
     const other = await tempWorkspace("proxmox-vm");
     try {
       const [a, b] = await Promise.all([
-        runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "build-a", PLUGIN_COUNT: "2" }), workspace.dir),
+        bed.run({ PLUGIN_NAME: "build-a", PLUGIN_COUNT: "2" }),
         runProxmoxVm(
           droneEnv(bed.pve, { PLUGIN_NAME: "build-b", PLUGIN_COUNT: "2", DRONE_BUILD_NUMBER: "43" }),
           other.dir,
@@ -115,7 +109,7 @@ describe("proxmox-vm create", () => {
     const other = await tempWorkspace("proxmox-vm");
     try {
       const [a, b] = await Promise.all([
-        runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "build-a" }), workspace.dir),
+        bed.run({ PLUGIN_NAME: "build-a" }),
         runProxmoxVm(
           droneEnv(bed.pve, { PLUGIN_NAME: "build-b", PLUGIN_TEMPLATE: "9001", DRONE_BUILD_NUMBER: "43" }),
           other.dir,
@@ -139,7 +133,7 @@ describe("proxmox-vm create", () => {
 
   it("waits out the lock a clone leaves behind before configuring", async () => {
     bed.pve.configure({ lockAfterCloneMs: 600 });
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_CORES: "3" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_CORES: "3" });
     expect(run.code, run.output).toBe(0);
     expect(clones(bed.pve)[0]?.config.cores).toBe("3");
     const locked = bed.pve.requests().filter((each) => each.message === "VM is locked (clone)");
@@ -148,7 +142,7 @@ describe("proxmox-vm create", () => {
 
   it("waits for a guest agent that starts late", async () => {
     bed.pve.configure({ agentDelayMs: 1500 });
-    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
+    const run = await bed.run();
     expect(run.code, run.output).toBe(0);
     expect((await outputs(workspace.dir)).PROXMOX_VM_IP).toBe(guestAddress(100));
     const notYet = bed.pve.requests().filter((each) => each.message === "QEMU guest agent is not running");
@@ -158,7 +152,7 @@ describe("proxmox-vm create", () => {
   it("fails within the timeout naming the fix when the agent never answers, and destroys the VM", async () => {
     bed.pve.configure({ agentDelayMs: "never" });
     const started = Date.now();
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TIMEOUT: "3s" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_TIMEOUT: "3s" });
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(3000 + 5000);
     expect(run.stderr).toContain("qemu-guest-agent");
@@ -169,7 +163,7 @@ describe("proxmox-vm create", () => {
 
   it("never publishes what a hostile guest agent reports as its address unless it is an IP address", async () => {
     bed.pve.configure({ guestAddress: "-oProxyCommand=touch /tmp/owned" });
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_TIMEOUT: "2s" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('ignored what is not an IP address: "-oProxyCommand=touch /tmp/owned"');
     expect(await outputs(workspace.dir).catch(() => ({}))).not.toHaveProperty("PROXMOX_VM_IP");
@@ -179,7 +173,7 @@ describe("proxmox-vm create", () => {
   it("ends a task wait that outlasts timeout with the timeout, not an abort error, and cleans up", async () => {
     bed.pve.configure({ taskMs: { qmstart: 8_000 } });
     const started = Date.now();
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TIMEOUT: "2s" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_TIMEOUT: "2s" });
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(2000 + 15_000);
     expect(run.stderr).toContain("did not finish within timeout (2s) [E_TIMEOUT]");
@@ -188,7 +182,7 @@ describe("proxmox-vm create", () => {
 
   it("fails at once, naming the fix, on a template without agent: 1", async () => {
     bed.pve.addVm({ vmid: 9001, name: "no-agent", template: true, agent: false });
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_TEMPLATE: "no-agent" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_TEMPLATE: "no-agent" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("has no QEMU guest agent enabled");
     expect(run.stderr).toContain("qm set <template> --agent enabled=1");
@@ -199,7 +193,7 @@ describe("proxmox-vm create", () => {
     bed.pve.failNextTask("qmstart", "start failed: QEMU exited with code 1", [
       "kvm: -drive file=/dev/pve/vm-101-disk-0: Could not open: No such file or directory",
     ]);
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_COUNT: "2" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_COUNT: "2" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("failed: start failed: QEMU exited with code 1");
     expect(run.stderr).toContain("Could not open: No such file or directory");
@@ -209,15 +203,15 @@ describe("proxmox-vm create", () => {
 
   it("keeps the VMs of a failed create with keep_on_failure", async () => {
     bed.pve.failNextTask("qmstart", "start failed: QEMU exited with code 1");
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_KEEP_ON_FAILURE: "true" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_KEEP_ON_FAILURE: "true" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("keep_on_failure: leaving VM 100 (ci-acme-calchat-42) in place");
     expect(clones(bed.pve)).toHaveLength(1);
   });
 
   it("a re-run of the build replaces its VM instead of making a second one", async () => {
-    expect((await runProxmoxVm(droneEnv(bed.pve), workspace.dir)).code).toBe(0);
-    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
+    expect((await bed.run()).code).toBe(0);
+    const run = await bed.run();
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("replacing VM 100 (ci-acme-calchat-42) of an earlier run");
     expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["ci-acme-calchat-42"]);
@@ -227,10 +221,10 @@ describe("proxmox-vm create", () => {
     bed.pve.addVm({ vmid: 500, name: "ci-acme-calchat-42" });
     // Tagged `hangar` by a person, without the marker: just as untouchable.
     bed.pve.addVm({ vmid: 501, name: "ci-acme-calchat-42-1", tags: ["hangar"] });
-    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
+    const run = await bed.run();
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("VM 500 (ci-acme-calchat-42) already exists and was not made by hangar");
-    const tagged = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_COUNT: "2" }), workspace.dir);
+    const tagged = await bed.run({ PLUGIN_COUNT: "2" });
     expect(tagged.code).toBe(1);
     expect(tagged.stderr).toContain(
       "VM 501 (ci-acme-calchat-42-1) already exists and was not made by hangar",
@@ -241,10 +235,12 @@ describe("proxmox-vm create", () => {
   });
 
   it("logs in with a password: ticket cookie and CSRF token on writes", async () => {
-    const env = droneEnv(bed.pve, { PLUGIN_USERNAME: bed.pve.username, PLUGIN_PASSWORD: bed.pve.password });
-    delete env.PLUGIN_TOKEN_ID;
-    delete env.PLUGIN_TOKEN_SECRET;
-    const run = await runProxmoxVm(env, workspace.dir);
+    const run = await bed.run({
+      PLUGIN_USERNAME: bed.pve.username,
+      PLUGIN_PASSWORD: bed.pve.password,
+      PLUGIN_TOKEN_ID: undefined,
+      PLUGIN_TOKEN_SECRET: undefined,
+    });
     expect(run.code, run.output).toBe(0);
     expect(
       bed.pve

@@ -1,31 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { clones, droneEnv, madeBy, perTestPve, runProxmoxVm } from "./helpers.ts";
+import { clones, madeBy, perTestPve } from "./helpers.ts";
 
 const bed = perTestPve();
-const { workspace } = bed;
 
 const DAY = 86_400_000;
 
 describe("proxmox-vm destroy", () => {
   it("by name, as the seed pipeline's e2e-cleanup step does: the running VM and its count siblings", async () => {
-    expect(
-      (
-        await runProxmoxVm(
-          droneEnv(bed.pve, { PLUGIN_NAME: "e2e-{{ build.number }}", PLUGIN_COUNT: "2" }),
-          workspace.dir,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await bed.run({ PLUGIN_NAME: "e2e-{{ build.number }}", PLUGIN_COUNT: "2" })).code).toBe(0);
     bed.pve.addVm({
       vmid: 700,
       name: "e2e-420",
       tags: ["hangar"],
       description: madeBy("acme/calchat", 420, "e2e-420"),
     });
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-{{ build.number }}" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-{{ build.number }}" });
     expect(run.code, run.output).toBe(0);
     expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["e2e-420"]);
     const deletes = bed.pve.requests().filter((each) => each.method === "DELETE");
@@ -36,42 +25,30 @@ describe("proxmox-vm destroy", () => {
 
   it("by vmid, and with neither: the VMs the create step recorded in the workspace", async () => {
     bed.pve.addVm({ vmid: 300, name: "manual", running: true });
-    const byId = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "300" }),
-      workspace.dir,
-    );
+    const byId = await bed.run({ PLUGIN_ACTION: "destroy", PLUGIN_VMID: "300" });
     expect(byId.code, byId.output).toBe(0);
     expect(bed.pve.vm(300)).toBeUndefined();
-    expect((await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_COUNT: "2" }), workspace.dir)).code).toBe(0);
+    expect((await bed.run({ PLUGIN_COUNT: "2" })).code).toBe(0);
     expect(clones(bed.pve)).toHaveLength(2);
-    const recorded = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    const recorded = await bed.run({ PLUGIN_ACTION: "destroy" });
     expect(recorded.code, recorded.output).toBe(0);
     expect(clones(bed.pve)).toEqual([]);
   });
 
   it("is fine when the VM is already gone, and when the create step recorded nothing", async () => {
-    const gone = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-1" }),
-      workspace.dir,
-    );
+    const gone = await bed.run({ PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-1" });
     expect(gone.code, gone.output).toBe(0);
     expect(gone.output).toContain("nothing to destroy");
-    const none = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    const none = await bed.run({ PLUGIN_ACTION: "destroy" });
     expect(none.code, none.output).toBe(0);
   });
 
   it("never destroys a template or, by name, a VM hangar did not make", async () => {
     bed.pve.addVm({ vmid: 400, name: "e2e-7" });
-    const foreign = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-7" }),
-      workspace.dir,
-    );
+    const foreign = await bed.run({ PLUGIN_ACTION: "destroy", PLUGIN_NAME: "e2e-7" });
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toContain("VM 400 (e2e-7) carries no hangar marker");
-    const template = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "9000" }),
-      workspace.dir,
-    );
+    const template = await bed.run({ PLUGIN_ACTION: "destroy", PLUGIN_VMID: "9000" });
     expect(template.code).toBe(1);
     expect(bed.pve.vm(400)).toBeDefined();
     expect(bed.pve.vm(9000)).toBeDefined();
@@ -81,10 +58,7 @@ describe("proxmox-vm destroy", () => {
     bed.pve.addVm({ vmid: 310, name: "busy", tags: ["hangar"] });
     bed.pve.lock(310, "backup");
     setTimeout(() => bed.pve.lock(310, undefined), 700);
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "destroy", PLUGIN_VMID: "310" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "destroy", PLUGIN_VMID: "310" });
     expect(run.code, run.output).toBe(0);
     expect(bed.pve.vm(310)).toBeUndefined();
   });
@@ -113,10 +87,7 @@ describe("proxmox-vm reap", () => {
       tags: ["hangar"],
       description: madeBy("acme/billing", 9, "other-repo", 2 * DAY),
     });
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" });
     expect(run.code, run.output).toBe(0);
     expect(bed.pve.vms().map((vm) => vm.vmid)).toEqual([202, 203, 204, 205, 9000]);
     expect(run.output).toContain("reaped VM 201 (old) of acme/calchat build 1");
@@ -129,9 +100,8 @@ describe("proxmox-vm reap", () => {
   it("measures a VM's age by the Proxmox clock, whatever the runners' clocks say", async () => {
     // The marker's time is the cluster's at the clone; the age is the cluster's time since. A
     // runner whose clock is off (here: this one, standing still) changes nothing.
-    expect((await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_WAIT_IP: "false" }), workspace.dir)).code).toBe(0);
-    const reap = () =>
-      runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" }), workspace.dir);
+    expect((await bed.run({ PLUGIN_WAIT_IP: "false" })).code).toBe(0);
+    const reap = () => bed.run({ PLUGIN_ACTION: "reap", PLUGIN_TTL: "24h" });
     const young = await reap();
     expect(young.code, young.output).toBe(0);
     expect(clones(bed.pve)).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { type CapturedRun, runCaptured, runPlugin } from "@hangar/kit";
+import { type CapturedRun, runCaptured } from "@hangar/kit";
 import {
   droneEnv as buildEnv,
   createTlsCertificate,
@@ -10,16 +10,17 @@ import {
   type TestHooks,
   type TlsCertificate,
   type WorkspaceOptions,
+  waitUntil,
 } from "@hangar/testbed";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { proxmoxVm } from "../src/plugin.ts";
 
+/** The step's settings and build over the defaults below; `undefined` leaves one out. */
+export type Overrides = Record<string, string | undefined>;
+
 /** A Drone push build of acme/calchat, the plugin pointed at the stand-in with its token. */
-export function droneEnv(
-  pve: ProxmoxStandIn,
-  overrides: Record<string, string> = {},
-): Record<string, string> {
-  return buildEnv(
+export function droneEnv(pve: ProxmoxStandIn, overrides: Overrides = {}): Record<string, string> {
+  const env = buildEnv(
     {
       repo: "acme/calchat",
       build: 42,
@@ -34,32 +35,42 @@ export function droneEnv(
       PLUGIN_TOKEN_ID: pve.tokenId,
       PLUGIN_TOKEN_SECRET: pve.tokenSecret,
       PLUGIN_TEMPLATE: "9000",
-      ...overrides,
     },
   );
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
 }
 
 export const runProxmoxVm = (env: Record<string, string>, workspace: string): Promise<CapturedRun> =>
   runCaptured(proxmoxVm, env, workspace);
 
 /** The plugin in this process with a cancel signal the test controls. */
-export async function runCancellable(
+const runCancellable = (
   env: Record<string, string>,
   workspace: string,
   signal: AbortSignal,
-): Promise<CapturedRun> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runPlugin(proxmoxVm, {
-    env,
-    argv: [],
-    cwd: workspace,
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    signal,
-    cancelGraceMs: 8000,
-  });
-  return { code, stdout, stderr, output: stdout + stderr };
+): Promise<CapturedRun> => runCaptured(proxmoxVm, env, workspace, { signal, cancelGraceMs: 8000 });
+
+/** What a test's stand-in and workspace give it: the plugin run against them, settings on top. */
+function runsOn(bed: { readonly pve: ProxmoxStandIn; readonly workspace: { readonly dir: string } }) {
+  return {
+    run: (overrides: Overrides = {}) => runProxmoxVm(droneEnv(bed.pve, overrides), bed.workspace.dir),
+    /**
+     * The same, cancelled (the runner's SIGTERM) once `ready` holds; `cancelledAt` says when, for
+     * how long the step took to stop.
+     */
+    async runCancelledWhen(overrides: Overrides, what: string, ready: () => boolean) {
+      const cancel = new AbortController();
+      const running = runCancellable(droneEnv(bed.pve, overrides), bed.workspace.dir, cancel.signal);
+      await waitUntil(what, ready, { timeoutMs: 60_000, intervalMs: 20 });
+      const cancelledAt = Date.now();
+      cancel.abort(new Error("the step was cancelled"));
+      return { ...(await running), cancelledAt };
+    },
+  };
 }
 
 /**
@@ -84,7 +95,7 @@ export function perTestPve(
   hooks.beforeEach(async () => {
     pve = await bed.start();
   });
-  return {
+  const self = {
     get pve() {
       return pve;
     },
@@ -95,6 +106,7 @@ export function perTestPve(
       pve = await bed.start(other);
     },
   };
+  return Object.assign(self, runsOn(self));
 }
 
 /** The same over HTTPS, for the whole file: the stand-in's certificate is one the test made. */
@@ -108,6 +120,7 @@ export function tlsPve() {
     hooks: { beforeEach: beforeAll, afterEach: afterAll },
   });
   return {
+    ...runsOn(bed),
     get pve() {
       return bed.pve;
     },

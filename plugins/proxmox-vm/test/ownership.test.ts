@@ -72,7 +72,7 @@ describe("proxmox-vm destroy with neither vmid nor name", () => {
       path.join(workspace.dir, ".hangar", "outputs.json"),
       JSON.stringify({ PROXMOX_VM_VMS: JSON.stringify([{ vmid: 300, name: "", node: "pve" }]) }),
     );
-    const run = await runProxmoxVm(droneEnv(bed.pve, destroy), workspace.dir);
+    const run = await bed.run(destroy);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("nothing to destroy");
     expect(bed.pve.vm(300)?.status).toBe("running");
@@ -81,7 +81,7 @@ describe("proxmox-vm destroy with neither vmid nor name", () => {
 
 describe("proxmox-vm names scoped to a repository", () => {
   it("two repositories' builds of the same number live side by side", async () => {
-    const calchat = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
+    const calchat = await bed.run();
     expect(calchat.code, calchat.output).toBe(0);
     const other = await tempWorkspace("proxmox-vm");
     try {
@@ -94,7 +94,7 @@ describe("proxmox-vm names scoped to a repository", () => {
   });
 
   it("a name taken by another repository's VM is an error that says whose it is; that VM stays", async () => {
-    expect((await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "e2e-42" }), workspace.dir)).code).toBe(0);
+    expect((await bed.run({ PLUGIN_NAME: "e2e-42" })).code).toBe(0);
     const run = await runProxmoxVm(billing(droneEnv(bed.pve, { PLUGIN_NAME: "e2e-42" })), workspace.dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("VM 100 (e2e-42) already exists and belongs to acme/calchat (build 42)");
@@ -127,31 +127,25 @@ describe("proxmox-vm names scoped to a repository", () => {
       description: madeBy("acme/calchat", 7, "ci-web-1-7"),
     });
     bed.pve.addVm({ vmid: 203, name: "ci-web-1-6", tags: ["hangar"] });
-    const run = await runProxmoxVm(droneEnv(bed.pve, { ...destroy, PLUGIN_NAME: "ci-web-1" }), workspace.dir);
+    const run = await bed.run({ ...destroy, PLUGIN_NAME: "ci-web-1" });
     expect(run.code, run.output).toBe(0);
     expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["ci-web-1-5", "ci-web-1-7", "ci-web-1-6"]);
     // A count run's VMs (`e2e-9-1`, `e2e-9-2`) go with their run's name.
-    expect(
-      (await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "e2e-9", PLUGIN_COUNT: "2" }), workspace.dir))
-        .code,
-    ).toBe(0);
-    const count = await runProxmoxVm(droneEnv(bed.pve, { ...destroy, PLUGIN_NAME: "e2e-9" }), workspace.dir);
+    expect((await bed.run({ PLUGIN_NAME: "e2e-9", PLUGIN_COUNT: "2" })).code).toBe(0);
+    const count = await bed.run({ ...destroy, PLUGIN_NAME: "e2e-9" });
     expect(count.code, count.output).toBe(0);
     expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["ci-web-1-5", "ci-web-1-7", "ci-web-1-6"]);
   });
 
   it("a VM a person tagged hangar, without the marker, is never replaced or destroyed", async () => {
     bed.pve.addVm({ vmid: 400, name: "e2e-7", tags: ["hangar"], running: true });
-    const replace = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_NAME: "e2e-7" }), workspace.dir);
+    const replace = await bed.run({ PLUGIN_NAME: "e2e-7" });
     expect(replace.code).toBe(1);
     expect(replace.stderr).toContain("VM 400 (e2e-7) already exists and was not made by hangar");
-    const byName = await runProxmoxVm(droneEnv(bed.pve, { ...destroy, PLUGIN_NAME: "e2e-7" }), workspace.dir);
+    const byName = await bed.run({ ...destroy, PLUGIN_NAME: "e2e-7" });
     expect(byName.code).toBe(1);
     expect(byName.stderr).toContain("VM 400 (e2e-7) carries no hangar marker");
-    const reap = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "reap", PLUGIN_TTL: "1m" }),
-      workspace.dir,
-    );
+    const reap = await bed.run({ PLUGIN_ACTION: "reap", PLUGIN_TTL: "1m" });
     expect(reap.code, reap.output).toBe(0);
     expect(clones(bed.pve).map((vm) => [vm.vmid, vm.status])).toEqual([[400, "running"]]);
   });
@@ -162,7 +156,7 @@ describe("proxmox-vm names scoped to a repository", () => {
       name: "ci-acme-calchat-42",
       description: madeBy("acme/calchat", 42, "ci-acme-calchat-42"),
     });
-    const run = await runProxmoxVm(droneEnv(bed.pve), workspace.dir);
+    const run = await bed.run();
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("replacing VM 410 (ci-acme-calchat-42) of an earlier run");
     expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["ci-acme-calchat-42"]);

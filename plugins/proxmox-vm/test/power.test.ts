@@ -1,6 +1,6 @@
 import { guestAddress, startProxmoxWithLoopbackGuests } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { clones, droneEnv, FAST, madeBy, outputs, perTestPve, runProxmoxVm } from "./helpers.ts";
+import { clones, FAST, madeBy, outputs, perTestPve } from "./helpers.ts";
 
 /** `start` and `stop`: by vmid, by name, or the VMs the create step recorded. */
 
@@ -16,10 +16,7 @@ describe("proxmox-vm stop", () => {
     // A stop that takes a while: the step must wait for the task, not for the call.
     bed.pve.configure({ taskMs: { qmstop: 700 } });
     const started = Date.now();
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "stop", PLUGIN_VMID: "300" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "stop", PLUGIN_VMID: "300" });
     expect(run.code, run.output).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect(bed.pve.vm(300)?.status).toBe("stopped");
@@ -36,10 +33,7 @@ describe("proxmox-vm stop", () => {
       tags: ["hangar"],
       description: madeBy("acme/calchat", 41, "e2e-8"),
     });
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "stop", PLUGIN_NAME: "e2e-8" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "stop", PLUGIN_NAME: "e2e-8" });
     expect(run.code, run.output).toBe(0);
     expect(bed.pve.vm(301)?.status).toBe("stopped");
     expect(tasksOf("qmstop", 301)).toEqual([]);
@@ -53,10 +47,7 @@ describe("proxmox-vm stop", () => {
       "/nodes/{node}/qemu/{vmid}/status/stop",
       "VM 302 qmp command 'quit' failed - got timeout",
     );
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "stop", PLUGIN_VMID: "302" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "stop", PLUGIN_VMID: "302" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       "POST /nodes/pve/qemu/302/status/stop: Proxmox answered 500 VM 302 qmp command 'quit' failed - got timeout [E_PROXMOX_API]",
@@ -75,10 +66,7 @@ describe("proxmox-vm start", () => {
       description: madeBy("acme/calchat", 41, "e2e-7"),
     });
     bed.pve.configure({ taskMs: { qmstart: 500 }, agentDelayMs: 600 });
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_NAME: "e2e-7" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_NAME: "e2e-7" });
     expect(run.code, run.output).toBe(0);
     expect(bed.pve.vm(310)?.status).toBe("running");
     expect(tasksOf("qmstart", 310).map((task) => [task.status, task.exitstatus])).toEqual([
@@ -96,14 +84,8 @@ describe("proxmox-vm start", () => {
 
   it("does not start an already running VM again, and still publishes its address", async () => {
     bed.pve.addVm({ vmid: 311, name: "e2e-8", tags: ["hangar"] });
-    expect(
-      (await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "311" }), workspace.dir))
-        .code,
-    ).toBe(0);
-    const again = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "311" }),
-      workspace.dir,
-    );
+    expect((await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "311" })).code).toBe(0);
+    const again = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "311" });
     expect(again.code, again.output).toBe(0);
     expect(tasksOf("qmstart", 311)).toHaveLength(1);
     expect((await outputs(workspace.dir)).PROXMOX_VM_IP).toBe(guestAddress(311));
@@ -111,10 +93,7 @@ describe("proxmox-vm start", () => {
 
   it("with wait_ip: false starts without asking the agent", async () => {
     bed.pve.addVm({ vmid: 312, name: "no-agent", tags: ["hangar"], agent: false });
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "312", PLUGIN_WAIT_IP: "false" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "312", PLUGIN_WAIT_IP: "false" });
     expect(run.code, run.output).toBe(0);
     expect(bed.pve.vm(312)?.status).toBe("running");
     expect(bed.pve.requests().some((each) => each.route?.endsWith("network-get-interfaces"))).toBe(false);
@@ -125,10 +104,7 @@ describe("proxmox-vm start", () => {
     bed.pve.failNextTask("qmstart", "start failed: QEMU exited with code 1", [
       "kvm: -drive file=/dev/pve/vm-313-disk-0: Could not open: No such file or directory",
     ]);
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "313" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "313" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("starting VM 313 failed: start failed: QEMU exited with code 1");
     expect(run.stderr).toContain("Could not open: No such file or directory");
@@ -140,10 +116,7 @@ describe("proxmox-vm start", () => {
   it("a locked VM: Proxmox's refusal is reported with the lock", async () => {
     bed.pve.addVm({ vmid: 314, name: "busy", tags: ["hangar"] });
     bed.pve.lock(314, "backup");
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "314" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "314" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       "POST /nodes/pve/qemu/314/status/start: Proxmox answered 500 VM is locked (backup)",
@@ -155,10 +128,7 @@ describe("proxmox-vm start", () => {
     bed.pve.addVm({ vmid: 315, name: "silent", tags: ["hangar"] });
     bed.pve.configure({ agentDelayMs: "never" });
     const started = Date.now();
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "315", PLUGIN_TIMEOUT: "2s" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "315", PLUGIN_TIMEOUT: "2s" });
     expect(run.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(2000 + 5000);
     expect(run.stderr).toContain("VM 315 (silent) reported no address within the timeout");
@@ -168,29 +138,20 @@ describe("proxmox-vm start", () => {
 
   it("no VM to act on, a template, a VM hangar did not make: refused, nothing started", async () => {
     bed.pve.addVm({ vmid: 320, name: "e2e-1" });
-    const missing = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "999" }),
-      workspace.dir,
-    );
+    const missing = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "999" });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no VM to start: no VM 999 (already gone) [E_PROXMOX_NO_VM]");
-    const template = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "start", PLUGIN_VMID: "9000" }),
-      workspace.dir,
-    );
+    const template = await bed.run({ PLUGIN_ACTION: "start", PLUGIN_VMID: "9000" });
     expect(template.code).toBe(1);
     expect(template.stderr).toContain("VM 9000 (debian-12-ci) is a template; hangar never touches templates");
-    const foreign = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_ACTION: "stop", PLUGIN_NAME: "e2e-1" }),
-      workspace.dir,
-    );
+    const foreign = await bed.run({ PLUGIN_ACTION: "stop", PLUGIN_NAME: "e2e-1" });
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toContain("VM 320 (e2e-1) carries no hangar marker");
     expect(bed.pve.tasks().filter((task) => task.type === "qmstart" || task.type === "qmstop")).toEqual([]);
   });
 
   it("with neither vmid nor name and nothing recorded: a settings error before any call", async () => {
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "start" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_ACTION: "start" });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("start needs vmid or name (no create step of this build recorded VMs)");
     expect(bed.pve.requests()).toEqual([]);
@@ -198,14 +159,11 @@ describe("proxmox-vm start", () => {
 
   it("a wrong token: the 401 says which settings to check", async () => {
     bed.pve.addVm({ vmid: 321, name: "e2e-2", tags: ["hangar"] });
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, {
-        PLUGIN_ACTION: "start",
-        PLUGIN_VMID: "321",
-        PLUGIN_TOKEN_SECRET: crypto.randomUUID(),
-      }),
-      workspace.dir,
-    );
+    const run = await bed.run({
+      PLUGIN_ACTION: "start",
+      PLUGIN_VMID: "321",
+      PLUGIN_TOKEN_SECRET: crypto.randomUUID(),
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("Proxmox answered 401 authentication failure [E_PROXMOX_AUTH]");
     expect(run.stderr).toContain("Check token_id/token_secret");
@@ -216,14 +174,14 @@ describe("proxmox-vm start", () => {
 describe("proxmox-vm stop then start of what create recorded", () => {
   it("stops both VMs of a count run, starts them again, and publishes their loopback addresses", async () => {
     await bed.replace(() => startProxmoxWithLoopbackGuests(FAST));
-    expect((await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_COUNT: "2" }), workspace.dir)).code).toBe(0);
-    const stop = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "stop" }), workspace.dir);
+    expect((await bed.run({ PLUGIN_COUNT: "2" })).code).toBe(0);
+    const stop = await bed.run({ PLUGIN_ACTION: "stop" });
     expect(stop.code, stop.output).toBe(0);
     expect(clones(bed.pve).map((vm) => [vm.vmid, vm.status])).toEqual([
       [100, "stopped"],
       [101, "stopped"],
     ]);
-    const start = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "start" }), workspace.dir);
+    const start = await bed.run({ PLUGIN_ACTION: "start" });
     expect(start.code, start.output).toBe(0);
     expect(clones(bed.pve).map((vm) => vm.status)).toEqual(["running", "running"]);
     expect(await outputs(workspace.dir)).toMatchObject({

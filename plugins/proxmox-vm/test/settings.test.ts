@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { clones, droneEnv, perTestPve, runProxmoxVm } from "./helpers.ts";
+import { clones, perTestPve } from "./helpers.ts";
 
 const bed = perTestPve();
-const { workspace } = bed;
 
 describe("proxmox-vm settings", () => {
   it("reports every bad setting at once, before any request", async () => {
-    const env = droneEnv(bed.pve, {
+    const run = await bed.run({
       PLUGIN_URL: "http://pve.lan:8006",
       PLUGIN_INSECURE: "false",
       PLUGIN_ACTION: "explode",
@@ -15,9 +14,8 @@ describe("proxmox-vm settings", () => {
       PLUGIN_TAGS: "ok,not ok",
       PLUGIN_SSHKEYS: "-----BEGIN OPENSSH PRIVATE KEY-----",
       PLUGIN_FINGERPRINT: "AB:CD",
+      PLUGIN_TEMPLATE: undefined,
     });
-    delete env.PLUGIN_TEMPLATE;
-    const run = await runProxmoxVm(env, workspace.dir);
     expect(run.code).toBe(2);
     for (const setting of ["url", "action", "count", "timeout", "tags", "sshkeys", "fingerprint"])
       expect(run.stderr).toContain(`  - ${setting}: `);
@@ -26,10 +24,12 @@ describe("proxmox-vm settings", () => {
   });
 
   it("refuses vmid with count > 1, create without template, and a token id without its secret", async () => {
-    const env = droneEnv(bed.pve, { PLUGIN_VMID: "150", PLUGIN_COUNT: "2" });
-    delete env.PLUGIN_TEMPLATE;
-    delete env.PLUGIN_TOKEN_SECRET;
-    const run = await runProxmoxVm(env, workspace.dir);
+    const run = await bed.run({
+      PLUGIN_VMID: "150",
+      PLUGIN_COUNT: "2",
+      PLUGIN_TEMPLATE: undefined,
+      PLUGIN_TOKEN_SECRET: undefined,
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("  - vmid: names one VM, but count is 2");
     expect(run.stderr).toContain("  - template: is required for action create");
@@ -38,10 +38,7 @@ describe("proxmox-vm settings", () => {
   });
 
   it("dry run prints the plan and touches nothing", async () => {
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_DRY_RUN: "true", PLUGIN_COUNT: "2" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_DRY_RUN: "true", PLUGIN_COUNT: "2" });
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("vms:      ci-acme-calchat-42-1, ci-acme-calchat-42-2 (id allocated)");
     expect(run.stdout).toContain("every VM this run made is destroyed");

@@ -1,9 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, perTestPve, runProxmoxVm } from "./helpers.ts";
+import { perTestPve } from "./helpers.ts";
 
 const bed = perTestPve(() => ({}), { hooks: { beforeEach: beforeAll, afterEach: afterAll } });
-const { workspace } = bed;
 
 describe("proxmox-vm and a server's error message", () => {
   it("masks the token in a long status line before cutting it, so no piece of it is printed", async () => {
@@ -18,10 +17,7 @@ describe("proxmox-vm and a server's error message", () => {
     try {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
-      const run = await runProxmoxVm(
-        droneEnv(bed.pve, { PLUGIN_URL: `http://127.0.0.1:${port}` }),
-        workspace.dir,
-      );
+      const run = await bed.run({ PLUGIN_URL: `http://127.0.0.1:${port}` });
       expect(run.code).toBe(1);
       expect(run.output).toContain("xxxxxxxx");
       expect(run.output).not.toContain(bed.pve.tokenSecret.slice(0, 8));

@@ -1,16 +1,15 @@
 import { X509Certificate } from "node:crypto";
 import { secretLeaks, startHostileServer } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { clones, droneEnv, runCancellable, runProxmoxVm, tlsPve } from "./helpers.ts";
+import { clones, tlsPve } from "./helpers.ts";
 
 const bed = tlsPve();
-const { workspace } = bed;
 
 const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 describe("proxmox-vm TLS", () => {
   it("refuses Proxmox's own-CA certificate by default, naming ca_cert and fingerprint", async () => {
-    const run = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_DRY_RUN: "false" }), workspace.dir);
+    const run = await bed.run({ PLUGIN_DRY_RUN: "false" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("E_PROXMOX_TLS");
     expect(run.stderr).toContain("ca_cert");
@@ -18,18 +17,12 @@ describe("proxmox-vm TLS", () => {
   });
 
   it("trusts ca_cert, and a pinned SHA-256 fingerprint as the GUI shows it", async () => {
-    const withCa = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_CA_CERT: bed.certificate.caPem, PLUGIN_NAME: "tls-ca" }),
-      workspace.dir,
-    );
+    const withCa = await bed.run({ PLUGIN_CA_CERT: bed.certificate.caPem, PLUGIN_NAME: "tls-ca" });
     expect(withCa.code, withCa.output).toBe(0);
-    const pinned = await runProxmoxVm(
-      droneEnv(bed.pve, {
-        PLUGIN_FINGERPRINT: fingerprintOf(bed.certificate.certPem),
-        PLUGIN_NAME: "tls-pin",
-      }),
-      workspace.dir,
-    );
+    const pinned = await bed.run({
+      PLUGIN_FINGERPRINT: fingerprintOf(bed.certificate.certPem),
+      PLUGIN_NAME: "tls-pin",
+    });
     expect(pinned.code, pinned.output).toBe(0);
     expect(clones(bed.pve).map((vm) => vm.name)).toEqual(["tls-ca", "tls-pin"]);
   });
@@ -37,10 +30,7 @@ describe("proxmox-vm TLS", () => {
   it("sends nothing to a server whose certificate does not match the pin", async () => {
     const before = bed.pve.requests().length;
     const wrong = fingerprintOf(bed.certificate.caPem);
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_FINGERPRINT: wrong, PLUGIN_NAME: "tls-wrong" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_FINGERPRINT: wrong, PLUGIN_NAME: "tls-wrong" });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`not the pinned ${wrong}`);
     expect(bed.pve.requests().length).toBe(before);
@@ -51,8 +41,7 @@ describe("proxmox-vm secrets and cancels", () => {
   it("never prints the token a hostile server echoes back, in any encoding", async () => {
     const echo = await startHostileServer({ mode: "echo", status: 401, tls: bed.certificate });
     try {
-      const env = droneEnv(bed.pve, { PLUGIN_URL: echo.url, PLUGIN_CA_CERT: bed.certificate.caPem });
-      const run = await runProxmoxVm(env, workspace.dir);
+      const run = await bed.run({ PLUGIN_URL: echo.url, PLUGIN_CA_CERT: bed.certificate.caPem });
       expect(run.code).toBe(1);
       expect(echo.received.join("")).toContain(bed.pve.tokenSecret);
       expect(secretLeaks(run.output, bed.pve.tokenSecret)).toEqual([]);
@@ -65,10 +54,7 @@ describe("proxmox-vm secrets and cancels", () => {
     const hole = await startHostileServer({ mode: "black-hole" });
     try {
       const started = Date.now();
-      const run = await runProxmoxVm(
-        droneEnv(bed.pve, { PLUGIN_URL: hole.url, PLUGIN_INSECURE: "true", PLUGIN_TIMEOUT: "2s" }),
-        workspace.dir,
-      );
+      const run = await bed.run({ PLUGIN_URL: hole.url, PLUGIN_INSECURE: "true", PLUGIN_TIMEOUT: "2s" });
       expect(run.code).toBe(1);
       expect(Date.now() - started).toBeLessThan(6000);
       expect(run.stderr).toMatch(/timed out|did not finish within timeout/);
@@ -79,22 +65,13 @@ describe("proxmox-vm secrets and cancels", () => {
 
   it("a cancel during create destroys the VMs the run made", async () => {
     bed.pve.configure({ agentDelayMs: 60_000 });
-    const cancel = new AbortController();
-    const running = runCancellable(
-      droneEnv(bed.pve, {
-        PLUGIN_CA_CERT: bed.certificate.caPem,
-        PLUGIN_NAME: "cancelled",
-        PLUGIN_COUNT: "2",
-      }),
-      workspace.dir,
-      cancel.signal,
+    const run = await bed.runCancelledWhen(
+      { PLUGIN_CA_CERT: bed.certificate.caPem, PLUGIN_NAME: "cancelled", PLUGIN_COUNT: "2" },
+      "both VMs to run",
+      () =>
+        clones(bed.pve).filter((vm) => vm.name.startsWith("cancelled") && vm.status === "running").length >=
+        2,
     );
-    while (
-      clones(bed.pve).filter((vm) => vm.name.startsWith("cancelled") && vm.status === "running").length < 2
-    )
-      await new Promise((r) => setTimeout(r, 50));
-    cancel.abort(new Error("the step was cancelled"));
-    const run = await running;
     expect(run.code).toBe(1);
     expect(clones(bed.pve).filter((vm) => vm.name.startsWith("cancelled"))).toEqual([]);
     expect(run.output).toContain("destroyed VM");

@@ -10,7 +10,7 @@ import {
   waitUntil,
 } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { clones, droneEnv, outputs, perTestPve, runCancellable, runProxmoxVm } from "./helpers.ts";
+import { clones, outputs, perTestPve } from "./helpers.ts";
 
 /**
  * `wait_ssh` against OpenSSH's sshd on loopback: the stand-in's guests report 127.0.0.1 on net0,
@@ -60,16 +60,13 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
       const opened = new Promise<number>((resolve) =>
         setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
       );
-      const run = await runProxmoxVm(
-        droneEnv(bed.pve, {
-          PLUGIN_ACTION: "start",
-          PLUGIN_VMID: "320",
-          PLUGIN_WAIT_SSH: "true",
-          PLUGIN_SSH_PORT: String(port),
-          PLUGIN_TIMEOUT: "30s",
-        }),
-        workspace.dir,
-      );
+      const run = await bed.run({
+        PLUGIN_ACTION: "start",
+        PLUGIN_VMID: "320",
+        PLUGIN_WAIT_SSH: "true",
+        PLUGIN_SSH_PORT: String(port),
+        PLUGIN_TIMEOUT: "30s",
+      });
       const finished = Date.now();
       expect(run.code, run.output).toBe(0);
       expect(finished).toBeGreaterThan(await opened);
@@ -87,10 +84,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
       count("kex_exchange_identification"),
       count("[preauth]"),
     ];
-    const created = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(server.port) }),
-      workspace.dir,
-    );
+    const created = await bed.run({ PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(server.port) });
     expect(created.code, `${created.output}\n${server.logs()}`).toBe(0);
     const ip = (await outputs(workspace.dir)).PROXMOX_VM_IP ?? "";
     // The agent also lists lo with 127.0.0.1; the address published is net0's (its MAC).
@@ -115,7 +109,7 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
     expect(count("kex_exchange_identification"), server.logs()).toBe(brokenOff);
     expect(server.logs()).not.toMatch(/Failed|Invalid user|invalid format/);
 
-    const destroyed = await runProxmoxVm(droneEnv(bed.pve, { PLUGIN_ACTION: "destroy" }), workspace.dir);
+    const destroyed = await bed.run({ PLUGIN_ACTION: "destroy" });
     expect(destroyed.code, destroyed.output).toBe(0);
     expect(clones(bed.pve)).toEqual([]);
     expect(bed.pve.problems()).toEqual([]);
@@ -128,10 +122,11 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
       const opened = new Promise<number>((resolve) =>
         setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
       );
-      const run = await runProxmoxVm(
-        droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(port), PLUGIN_TIMEOUT: "30s" }),
-        workspace.dir,
-      );
+      const run = await bed.run({
+        PLUGIN_WAIT_SSH: "true",
+        PLUGIN_SSH_PORT: String(port),
+        PLUGIN_TIMEOUT: "30s",
+      });
       const finished = Date.now();
       expect(run.code, run.output).toBe(0);
       const openedAt = await opened;
@@ -152,14 +147,11 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
     const hole = await startHostileServer({ mode: "black-hole" });
     try {
       const started = Date.now();
-      const run = await runProxmoxVm(
-        droneEnv(bed.pve, {
-          PLUGIN_WAIT_SSH: "true",
-          PLUGIN_SSH_PORT: String(hole.port),
-          PLUGIN_TIMEOUT: "3s",
-        }),
-        workspace.dir,
-      );
+      const run = await bed.run({
+        PLUGIN_WAIT_SSH: "true",
+        PLUGIN_SSH_PORT: String(hole.port),
+        PLUGIN_TIMEOUT: "3s",
+      });
       expect(run.code).toBe(1);
       expect(Date.now() - started).toBeLessThan(3000 + 5000);
       expect(run.stderr).toContain(
@@ -182,20 +174,15 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
   it("a cancel while waiting for SSH ends the wait at once and destroys the VM", async () => {
     const hole = await startHostileServer({ mode: "black-hole" });
     try {
-      const cancel = new AbortController();
-      const running = runCancellable(
-        droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port) }),
-        workspace.dir,
-        cancel.signal,
+      // Cancelled once the probe is connected and waiting for a banner that never comes.
+      const run = await bed.runCancelledWhen(
+        { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: String(hole.port) },
+        "the SSH probe to connect",
+        () => hole.open > 0,
       );
-      // The probe is connected and waiting for a banner that never comes.
-      await waitUntil("the SSH probe to connect", async () => hole.open > 0, { timeoutMs: 15_000 });
-      const cancelledAt = Date.now();
-      cancel.abort(new Error("the step was cancelled"));
-      const run = await running;
       expect(run.code).toBe(1);
       // Not the probe's own 5 s limit: the cancel ends it.
-      expect(Date.now() - cancelledAt).toBeLessThan(4000);
+      expect(Date.now() - run.cancelledAt).toBeLessThan(4000);
       expect(run.output).toContain("destroyed VM 100 (ci-acme-calchat-42), made by this run");
       expect(clones(bed.pve)).toEqual([]);
       await waitUntil("the probe to hang up", async () => hole.open === 0, { timeoutMs: 2000 });
@@ -206,15 +193,12 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
 
   it("nothing listening: the last state is the refused connection; keep_on_failure leaves the VM", async () => {
     const port = await freePort();
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, {
-        PLUGIN_WAIT_SSH: "true",
-        PLUGIN_SSH_PORT: String(port),
-        PLUGIN_TIMEOUT: "2s",
-        PLUGIN_KEEP_ON_FAILURE: "true",
-      }),
-      workspace.dir,
-    );
+    const run = await bed.run({
+      PLUGIN_WAIT_SSH: "true",
+      PLUGIN_SSH_PORT: String(port),
+      PLUGIN_TIMEOUT: "2s",
+      PLUGIN_KEEP_ON_FAILURE: "true",
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`did not answer SSH on 127.0.0.1:${port} within timeout (2s)`);
     expect(run.stderr).toContain("ECONNREFUSED");
@@ -229,14 +213,11 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
       intervalMs: 1,
     });
     try {
-      const run = await runProxmoxVm(
-        droneEnv(bed.pve, {
-          PLUGIN_WAIT_SSH: "true",
-          PLUGIN_SSH_PORT: String(web.port),
-          PLUGIN_TIMEOUT: "3s",
-        }),
-        workspace.dir,
-      );
+      const run = await bed.run({
+        PLUGIN_WAIT_SSH: "true",
+        PLUGIN_SSH_PORT: String(web.port),
+        PLUGIN_TIMEOUT: "3s",
+      });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(
         `port ${web.port} answers, but not with SSH (got "HTTP/1.1 400 Bad Request`,
@@ -250,20 +231,14 @@ describe("proxmox-vm wait_ssh where SSH never answers", () => {
 
 describe("proxmox-vm wait_ssh settings", () => {
   it("a dry run names the SSH wait and its port, and calls nothing", async () => {
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: "2222", PLUGIN_DRY_RUN: "true" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_WAIT_SSH: "true", PLUGIN_SSH_PORT: "2222", PLUGIN_DRY_RUN: "true" });
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("wait:     address from the guest agent, then SSH on port 2222");
     expect(bed.pve.requests()).toEqual([]);
   });
 
   it("wait_ssh without wait_ip is a settings error before any API call", async () => {
-    const run = await runProxmoxVm(
-      droneEnv(bed.pve, { PLUGIN_WAIT_SSH: "true", PLUGIN_WAIT_IP: "false" }),
-      workspace.dir,
-    );
+    const run = await bed.run({ PLUGIN_WAIT_SSH: "true", PLUGIN_WAIT_IP: "false" });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("wait_ssh");
     expect(run.stderr).toContain("needs wait_ip");

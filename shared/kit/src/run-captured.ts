@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { runPlugin } from "./main.ts";
+import { type Dependencies, runPlugin } from "./main.ts";
 import type { PluginDefinition } from "./plugin.ts";
 import type { SettingsSchema } from "./settings/define.ts";
 
@@ -12,11 +12,15 @@ export interface CapturedRun {
   output: string;
 }
 
-/** Runs a plugin in this process as a step would (no arguments), capturing what it prints. */
+/**
+ * Runs a plugin in this process as a step would (no arguments), capturing what it prints;
+ * `cancel.signal` stands for the runner's SIGTERM, `cancel.cancelGraceMs` for its grace period.
+ */
 export async function runCaptured<S extends SettingsSchema, P>(
   plugin: PluginDefinition<S, P>,
   env: Record<string, string>,
   workspace: string,
+  cancel: Pick<Dependencies, "signal" | "cancelGraceMs"> = {},
 ): Promise<CapturedRun> {
   let stdout = "";
   let stderr = "";
@@ -26,6 +30,7 @@ export async function runCaptured<S extends SettingsSchema, P>(
     cwd: workspace,
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
+    ...cancel,
   });
   return { code, stdout, stderr, output: stdout + stderr };
 }
