@@ -17,8 +17,10 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
+import type { Platform } from "../../shared/oci/src/append.ts";
 import { sha256 } from "../../shared/oci/src/layer.ts";
-import { MEDIA, RegistryClient } from "../../shared/oci/src/registry.ts";
+import { type ImageInput, pushIndex } from "../../shared/oci/src/push.ts";
+import { RegistryClient } from "../../shared/oci/src/registry.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const NODE_VERSION = process.env.HANGAR_NODE_VERSION ?? "24.21.0";
@@ -103,34 +105,23 @@ export async function pushStandInBase(
       },
     ],
   };
-  const manifests = [];
-  for (const [platform, config, layer] of [
-    [{ os: "linux", architecture: "amd64" }, amd64.config, amd64.layer],
-    [{ os: "linux", architecture: "arm64", variant: "v8" }, arm64Config, arm64Layer],
-  ] as const) {
-    const configBytes = Buffer.from(JSON.stringify(config));
-    await client.ensureBlob(repository, layer.digest, () => layer.gz);
-    await client.ensureBlob(repository, sha256(configBytes), () => configBytes);
-    const body = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.ociManifest,
-        config: { mediaType: MEDIA.ociConfig, digest: sha256(configBytes), size: configBytes.length },
-        layers: [
-          {
-            mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
-            digest: layer.digest,
-            size: layer.gz.length,
-          },
-        ],
-      }),
-    );
-    const digest = await client.putManifest(repository, sha256(body), body, MEDIA.ociManifest);
-    log(`${platform.os}/${platform.architecture}: ${digest}`);
-    manifests.push({ mediaType: MEDIA.ociManifest, digest, size: body.length, platform });
-  }
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }));
-  return client.putManifest(repository, tag, index, MEDIA.ociIndex);
+  const image = (platform: Platform, config: Record<string, unknown>, layer: BuiltLayer): ImageInput => ({
+    platform,
+    config,
+    layers: [
+      {
+        bytes: layer.gz,
+        digest: layer.digest,
+        diffId: layer.diffId,
+        uncompressedSize: 0,
+        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      },
+    ],
+  });
+  return pushIndex(client, repository, tag, [
+    image({ os: "linux", architecture: "amd64" }, amd64.config, amd64.layer),
+    image({ os: "linux", architecture: "arm64", variant: "v8" }, arm64Config, arm64Layer),
+  ]);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

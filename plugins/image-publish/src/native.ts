@@ -4,6 +4,7 @@
  * for other platforms is broken there; ELF's machine field says which one it is.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import type { ContextFile } from "./context-files.ts";
 
 export interface NativeFile {
   /** Context-relative path. */
@@ -54,4 +55,27 @@ export function mismatched(files: readonly NativeFile[], platforms: readonly str
   return files.filter(
     (f) => !f.architecture || platforms.some((p) => platformArchitecture(p) !== f.architecture),
   );
+}
+
+/** The context's native files. */
+export function nativeFiles(files: readonly ContextFile[]): NativeFile[] {
+  return files.flatMap((f) => {
+    if (f.kind !== "file") return [];
+    const found = nativeFile(f.absolute, f.path);
+    return found ? [found] : [];
+  });
+}
+
+/** Why native files refuse the publish (named, at most 10), or undefined when they run everywhere asked. */
+export function nativeProblem(native: NativeFile[], platforms: string[] | undefined): string | undefined {
+  if (native.length === 0) return undefined;
+  const wrong = platforms ? mismatched(native, platforms) : native;
+  if (wrong.length === 0) return undefined;
+  const named = wrong
+    .slice(0, 10)
+    .map((f) => `${f.path} (${f.architecture ?? "unknown architecture"})`)
+    .join(", ");
+  const more = wrong.length > 10 ? ` and ${wrong.length - 10} more` : "";
+  const where = platforms ? `for ${platforms.join(", ")}` : "for every platform the base offers";
+  return `holds native code that cannot run on every platform ${where}: ${named}${more}; set \`platforms\` to the ones it was built for, leave the files out (.dockerignore), or set \`allow_native: true\``;
 }

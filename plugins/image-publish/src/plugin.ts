@@ -1,11 +1,13 @@
 import { formatBytes, formatRate, type PluginDefinition, type RunResult } from "@hangar/kit";
-import { checkSettings, describePlan, type PublishPlan, planPublish } from "./plan.ts";
+import { checkSettings } from "./check.ts";
+import { describePlan } from "./describe.ts";
+import { type PublishPlan, planPublish } from "./plan.ts";
 import { type ImagePublishSchema, imagePublishSettings } from "./settings.ts";
 
 export const imagePublish: PluginDefinition<ImagePublishSchema, PublishPlan> = {
   name: "image-publish",
   description:
-    "Build the app's multi-platform image by appending a reproducible layer to a base and publish it through the registry API: no Docker daemon, QEMU or privileges; latest moves only forward.",
+    "Build the app's multi-platform image by appending a reproducible layer to a base (or merge per-platform images) and publish it through the registry API: no Docker daemon, QEMU or privileges; latest moves only forward.",
   settings: imagePublishSettings,
   check: checkSettings,
   plan: planPublish,
@@ -22,7 +24,9 @@ export const imagePublish: PluginDefinition<ImagePublishSchema, PublishPlan> = {
     const sent =
       result.uploaded.bytes > 0
         ? `${formatBytes(result.uploaded.bytes)} in ${result.uploaded.blobs} blob${result.uploaded.blobs === 1 ? "" : "s"} at ${formatRate((result.uploaded.bytes * 1000) / Math.max(result.uploaded.ms, 1))}`
-        : "nothing (the registry had every blob)";
+        : result.mounted !== undefined
+          ? `nothing (${result.mounted} blob${result.mounted === 1 ? "" : "s"} mounted from the sources)`
+          : "nothing (the registry had every blob)";
     return {
       summary: `${ref} for ${result.platforms.join(", ")}; tags ${moved.join(", ") || "none"}${kept.length ? ` (kept: ${kept.map((d) => d.tag).join(", ")})` : ""}; uploaded ${sent}`,
       outputs: {
@@ -39,7 +43,9 @@ export const imagePublish: PluginDefinition<ImagePublishSchema, PublishPlan> = {
           { name: "Tags", value: moved.join(", ") || "none moved" },
           ...kept.map((d) => ({ name: `Kept ${d.tag}`, value: d.reason })),
           { name: "Platforms", value: result.platforms.join(", ") },
-          { name: "Base", value: plan.base.name },
+          plan.append
+            ? { name: "Base", value: plan.append.base.name }
+            : { name: "Sources", value: (plan.sources ?? []).map((x) => x.name).join(", ") },
           { name: "Uploaded", value: sent },
         ],
       },

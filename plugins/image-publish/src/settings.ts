@@ -1,4 +1,4 @@
-import { settings as s } from "@hangar/kit";
+import { type PlanContext, type SettingsOf, settings as s } from "@hangar/kit";
 
 /**
  * Every setting of image-publish. Where the image goes is named as plugins/docker names it
@@ -28,11 +28,19 @@ export const imagePublishSettings = {
       "Speak plain http to the registry (and to the base's, when it is the same host). A registry on loopback speaks plain http anyway.",
     default: false,
   }),
+  ca_cert: s.string()({
+    description:
+      "PEM certificate(s) of a private CA to trust for the registries (and Gitea), inline or a workspace path.",
+  }),
   base: s.string()({
     description:
-      "The image to build on, from any registry: an index (every platform it offers is built) or one platform's image.",
+      "The image to build on, from any registry: an index (every platform it offers is built) or one platform's image. Either `base` or `sources`.",
     example: "node:24-bookworm-slim",
-    required: true,
+  }),
+  sources: s.list()({
+    description:
+      "Images built elsewhere, merged into one index instead of building (each one platform's image, or an index to flatten; no platform twice). They must be in `repo`'s registry: their blobs are mounted, not copied through the step. Either `base` or `sources`.",
+    example: "[gitea.example.com/calchat/server:1.2.3-amd64, gitea.example.com/calchat/server:1.2.3-arm64]",
   }),
   base_username: s.string()({ description: "User name for the base's registry, when it needs one." }),
   base_password: s.secret({ description: "Password or token for the base's registry. Use `from_secret`." }),
@@ -85,8 +93,14 @@ export const imagePublishSettings = {
   }),
   tag_type: s.enum(TAG_TYPES)({
     description: "Whether the build's git tag is annotated.",
-    defaultText: "`git cat-file -t` in the workspace; a tag not there counts as lightweight",
+    defaultText:
+      "`git cat-file -t` in the workspace; a tag not there is asked of Gitea (`gitea_url`), else counts as lightweight",
   }),
+  gitea_url: s.string()({
+    description:
+      "Gitea's address (`https://gitea.example.com`), asked whether the build's tag is annotated when the clone holds no tag object.",
+  }),
+  gitea_token: s.secret({ description: "A Gitea token that may read the repository. Use `from_secret`." }),
   timeout: s.duration({ min: 1000 })({
     description:
       "Longest time one registry call may take. A call the registry answers 429 or 5xx is tried up to 4 times, waiting 0.5 s, 1 s, 2 s between.",
@@ -95,3 +109,6 @@ export const imagePublishSettings = {
 };
 
 export type ImagePublishSchema = typeof imagePublishSettings;
+
+export type Settings = SettingsOf<ImagePublishSchema>;
+export type Context = PlanContext<ImagePublishSchema>;

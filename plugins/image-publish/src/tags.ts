@@ -63,6 +63,8 @@ export function invalidTags(request: TagRequest): string[] {
 export interface TagType {
   annotated: boolean;
   why: string;
+  /** False when the clone holds no such tag (Gitea may then be asked). */
+  inClone?: boolean;
 }
 
 /** Annotated or lightweight: the setting, else `git cat-file -t refs/tags/<tag>` in the workspace. */
@@ -84,7 +86,8 @@ export function readTagType(
   if (type === undefined) {
     return {
       annotated: false,
-      why: `refs/tags/${gitTag} is not in the clone: counted as lightweight (fetch tags, or set tag_type)`,
+      why: `refs/tags/${gitTag} is not in the clone: counted as lightweight (fetch tags, set gitea_url, or set tag_type)`,
+      inClone: false,
     };
   }
   return type === "tag"

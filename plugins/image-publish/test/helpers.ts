@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type CapturedRun, runCaptured } from "@hangar/kit";
-import { layerFromTar, MEDIA, type RegistryClient, sha256, tarEntries } from "@hangar/oci";
+import { type ImageInput, layerFromTar, pushIndex, type RegistryClient, tarEntries } from "@hangar/oci";
 import { droneEnv } from "@hangar/testbed";
 import { imagePublish } from "../src/plugin.ts";
 
@@ -56,41 +56,23 @@ export function buildEnv(
   );
 }
 
-/**
- * A small two-platform base (linux/amd64 and linux/arm64) as an OCI index: one layer each with
- * /etc/arch naming the platform, a config with its architecture, a CMD and an ENV.
- */
+/** One platform's small image: a layer with /etc/arch naming it, a config with its architecture, a CMD and an ENV. */
+export function archImage(architecture: string): ImageInput {
+  const layer = layerFromTar(tarEntries([{ path: "etc/arch", data: Buffer.from(`${architecture}\n`) }]));
+  return {
+    platform: { os: "linux", architecture },
+    layers: [layer],
+    config: {
+      architecture,
+      os: "linux",
+      config: { Env: ["PATH=/usr/bin:/bin", "BASE=1"], Cmd: ["sh"], WorkingDir: "/" },
+      rootfs: { type: "layers", diff_ids: [layer.diffId] },
+      history: [{ created: "2024-01-01T00:00:00Z", created_by: "base" }],
+    },
+  };
+}
+
+/** A small two-platform base (linux/amd64 and linux/arm64) as an OCI index. */
 export async function pushTwoPlatformBase(client: RegistryClient, repository: string, tag: string) {
-  const manifests = [];
-  for (const architecture of ["amd64", "arm64"]) {
-    const layer = layerFromTar(tarEntries([{ path: "etc/arch", data: Buffer.from(`${architecture}\n`) }]));
-    await client.ensureBlob(repository, layer.digest, () => layer.bytes);
-    const config = Buffer.from(
-      JSON.stringify({
-        architecture,
-        os: "linux",
-        config: { Env: ["PATH=/usr/bin:/bin", "BASE=1"], Cmd: ["sh"], WorkingDir: "/" },
-        rootfs: { type: "layers", diff_ids: [layer.diffId] },
-        history: [{ created: "2024-01-01T00:00:00Z", created_by: "base" }],
-      }),
-    );
-    await client.ensureBlob(repository, sha256(config), () => config);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.ociManifest,
-        config: { mediaType: MEDIA.ociConfig, digest: sha256(config), size: config.length },
-        layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.bytes.length }],
-      }),
-    );
-    const digest = await client.putManifest(repository, sha256(manifest), manifest, MEDIA.ociManifest);
-    manifests.push({
-      mediaType: MEDIA.ociManifest,
-      digest,
-      size: manifest.length,
-      platform: { os: "linux", architecture },
-    });
-  }
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }));
-  await client.putManifest(repository, tag, index, MEDIA.ociIndex);
+  await pushIndex(client, repository, tag, [archImage("amd64"), archImage("arm64")]);
 }

@@ -7,9 +7,18 @@
  * and the layers' diff_ids, is pushed by digest. Then one OCI image index lists them all; tags are the
  * caller's business (`tagIndex`).
  */
-import type { Layer } from "./layer.ts";
+import { createReadStream } from "node:fs";
+import { Readable } from "node:stream";
 import { sha256 } from "./layer.ts";
-import { type BlobProgress, type Manifest, MEDIA, type RegistryClient, RegistryError } from "./registry.ts";
+import { type AnyLayer, layerSize } from "./layer-file.ts";
+import {
+  type BlobBody,
+  type BlobProgress,
+  type Manifest,
+  MEDIA,
+  type RegistryClient,
+  RegistryError,
+} from "./registry.ts";
 
 export interface Platform {
   os: string;
@@ -55,7 +64,7 @@ export interface ConfigChanges {
 }
 
 export interface NewLayer {
-  layer: Layer;
+  layer: AnyLayer;
   /** The history entry's created_by, e.g. "COPY dist /opt/app". */
   createdBy: string;
 }
@@ -152,6 +161,20 @@ function newConfig(base: Record<string, unknown>, layers: NewLayer[], changes: C
   return config;
 }
 
+/** A blob of another repository (or registry) streamed through, never whole in memory. */
+export function blobFrom(client: RegistryClient, repository: string, digest: string, size: number): BlobBody {
+  return { size, open: () => client.openBlob(repository, digest) };
+}
+
+/** A layer's blob: its bytes, or its file streamed. */
+export function layerBody(layer: AnyLayer): Buffer | BlobBody {
+  if ("bytes" in layer) return layer.bytes;
+  return {
+    size: layer.size,
+    open: () => Readable.toWeb(createReadStream(layer.file)) as ReadableStream<Uint8Array>,
+  };
+}
+
 /** Pushes one manifest per platform and an index over them (by digest, no tag). */
 export async function appendLayer(client: RegistryClient, options: AppendOptions): Promise<AppendResult> {
   const { base, target, layers: added } = options;
@@ -183,19 +206,19 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     uploaded.bytes += size;
     return options.progress?.(digest, size) ?? { add: () => {}, done: () => undefined };
   };
-  const copy = async (digest: string) => {
+  const copy = async ({ digest, size }: Descriptor) => {
     const how = await client.ensureBlob(
       target,
       digest,
-      () => source.getBlob(base.repository, digest),
+      () => blobFrom(source, base.repository, digest, size),
       sameRegistry ? base.repository : undefined,
       counted,
     );
     if (how !== "present") log(`${digest.slice(0, 19)} ${how}`);
   };
   for (const { layer } of added) {
-    const how = await client.ensureBlob(target, layer.digest, () => layer.bytes, undefined, counted);
-    log(`layer ${layer.digest.slice(0, 19)} ${how} (${layer.bytes.length} bytes)`);
+    const how = await client.ensureBlob(target, layer.digest, () => layerBody(layer), undefined, counted);
+    log(`layer ${layer.digest.slice(0, 19)} ${how} (${layerSize(layer)} bytes)`);
   }
 
   const images: PlatformImage[] = [];
@@ -210,7 +233,7 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
     );
     const config = jsonBytes(newConfig(baseConfig, added, options.changes));
     const configDigest = sha256(config);
-    for (const l of manifest.json.layers as Descriptor[]) await copy(l.digest);
+    for (const l of manifest.json.layers as Descriptor[]) await copy(l);
     await client.ensureBlob(target, configDigest, () => config, undefined, counted);
     const layers: Descriptor[] = [
       ...(manifest.json.layers as Descriptor[]).map(({ mediaType, digest, size }) => ({
@@ -221,7 +244,7 @@ export async function appendLayer(client: RegistryClient, options: AppendOptions
       ...added.map(({ layer }) => ({
         mediaType: layer.mediaType,
         digest: layer.digest,
-        size: layer.bytes.length,
+        size: layerSize(layer),
       })),
     ];
     const body = jsonBytes({

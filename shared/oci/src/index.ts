@@ -6,6 +6,9 @@
  */
 export * from "./append.ts";
 export * from "./layer.ts";
+export * from "./layer-file.ts";
+export * from "./merge.ts";
+export * from "./push.ts";
 export * from "./reference.ts";
 export * from "./registry.ts";
 export * from "./semver.ts";

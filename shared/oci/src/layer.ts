@@ -6,7 +6,7 @@
  * and one layer serves every platform.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { constants, gzipSync } from "node:zlib";
 
@@ -27,6 +27,8 @@ export interface LayerEntry {
   path: string;
   /** File contents; undefined for a folder. */
   data?: Buffer;
+  /** A file on disk read while the tar is written, instead of `data` (its size when it was listed). */
+  file?: { path: string; size: number };
   executable?: boolean;
   /** Permission bits instead of 0644/0755 (e.g. 0o1777 for a folder every user may write to, as /tmp). */
   mode?: number;
@@ -89,8 +91,8 @@ function header(
   return h;
 }
 
-/** The tar of the entries (sorted by path, parents included) with fixed owners, modes and times. */
-export function tarEntries(entries: LayerEntry[], mtime = 0, owner?: LayerOwner): Buffer {
+/** The entries sorted by path with their parents (a parent only implied by a deeper path is marked). */
+function sortedEntries(entries: LayerEntry[]): { entry: LayerEntry; implied: boolean }[] {
   const all = new Map<string, LayerEntry>();
   const implied = new Set<string>();
   for (const e of entries) {
@@ -106,29 +108,62 @@ export function tarEntries(entries: LayerEntry[], mtime = 0, owner?: LayerOwner)
     all.set(path, { ...e, path });
     implied.delete(path);
   }
-  const chunks: Buffer[] = [];
-  for (const path of [...all.keys()].sort()) {
-    const e = all.get(path) as LayerEntry;
+  return [...all.keys()]
+    .sort()
+    .map((path) => ({ entry: all.get(path) as LayerEntry, implied: implied.has(path) }));
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+/** A file's bytes in chunks, at most `size` of them (what it held when listed), zero-padded if it shrank. */
+function* fileChunks(file: string, size: number): Generator<Buffer> {
+  const fd = openSync(file, "r");
+  try {
+    for (let at = 0; at < size; ) {
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK, size - at));
+      const read = readSync(fd, chunk, 0, chunk.length, at);
+      if (read === 0) {
+        yield Buffer.alloc(size - at);
+        return;
+      }
+      at += read;
+      yield read === chunk.length ? chunk : chunk.subarray(0, read);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The tar of the entries (sorted by path, parents included) with fixed owners, modes and times, in
+ * chunks: a file entry (`file`) is read as it is written, so a layer of any size is never whole in memory.
+ */
+export function* tarChunks(entries: LayerEntry[], mtime = 0, owner?: LayerOwner): Generator<Buffer> {
+  for (const { entry: e, implied } of sortedEntries(entries)) {
+    const path = e.path;
     if (e.link !== undefined) {
-      chunks.push(header(path, 0, 0o777, "2", mtime, owner, e.link));
+      yield header(path, 0, 0o777, "2", mtime, owner, e.link);
       continue;
     }
-    if (e.data === undefined) {
+    if (e.data === undefined && e.file === undefined) {
       // A parent only implied by a deeper path (`usr` of `usr/src/app`) stays root's: the layer's
       // entry replaces the base's folder, and a user's /usr would be a hole.
-      const own = implied.has(path) ? undefined : owner;
-      chunks.push(header(`${path}/`, 0, e.mode ?? 0o755, "5", mtime, own));
+      yield header(`${path}/`, 0, e.mode ?? 0o755, "5", mtime, implied ? undefined : owner);
       continue;
     }
-    chunks.push(
-      header(path, e.data.length, e.mode ?? (e.executable ? 0o755 : 0o644), "0", mtime, owner),
-      e.data,
-    );
-    const pad = (BLOCK - (e.data.length % BLOCK)) % BLOCK;
-    if (pad) chunks.push(Buffer.alloc(pad));
+    const size = e.data?.length ?? e.file?.size ?? 0;
+    yield header(path, size, e.mode ?? (e.executable ? 0o755 : 0o644), "0", mtime, owner);
+    if (e.data) yield e.data;
+    else if (e.file) yield* fileChunks(e.file.path, size);
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (pad) yield Buffer.alloc(pad);
   }
-  chunks.push(Buffer.alloc(BLOCK * 2));
-  return Buffer.concat(chunks);
+  yield Buffer.alloc(BLOCK * 2);
+}
+
+/** The tar of the entries, whole (for small layers). */
+export function tarEntries(entries: LayerEntry[], mtime = 0, owner?: LayerOwner): Buffer {
+  return Buffer.concat([...tarChunks(entries, mtime, owner)]);
 }
 
 /** The regular files under `dir` (links and special files are refused), as entries under `target`. */

@@ -100,10 +100,21 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
 /** Counts an upload's bytes as they go out (e.g. for a line every few seconds). */
 export type BlobProgress = (digest: string, size: number) => { add(bytes: number): void; done(): unknown };
 
+/**
+ * A blob sent as a stream (a layer file, a blob read from another registry): its size, and a fresh
+ * stream for each attempt. The registry checks the digest (`?digest=`), so nothing is held in memory.
+ */
+export interface BlobBody {
+  size: number;
+  open(): ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>;
+}
+
+type BodySource = NonNullable<RequestInit["body"]> | Promise<NonNullable<RequestInit["body"]>>;
+
 const CHUNK = 256 * 1024;
 
-/** The bytes as a stream of chunks, each counted when the connection takes it. */
-function chunked(bytes: Buffer, counter: { add(bytes: number): void }): ReadableStream<Uint8Array> {
+/** The bytes as a stream of chunks. */
+function chunked(bytes: Buffer): ReadableStream<Uint8Array> {
   let offset = 0;
   return new ReadableStream<Uint8Array>(
     {
@@ -114,9 +125,28 @@ function chunked(bytes: Buffer, counter: { add(bytes: number): void }): Readable
         }
         const chunk = bytes.subarray(offset, offset + CHUNK);
         offset += chunk.length;
-        counter.add(chunk.length);
         controller.enqueue(chunk);
       },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Each chunk counted when the connection takes it. */
+function counted(stream: ReadableStream<Uint8Array>, counter: { add(bytes: number): void }) {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          return;
+        }
+        counter.add(value.length);
+        controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
     },
     { highWaterMark: 0 },
   );
@@ -148,7 +178,7 @@ export class RegistryClient {
     path: string,
     scope: string,
     init: RequestInit = {},
-    body?: () => NonNullable<RequestInit["body"]>,
+    body?: () => BodySource,
   ): Promise<Response> {
     const attempts = Math.max(1, this.options.attempts ?? 1);
     const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
@@ -170,7 +200,7 @@ export class RegistryClient {
     path: string,
     scope: string,
     init: RequestInit,
-    body: (() => NonNullable<RequestInit["body"]>) | undefined,
+    body: (() => BodySource) | undefined,
   ): Promise<Response> {
     const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
     const ours = new URL(url).origin === new URL(this.baseUrl).origin;
@@ -178,7 +208,7 @@ export class RegistryClient {
       const headers = new Headers(init.headers);
       const auth = ours ? this.auth.get(scope) : undefined;
       if (auth) headers.set("authorization", auth);
-      const fresh = body?.();
+      const fresh = await body?.();
       try {
         return await this.fetch(url, {
           ...init,
@@ -365,15 +395,27 @@ export class RegistryClient {
     return true;
   }
 
+  /** A blob's bytes as a stream, for copying it to another registry without holding it. */
+  async openBlob(
+    repository: string,
+    digest: string,
+    scope = RegistryClient.pull(repository),
+  ): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.request("GET", `/v2/${repository}/blobs/${digest}`, scope);
+    if (!response.ok || !response.body) return this.fail(response, `GET blob ${repository}@${digest}`);
+    return response.body;
+  }
+
   /**
    * Makes `digest` present in `repository`: nothing when it is there, a cross-repository mount from
-   * `from` on the same registry when possible, else an upload of `data()` (a single POST + PUT).
-   * Returns how it got there.
+   * `from` on the same registry when possible (the token asked for asks `from`'s pull scope too),
+   * else an upload of `data()`: a POST, then one PUT with the whole blob (the spec's monolithic
+   * upload), streamed. Returns how it got there.
    */
   async ensureBlob(
     repository: string,
     digest: string,
-    data: () => Promise<Buffer> | Buffer,
+    data: () => Promise<Buffer | BlobBody> | Buffer | BlobBody,
     from?: string,
     progress?: BlobProgress,
   ): Promise<"present" | "mounted" | "uploaded"> {
@@ -389,19 +431,23 @@ export class RegistryClient {
     if (start.status !== 202) return this.fail(start, `POST upload to ${repository}`);
     const location = start.headers.get("location");
     if (!location) throw new RegistryError(`POST upload to ${repository}: no Location in the answer`);
-    const bytes = await data();
-    if (sha256(bytes) !== digest) throw new RegistryError(`the data for ${digest} does not match its digest`);
+    const blob = await data();
+    if (Buffer.isBuffer(blob) && sha256(blob) !== digest)
+      throw new RegistryError(`the data for ${digest} does not match its digest`);
+    const size = Buffer.isBuffer(blob) ? blob.length : blob.size;
     const url = new URL(location, this.baseUrl);
     url.searchParams.set("digest", digest);
-    const counter = progress?.(digest, bytes.length);
+    const counter = progress?.(digest, size);
     const put = await this.request(
       "PUT",
       url.toString(),
       scope,
-      {
-        headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length) },
+      { headers: { "content-type": "application/octet-stream", "content-length": String(size) } },
+      async () => {
+        if (Buffer.isBuffer(blob) && !counter) return blob;
+        const stream = Buffer.isBuffer(blob) ? chunked(blob) : await blob.open();
+        return counter ? counted(stream, counter) : stream;
       },
-      () => (counter ? chunked(bytes, counter) : bytes),
     );
     counter?.done();
     await put.body?.cancel();
