@@ -63,19 +63,12 @@ describe("k3s-deploy settings and plan", () => {
   });
 
   it("refuses plain http for a token, and warns when insecure is on", async () => {
-    const http = await dryRun({
-      PLUGIN_KUBECONFIG: "",
-      PLUGIN_SERVER: "http://k3s.lan:6443",
-      PLUGIN_TOKEN: "t0k3n-value",
-    });
+    const viaToken = (server: string, extra: Record<string, string> = {}) =>
+      dryRun({ PLUGIN_KUBECONFIG: "", PLUGIN_SERVER: server, PLUGIN_TOKEN: "t0k3n-value", ...extra });
+    const http = await viaToken("http://k3s.lan:6443");
     expect(http.code).toBe(2);
     expect(http.stderr).toContain("server: must be an https:// URL");
-    const insecure = await dryRun({
-      PLUGIN_KUBECONFIG: "",
-      PLUGIN_SERVER: "https://k3s.lan:6443",
-      PLUGIN_TOKEN: "t0k3n-value",
-      PLUGIN_INSECURE: "true",
-    });
+    const insecure = await viaToken("https://k3s.lan:6443", { PLUGIN_INSECURE: "true" });
     expect(insecure.code, insecure.output).toBe(0);
     expect(insecure.stderr).toContain("insecure is on");
     expect(insecure.output).toContain("certificate NOT verified");
