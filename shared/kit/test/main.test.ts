@@ -374,30 +374,41 @@ describe("runPlugin", () => {
   });
 });
 
+type RunOnly = PluginDefinition<Record<string, never>, null>["run"];
+
+/** A plugin with no settings and nothing to plan whose run is `run`, run on Drone. */
+async function runOnly(run: RunOnly, env: Record<string, string>, signal?: AbortSignal) {
+  const out = capture();
+  const plugin = {
+    name: "run-only",
+    description: "runs",
+    settings: {},
+    plan: () => null,
+    describe: () => "run",
+    run,
+  };
+  const code = await runPlugin(plugin, {
+    env: { DRONE: "true", ...env },
+    argv: [],
+    cwd: await tempDir(),
+    ...out.streams,
+    ...(signal ? { signal } : {}),
+  });
+  return { code, out };
+}
+
 describe("step_timeout", () => {
   it("cancels the run when the whole step passes it, and clean-up still gets its grace", async () => {
-    const workspace = await tempDir();
-    const out = capture();
     const seen: string[] = [];
-    const plugin: PluginDefinition<Record<string, never>, null> = {
-      name: "slow",
-      description: "waits until it is cancelled",
-      settings: {},
-      plan: () => null,
-      describe: () => "wait",
-      run: async (_plan, { signal, cleanupSignal }) => {
+    const started = Date.now();
+    const { code, out } = await runOnly(
+      async (_plan, { signal, cleanupSignal }) => {
         await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         seen.push(`cleanup aborted: ${cleanupSignal.aborted}`);
         throw signal.reason;
       },
-    };
-    const started = Date.now();
-    const code = await runPlugin(plugin, {
-      env: { DRONE: "true", PLUGIN_STEP_TIMEOUT: "1s" },
-      argv: [],
-      cwd: workspace,
-      ...out.streams,
-    });
+      { PLUGIN_STEP_TIMEOUT: "1s" },
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(code).toBe(EXIT_FAILED);
@@ -408,32 +419,18 @@ describe("step_timeout", () => {
 
 describe("a library's AbortError after a cancel", () => {
   it("is reported as the cancel, not as an unexpected error", async () => {
-    const workspace = await tempDir();
-    const out = capture();
     const controller = new AbortController();
-    const plugin: PluginDefinition<Record<string, never>, null> = {
-      name: "sleeper",
-      description: "sleeps on a timer that takes the signal",
-      settings: {},
-      plan: () => null,
-      describe: () => "sleep",
-      run: async (_plan, { signal }) => {
-        const { setTimeout: sleep } = await import("node:timers/promises");
-        setTimeout(
-          () => controller.abort(new StepFailed("the step was cancelled", { code: "E_CANCELLED" })),
-          50,
-        );
-        await sleep(10_000, undefined, { signal });
-        return {};
-      },
+    // A timer that takes the signal, as a library's would.
+    const sleepUntilCancelled: RunOnly = async (_plan, { signal }) => {
+      const { setTimeout: sleep } = await import("node:timers/promises");
+      setTimeout(
+        () => controller.abort(new StepFailed("the step was cancelled", { code: "E_CANCELLED" })),
+        50,
+      );
+      await sleep(10_000, undefined, { signal });
+      return {};
     };
-    const code = await runPlugin(plugin, {
-      env: { DRONE: "true" },
-      argv: [],
-      cwd: workspace,
-      ...out.streams,
-      signal: controller.signal,
-    });
+    const { code, out } = await runOnly(sleepUntilCancelled, {}, controller.signal);
     expect(code).toBe(EXIT_FAILED);
     expect(out.stderr).toBe("✖ the step was cancelled [E_CANCELLED]\n");
   });
