@@ -1,12 +1,26 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { HangarError } from "../src/errors.ts";
-import { pollUntil, retry, TimeoutError, withTimeout } from "../src/retry.ts";
+import { pollUntil, type RetryOptions, retry, TimeoutError, withTimeout } from "../src/retry.ts";
 
 class Transient extends Error {}
 class Permanent extends Error {}
 
 const fast = { minDelayMs: 1, maxDelayMs: 5 };
+
+/** retry() of an action that throws on every call, with how often it was called and what retry announced. */
+function alwaysFailing(thrown: (call: number) => unknown, options: Omit<RetryOptions, "onRetry">) {
+  let calls = 0;
+  const messages: string[] = [];
+  const attempt = retry(
+    async () => {
+      calls++;
+      throw thrown(calls);
+    },
+    { ...options, onRetry: (message) => messages.push(message) },
+  );
+  return { attempt, calls: () => calls, messages };
+}
 
 describe("retry", () => {
   it("retries a transient failure, then returns the result", async () => {
@@ -32,38 +46,25 @@ describe("retry", () => {
   });
 
   it("gives up at once on an error that is not retryable, and throws it as it was", async () => {
-    let calls = 0;
-    const messages: string[] = [];
     const permanent = new Permanent("550 mailbox unavailable");
-    const attempt = retry(
-      async () => {
-        calls++;
-        throw permanent;
-      },
-      {
-        what: "sending the mail",
-        ...fast,
-        retryable: (error) => !(error instanceof Permanent),
-        onRetry: (message) => messages.push(message),
-      },
-    );
+    const { attempt, calls, messages } = alwaysFailing(() => permanent, {
+      what: "sending the mail",
+      ...fast,
+      retryable: (error) => !(error instanceof Permanent),
+    });
     await expect(attempt).rejects.toBe(permanent);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(messages).toEqual([]);
   });
 
   it("throws the last error when every attempt failed, without announcing a retry that does not come", async () => {
-    let calls = 0;
-    const messages: string[] = [];
-    const attempt = retry(
-      async () => {
-        calls++;
-        throw new Transient(`failure ${calls}`);
-      },
-      { what: "uploading", attempts: 3, ...fast, onRetry: (message) => messages.push(message) },
-    );
+    const { attempt, calls, messages } = alwaysFailing((call) => new Transient(`failure ${call}`), {
+      what: "uploading",
+      attempts: 3,
+      ...fast,
+    });
     await expect(attempt).rejects.toThrow("failure 3");
-    expect(calls).toBe(3);
+    expect(calls()).toBe(3);
     expect(messages).toHaveLength(2);
   });
 
@@ -90,48 +91,38 @@ describe("retry", () => {
 
   it("stops waiting when the signal aborts", async () => {
     const controller = new AbortController();
-    let calls = 0;
     const reason = new HangarError("E_CANCELLED", "the step was cancelled");
     setTimeout(() => controller.abort(reason), 50);
     const started = Date.now();
-    const attempt = retry(
-      async () => {
-        calls++;
-        throw new Transient("down");
-      },
-      { what: "x", attempts: 10, minDelayMs: 1000, signal: controller.signal },
-    );
+    const { attempt, calls } = alwaysFailing(() => new Transient("down"), {
+      what: "x",
+      attempts: 10,
+      minDelayMs: 1000,
+      signal: controller.signal,
+    });
     await expect(attempt).rejects.toBe(reason);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(Date.now() - started).toBeLessThan(900);
   });
 
   it("does not announce a retry for a programming error, which is never retried", async () => {
-    let calls = 0;
-    const messages: string[] = [];
-    const attempt = retry(
-      async () => {
-        calls++;
-        throw new TypeError("Cannot read properties of undefined (reading 'id')");
-      },
-      { what: "x", minDelayMs: 0, onRetry: (message) => messages.push(message) },
+    const { attempt, calls, messages } = alwaysFailing(
+      () => new TypeError("Cannot read properties of undefined (reading 'id')"),
+      { what: "x", minDelayMs: 0 },
     );
     await expect(attempt).rejects.toThrow(TypeError);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(messages).toEqual([]);
   });
 
   it("accepts thrown values that are not errors", async () => {
-    let calls = 0;
-    const attempt = retry(
-      async () => {
-        calls++;
-        throw "plain text";
-      },
-      { what: "x", ...fast, retryable: () => false },
-    );
+    const { attempt, calls } = alwaysFailing(() => "plain text", {
+      what: "x",
+      ...fast,
+      retryable: () => false,
+    });
     await expect(attempt).rejects.toThrow("plain text");
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
   });
 });
 
