@@ -4,13 +4,12 @@ import {
   fileProblem,
   looksLikePem,
   matchFiles,
-  type PlanContext,
   readWorkspaceFile,
   type SettingProblem,
   textOrFile,
 } from "@hangar/kit";
 import { isPlainName, SUMS_FILE } from "./layout.ts";
-import type { ReleaseSiteSchema } from "./settings.ts";
+import type { Context } from "./settings.ts";
 
 /**
  * The files settings name, read through the kit's workspace readers: a link out of the
@@ -18,7 +17,7 @@ import type { ReleaseSiteSchema } from "./settings.ts";
  * the runner can end up on a public download page.
  */
 
-type Problem = PlanContext<ReleaseSiteSchema>["problem"];
+type Problem = Context["problem"];
 
 export interface PlannedFile {
   /** The name on the site: the file's base name. */

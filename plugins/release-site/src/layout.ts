@@ -75,6 +75,16 @@ export class SiteLayout {
     return this.key(PAGE_FILE);
   }
 
+  /** The lock object of stores that ignore conditional writes (see lock.ts). */
+  get lockKey(): string {
+    return this.key(`${INDEX_FILE}.lock`);
+  }
+
+  /** A probe object of one run, to find out whether the store honours conditional writes. */
+  probeKey(run: string): string {
+    return this.key(`.probe-${run}`);
+  }
+
   /** A key as downloaders reach it: `public_url` + key, each segment URL-encoded. */
   url(publicUrl: string, key: string): string {
     return `${publicUrl.replace(/\/+$/, "")}/${key.split("/").map(encodeURIComponent).join("/")}`;

@@ -1,17 +1,8 @@
-import {
-  fileProblem,
-  looksLikePem,
-  type PlanContext,
-  type SettingProblem,
-  type SettingsOf,
-} from "@hangar/kit";
+import { fileProblem, looksLikePem, type SettingProblem } from "@hangar/kit";
 import { filesProblems, matchSiteFiles, type PlannedFile, readCaCert, readNotes } from "./inputs.ts";
 import { bucketUrl } from "./layout.ts";
-import type { ReleaseSiteSchema } from "./settings.ts";
+import type { Context, Settings } from "./settings.ts";
 import { channelOf, defaultVersion, isSemver } from "./version.ts";
-
-type Settings = SettingsOf<ReleaseSiteSchema>;
-type Context = PlanContext<ReleaseSiteSchema>;
 
 /** Where the store is and how to sign for it (what `run` connects with). */
 export interface StorePlan {
@@ -42,6 +33,11 @@ export interface SitePlan {
   commit: string;
   keep: number;
   parallel: number;
+  lock: Settings["lock"];
+  /** How long a lock object stays valid without its holder. */
+  lockTtlMs: number;
+  /** This build, named in the lock object for builds that wait: `acme/calchat#12`. */
+  build: string;
 }
 
 const CHANNEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -259,6 +255,9 @@ export async function planSite(settings: Settings, context: Context): Promise<Si
     commit: build.commit.sha,
     keep: settings.keep,
     parallel: settings.parallel,
+    lock: settings.lock,
+    lockTtlMs: Math.max(30_000, 4 * settings.timeout),
+    build: `${build.repo.fullName}#${build.build.number ?? 0}`,
   };
 }
 
@@ -282,6 +281,9 @@ export function describePlan(plan: SitePlan): string {
     );
   }
   lines.push(`notes:    ${plan.notes ? "from `notes`" : "none"}`);
+  lines.push(
+    `index:    ${{ auto: "written If-Match its ETag, or under a lock object where the store ignores that (a probe finds out)", conditional: "written If-Match its ETag", object: "written under the lock object index.json.lock" }[plan.lock]}`,
+  );
   if (plan.store.ca) lines.push("tls:      verified against ca_cert");
   return lines.join("\n");
 }

@@ -20,8 +20,9 @@ export const releaseSite: PluginDefinition<ReleaseSiteSchema, SitePlan> = {
       import("./actions.ts"),
     ]);
     const store = new SiteStore(plan.store, signal);
-    const site = new Site(plan, store, log, now);
-    const cleanup = new Site(plan, store.withSignal(cleanupSignal), log, now);
+    const cleanupStore = store.withSignal(cleanupSignal);
+    const site = new Site(plan, store, log, now, cleanupStore);
+    const cleanup = new Site(plan, cleanupStore, log, now);
     try {
       return await actions.runAction(site, cleanup);
     } finally {

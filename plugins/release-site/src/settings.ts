@@ -1,5 +1,9 @@
-import { settings as s } from "@hangar/kit";
+import { type PlanContext, type SettingsOf, settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
+
+/** The settings as plan.ts and inputs.ts read them, and the context they are read in. */
+export type Settings = SettingsOf<ReleaseSiteSchema>;
+export type Context = PlanContext<ReleaseSiteSchema>;
 
 /**
  * Every setting of release-site. The store settings follow the names S3 tools use
@@ -9,6 +13,7 @@ import * as z from "zod/mini";
 
 export const ACTIONS = ["publish", "promote", "prune"] as const;
 export const DEFAULT_CHANNELS = ["alpha", "beta", "stable"] as const;
+export const LOCKS = ["auto", "conditional", "object"] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
@@ -95,6 +100,11 @@ export const releaseSiteSettings = {
     defaultText: "the one channel that holds `version`",
   }),
   parallel: s.integer({ min: 1, max: 8 })({ description: "Files uploaded at once.", default: 2 }),
+  lock: s.enum(LOCKS)({
+    description:
+      "How two builds writing the site at once keep each other's entry in `index.json`: `conditional` writes it If-Match its ETag (AWS, MinIO, Ceph, R2); `object` takes turns through a lock object, `index.json.lock`, that expires after 4 × `timeout` (at least 30 s), for stores that ignore conditional writes (Garage); `auto` finds out with a probe object first.",
+    default: "auto",
+  }),
   timeout: s.duration({ min: 1000 })({
     description:
       "Longest time one request to the store may take, its retries included; an upload part that takes longer fails the upload.",

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { HangarError, type Logger } from "@hangar/kit";
 import { PAGE_FILE, REVALIDATE, SiteLayout } from "./layout.ts";
+import { honoursConditionalWrites, withLock } from "./lock.ts";
 import {
   emptyIndex,
   json,
@@ -18,8 +20,9 @@ const INDEX_ATTEMPTS = 8;
 
 /**
  * The manifests and the page of one site. `index.json` is changed only by a conditional write
- * on the ETag it was read with (If-Match, or If-None-Match for the first), so two builds that
- * publish at once each see the other's entry and neither is lost; the page follows the index.
+ * on the ETag it was read with (If-Match, or If-None-Match for the first), or under the lock
+ * object where the store ignores those (lock.ts), so two builds that publish at once each see
+ * the other's entry and neither is lost; the page follows the index.
  */
 export class Site {
   readonly layout: SiteLayout;
@@ -27,10 +30,14 @@ export class Site {
   readonly store: SiteStore;
   readonly log: Logger;
   readonly now: () => Date;
+  /** Where the lock is released: a store still usable after a cancel. */
+  readonly #release: SiteStore;
+  #conditional: Promise<boolean> | undefined;
 
-  constructor(plan: SitePlan, store: SiteStore, log: Logger, now: () => Date) {
+  constructor(plan: SitePlan, store: SiteStore, log: Logger, now: () => Date, release = store) {
     this.plan = plan;
     this.store = store;
+    this.#release = release;
     this.log = log;
     this.now = now;
     this.layout = new SiteLayout(plan.prefix);
@@ -90,11 +97,44 @@ export class Site {
     };
   }
 
+  /** Whether index.json is written If-Match its ETag: the `lock` setting, or a probe of the store. */
+  #conditionalWrites(): Promise<boolean> {
+    if (this.plan.lock !== "auto") return Promise.resolve(this.plan.lock === "conditional");
+    this.#conditional ??= honoursConditionalWrites(this.store, this.layout.probeKey(randomUUID())).then(
+      (honoured) => {
+        if (!honoured)
+          this.log.info(
+            `the store ignores conditional writes (as Garage does): index.json is written under ${this.layout.lockKey}`,
+          );
+        return honoured;
+      },
+    );
+    return this.#conditional;
+  }
+
   /**
    * Applies `change` to index.json with a conditional write, reading again when another build
-   * wrote it in between; then writes the page from what the index holds.
+   * wrote it in between (or, on a store that ignores conditions, holding the lock object); then
+   * writes the page from what the index holds.
    */
   async updateIndex(change: (index: SiteIndex) => SiteIndex): Promise<SiteIndex> {
+    if (await this.#conditionalWrites()) return this.#writeIndex(change, true);
+    const { lockKey } = this.layout;
+    return withLock(
+      this.store,
+      {
+        key: lockKey,
+        build: this.plan.build,
+        ttlMs: this.plan.lockTtlMs,
+        log: this.log,
+        now: this.now,
+        release: this.#release,
+      },
+      () => this.#writeIndex(change, false),
+    );
+  }
+
+  async #writeIndex(change: (index: SiteIndex) => SiteIndex, conditional: boolean): Promise<SiteIndex> {
     const key = this.layout.indexKey;
     for (let attempt = 1; attempt <= INDEX_ATTEMPTS; attempt++) {
       const { index, etag } = await this.readIndex();
@@ -110,7 +150,7 @@ export class Site {
         const written = await this.store.putText(key, json(next), {
           contentType: "application/json",
           cacheControl: REVALIDATE,
-          expect: etag === undefined ? "absent" : { etag },
+          expect: !conditional ? undefined : etag === undefined ? "absent" : { etag },
         });
         await this.writePage(next, written);
         return next;

@@ -75,6 +75,11 @@ export class SiteStore {
     return this.#plan.bucket;
   }
 
+  /** The run's cancel: waits between requests end on it too. */
+  get signal(): AbortSignal {
+    return this.#signal;
+  }
+
   #deadline(): AbortSignal {
     return AbortSignal.any([this.#signal, AbortSignal.timeout(this.#plan.timeoutMs)]);
   }
@@ -148,7 +153,10 @@ export class SiteStore {
       );
       return unquote(answer.ETag);
     } catch (error) {
-      if (error instanceof HangarError && error.code === "E_S3_CONDITION") throw new ConditionFailed(key);
+      // AWS answers an If-Match on an object removed meanwhile with 404 rather than 412.
+      const gone = error instanceof HangarError && error.code === "E_S3_NOT_FOUND" && expect !== undefined;
+      if (gone || (error instanceof HangarError && error.code === "E_S3_CONDITION"))
+        throw new ConditionFailed(key);
       throw error;
     }
   }

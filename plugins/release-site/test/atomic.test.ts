@@ -92,6 +92,9 @@ describe("release-site publish, atomically and idempotently", () => {
       const page = await text("race/index.html");
       expect(page).toContain("beta/3.0.0-beta.1/app.apk");
       expect(page).toContain("alpha/3.0.0-alpha.4/app.apk");
+      // The store honours If-Match: no lock object is taken, and the probe leaves nothing.
+      expect(store.requests.filter((r) => r.key.startsWith("race/index.json.lock"))).toEqual([]);
+      expect((await store.keys("race/")).filter((key) => key.includes("probe"))).toEqual([]);
     } finally {
       await other.remove();
     }

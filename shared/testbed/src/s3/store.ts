@@ -40,6 +40,8 @@ export interface S3Store {
   fault(fault: S3Fault | undefined): void;
   /** An object's bytes and headers, read anonymously as a downloader would. */
   get(key: string): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }>;
+  /** Writes an object past the front (a test planting what another tool left). */
+  put(key: string, body: string | Buffer, contentType?: string): Promise<void>;
   /** Every key under a prefix, sorted. */
   keys(prefix?: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -56,10 +58,11 @@ export async function startS3Store(options: S3StoreOptions = {}): Promise<S3Stor
   const port = (front.server.address() as AddressInfo).port;
   const publicUrl = `http://${LOOPBACK}:${backend.port}/${bucket}`;
 
+  const objectUrl = (key: string) => `${publicUrl}/${key.split("/").map(encodeURIComponent).join("/")}`;
   const get = (key: string) =>
     new Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
       http
-        .get(`${publicUrl}/${key.split("/").map(encodeURIComponent).join("/")}`, (res) => {
+        .get(objectUrl(key), (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("end", () =>
@@ -81,6 +84,15 @@ export async function startS3Store(options: S3StoreOptions = {}): Promise<S3Stor
       front.fault = next;
     },
     get,
+    put: async (key, body, contentType = "application/octet-stream") => {
+      const answer = await fetch(objectUrl(key), {
+        method: "PUT",
+        body,
+        headers: { "content-type": contentType },
+      });
+      if (!answer.ok)
+        throw new Error(`PUT ${key} on the S3 store answered ${answer.status}: ${await answer.text()}`);
+    },
     keys: (prefix = "") => listKeys(backend.port, bucket, prefix),
     stop: async () => {
       front.dropHeld();
