@@ -3,20 +3,15 @@ import {
   errorMessage,
   fileProblem,
   looksLikePem,
-  type PlanContext,
   renderTemplate,
   type SettingProblem,
-  type SettingsOf,
   slug,
   textOrFile,
 } from "@hangar/kit";
 import { type Owner, REPO } from "./ownership.ts";
 import type { Auth } from "./proxmox-client.ts";
-import type { ProxmoxVmSchema } from "./settings.ts";
+import type { Context, Settings } from "./settings.ts";
 import { normaliseFingerprint, type TlsTrust } from "./tls.ts";
-
-type Settings = SettingsOf<ProxmoxVmSchema>;
-type Context = PlanContext<ProxmoxVmSchema>;
 
 /** What a later step of this build finds in `.hangar/outputs.json` about the VMs. */
 export interface VmRecord {
@@ -61,6 +56,21 @@ export const DEFAULT_NAME = "ci-{{ repo.owner }}-{{ repo.name }}-{{ build.number
 const COUNT_BASE_MAX = 60;
 const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/;
 const TOKEN_ID = /^[^\s@!=]+@[^\s@!=]+![A-Za-z][A-Za-z0-9._-]*$/;
+/** The two ways to log in: a name and its secret, each required with the other. */
+const LOGINS = {
+  token: {
+    id: "token_id",
+    secret: "token_secret",
+    pattern: TOKEN_ID,
+    shape: "must be USER@REALM!TOKENID, e.g. drone@pve!ci",
+  },
+  password: {
+    id: "username",
+    secret: "password",
+    pattern: /@/,
+    shape: "must name the realm: USER@REALM, e.g. ci@pve",
+  },
+} as const;
 const PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?$/;
 const IPCONFIG =
   /^(ip=(dhcp|\d{1,3}(\.\d{1,3}){3}\/\d{1,2})|gw=\d{1,3}(\.\d{1,3}){3}|ip6=(dhcp|auto|[0-9a-fA-F:]+\/\d{1,3})|gw6=[0-9a-fA-F:]+)(,(ip=(dhcp|\d{1,3}(\.\d{1,3}){3}\/\d{1,2})|gw=\d{1,3}(\.\d{1,3}){3}|ip6=(dhcp|auto|[0-9a-fA-F:]+\/\d{1,3})|gw6=[0-9a-fA-F:]+))*$/;
@@ -91,34 +101,14 @@ export async function checkSettings(
         "is required (with token_secret), or give username + password",
       ),
     );
-  else if (token) {
-    if (settings.token_id === undefined)
-      problems.push(problem("token_id", "E_SETTING_REQUIRED", "is required with token_secret"));
-    else if (!TOKEN_ID.test(settings.token_id))
-      problems.push(
-        problem(
-          "token_id",
-          "E_SETTING_INVALID",
-          "must be USER@REALM!TOKENID, e.g. drone@pve!ci",
-          settings.token_id,
-        ),
-      );
-    if (settings.token_secret === undefined)
-      problems.push(problem("token_secret", "E_SETTING_REQUIRED", "is required with token_id"));
-  } else {
-    if (settings.username === undefined)
-      problems.push(problem("username", "E_SETTING_REQUIRED", "is required with password"));
-    else if (!settings.username.includes("@"))
-      problems.push(
-        problem(
-          "username",
-          "E_SETTING_INVALID",
-          "must name the realm: USER@REALM, e.g. ci@pve",
-          settings.username,
-        ),
-      );
-    if (settings.password === undefined)
-      problems.push(problem("password", "E_SETTING_REQUIRED", "is required with username"));
+  else {
+    const pair = token ? LOGINS.token : LOGINS.password;
+    const id = settings[pair.id];
+    if (id === undefined)
+      problems.push(problem(pair.id, "E_SETTING_REQUIRED", `is required with ${pair.secret}`));
+    else if (!pair.pattern.test(id)) problems.push(problem(pair.id, "E_SETTING_INVALID", pair.shape, id));
+    if (settings[pair.secret] === undefined)
+      problems.push(problem(pair.secret, "E_SETTING_REQUIRED", `is required with ${pair.id}`));
   }
   for (const name of ["token_secret", "password"] as const) {
     const value = settings[name];

@@ -1,4 +1,4 @@
-import { settings as s } from "@hangar/kit";
+import { type PlanContext, type SettingsOf, settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
 
 /** Every setting of proxmox-vm. The names are the interface the pipelines use; keep them. */
@@ -118,3 +118,5 @@ export const proxmoxVmSettings = {
 };
 
 export type ProxmoxVmSchema = typeof proxmoxVmSettings;
+export type Settings = SettingsOf<ProxmoxVmSchema>;
+export type Context = PlanContext<ProxmoxVmSchema>;

@@ -37,6 +37,32 @@ describe("proxmox-vm settings", () => {
     expect(bed.pve.requests()).toEqual([]);
   });
 
+  it.each([
+    [{ PLUGIN_TOKEN_ID: "drone@pve" }, "  - token_id: must be USER@REALM!TOKENID, e.g. drone@pve!ci"],
+    [
+      {
+        PLUGIN_TOKEN_ID: undefined,
+        PLUGIN_TOKEN_SECRET: undefined,
+        PLUGIN_USERNAME: "ci",
+        PLUGIN_PASSWORD: "secret",
+      },
+      "  - username: must name the realm: USER@REALM, e.g. ci@pve",
+    ],
+    [
+      { PLUGIN_TOKEN_ID: undefined, PLUGIN_TOKEN_SECRET: undefined, PLUGIN_PASSWORD: "secret" },
+      "  - username: is required with password",
+    ],
+    [
+      { PLUGIN_TOKEN_ID: undefined, PLUGIN_TOKEN_SECRET: undefined, PLUGIN_USERNAME: "ci@pve" },
+      "  - password: is required with username",
+    ],
+  ])("refuses a login that is half given or malformed (%o)", async (overrides, message) => {
+    const run = await bed.run(overrides);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(bed.pve.requests()).toEqual([]);
+  });
+
   it("dry run prints the plan and touches nothing", async () => {
     const run = await bed.run({ PLUGIN_DRY_RUN: "true", PLUGIN_COUNT: "2" });
     expect(run.code, run.output).toBe(0);
