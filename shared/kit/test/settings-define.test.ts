@@ -94,27 +94,33 @@ describe("parseMap", () => {
 });
 
 describe("setting kinds", () => {
+  const port = settings.integer({ min: 1, max: 65535 })({ description: "port" });
+  const timeout = settings.duration({ min: 1000, max: 3_600_000 })({ description: "timeout" });
+
+  it.each<["port" | "timeout", string, string]>([
+    ["port", "22a", "E_SETTING_INTEGER"],
+    ["port", "1.5", "E_SETTING_INTEGER"],
+    ["port", "", "E_SETTING_INTEGER"],
+    ["port", "0", "E_SETTING_RANGE"],
+    ["timeout", "500ms", "E_SETTING_RANGE"],
+    ["timeout", "2h", "E_SETTING_RANGE"],
+    ["timeout", "5 minutes", "E_SETTING_DURATION"],
+  ])("%s refuses %j with %s", (name, raw, code) => {
+    expect(failure({ port, timeout }[name].parse(raw)).code).toBe(code);
+  });
+
   it("integer: a whole number within the range", () => {
-    const port = settings.integer({ min: 1, max: 65535 })({ description: "port" });
     expect(value(port.parse(" 2222 "))).toBe(2222);
-    expect(failure(port.parse("22a")).code).toBe("E_SETTING_INTEGER");
-    expect(failure(port.parse("1.5")).code).toBe("E_SETTING_INTEGER");
-    expect(failure(port.parse("")).code).toBe("E_SETTING_INTEGER");
     const range = failure(port.parse("70000"));
     expect(range.code).toBe("E_SETTING_RANGE");
     expect(range.message).toContain("from 1 to 65535");
-    expect(failure(port.parse("0")).code).toBe("E_SETTING_RANGE");
     expect(port.type).toBe("integer from 1 to 65535");
     expect(settings.integer({ min: 0 })({ description: "n" }).type).toBe("integer of at least 0");
     expect(value(settings.integer()({ description: "n" }).parse("-3"))).toBe(-3);
   });
 
   it("duration: milliseconds, with an optional range", () => {
-    const timeout = settings.duration({ min: 1000, max: 3_600_000 })({ description: "timeout" });
     expect(value(timeout.parse("5m"))).toBe(300_000);
-    expect(failure(timeout.parse("500ms")).code).toBe("E_SETTING_RANGE");
-    expect(failure(timeout.parse("2h")).code).toBe("E_SETTING_RANGE");
-    expect(failure(timeout.parse("5 minutes")).code).toBe("E_SETTING_DURATION");
   });
 
   it("enum: case-insensitive, and the message lists the choices", () => {
