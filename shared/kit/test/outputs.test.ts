@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { readContext } from "../src/context.ts";
+import { type BuildContext, readContext } from "../src/context.ts";
 import { Masker } from "../src/mask.ts";
 import {
   OUTPUTS_DIR,
@@ -220,14 +220,20 @@ describe("outputs", () => {
     expect(reasons[0]).toContain("no step of this build wrote it");
   });
 
+  /** A file of this build's stamped outputs outside the workspace, where a link could lead. */
+  async function plantedOutside(build: BuildContext, name: string, values: Record<string, string>) {
+    const elsewhere = await tempDir();
+    await writeFile(
+      path.join(elsewhere, name),
+      JSON.stringify({ [OUTPUTS_STAMP_KEY]: outputsStamp(build), ...values }),
+    );
+    return elsewhere;
+  }
+
   it("refuses a .hangar that is a link (a repository could point it anywhere)", async () => {
     const workspace = await tempDir();
     const build = droneBuild(workspace);
-    const elsewhere = await tempDir();
-    await writeFile(
-      path.join(elsewhere, "outputs.json"),
-      JSON.stringify({ [OUTPUTS_STAMP_KEY]: outputsStamp(build), PLANTED: "x" }),
-    );
+    const elsewhere = await plantedOutside(build, "outputs.json", { PLANTED: "x" });
     await symlink(elsewhere, path.join(workspace, OUTPUTS_DIR));
     await expect(writeOutputs(build, { A_B: "1" })).rejects.toMatchObject({
       code: "E_OUTPUTS_NOT_A_DIRECTORY",
@@ -241,11 +247,7 @@ describe("outputs", () => {
   it("does not read an outputs file that is a link out of the workspace", async () => {
     const workspace = await tempDir();
     const build = droneBuild(workspace);
-    const elsewhere = await tempDir();
-    await writeFile(
-      path.join(elsewhere, "secret.json"),
-      JSON.stringify({ [OUTPUTS_STAMP_KEY]: outputsStamp(build), TOKEN: "from outside" }),
-    );
+    const elsewhere = await plantedOutside(build, "secret.json", { TOKEN: "from outside" });
     await mkdir(path.join(workspace, OUTPUTS_DIR));
     await symlink(path.join(elsewhere, "secret.json"), path.join(workspace, OUTPUTS_DIR, "outputs.json"));
     const reasons: string[] = [];
