@@ -131,6 +131,13 @@ export function tlsPve() {
   };
 }
 
+/** The pipeline's clean-up step (`when: status: [success, failure]`) after the build of `env` failed. */
+export const cleanupStep = (env: Record<string, string>) => ({
+  ...env,
+  PLUGIN_ACTION: "destroy",
+  DRONE_BUILD_STATUS: "failure",
+});
+
 /** What the steps left for later steps in `workspace`. */
 export const outputs = readStepOutputs;
 

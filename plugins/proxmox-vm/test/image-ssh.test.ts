@@ -7,7 +7,7 @@ import {
   testbed,
 } from "@hangar/testbed";
 import { afterAll, describe, expect, it } from "vitest";
-import { clones, droneEnv, perTestPve } from "./helpers.ts";
+import { cleanupStep, clones, droneEnv, perTestPve } from "./helpers.ts";
 
 /**
  * The E2E pipeline's first and last steps with the image, the Drone way: proxmox-vm creates a
@@ -49,11 +49,7 @@ describe.skipIf(!sshd)("the proxmox-vm image with wait_ssh", () => {
     ]);
     expect(login.stdout.trim()).toBe("guest-ok");
 
-    const destroyed = await step.run(workspace.dir, {
-      ...env,
-      PLUGIN_ACTION: "destroy",
-      DRONE_BUILD_STATUS: "failure",
-    });
+    const destroyed = await step.run(workspace.dir, cleanupStep(env));
     expect(destroyed.exitCode, destroyed.output).toBe(0);
     expect(clones(bed.pve)).toEqual([]);
     expect(bed.pve.problems()).toEqual([]);

@@ -1,6 +1,6 @@
 import { guestAddress, type PluginImage, pluginImage } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
-import { clones, droneEnv, perTestPve } from "./helpers.ts";
+import { cleanupStep, clones, droneEnv, perTestPve } from "./helpers.ts";
 
 const image = await pluginImage("hangar/proxmox-vm:dev");
 
@@ -15,11 +15,7 @@ describe.skipIf(!image)("the proxmox-vm image, run the Drone way", () => {
     expect(created.exitCode, created.output).toBe(0);
     expect(created.outputs.PROXMOX_VM_IP).toBe(guestAddress(100));
     expect(created.output).not.toContain(bed.pve.tokenSecret);
-    const destroyed = await step.run(workspace.dir, {
-      ...env,
-      PLUGIN_ACTION: "destroy",
-      DRONE_BUILD_STATUS: "failure",
-    });
+    const destroyed = await step.run(workspace.dir, cleanupStep(env));
     expect(destroyed.exitCode, destroyed.output).toBe(0);
     expect(clones(bed.pve)).toEqual([]);
   });

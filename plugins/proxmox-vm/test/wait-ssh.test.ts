@@ -19,29 +19,35 @@ import { clones, outputs, perTestPve } from "./helpers.ts";
 
 const sshd = await testbed.sshd();
 
-/** A "guest" whose sshd comes up late: `port` forwards to the real sshd once `open` is called. */
+/**
+ * A "guest" whose sshd comes up late: its `port` forwards to the real sshd from `afterMs` on;
+ * `opened` tells when that was.
+ */
 async function lateGuest(
-  port: number,
   target: number,
-): Promise<{ open: () => Promise<void>; stop: () => Promise<void> }> {
+  afterMs: number,
+): Promise<{ port: number; opened: Promise<number>; stop: () => Promise<void> }> {
+  const port = await freePort();
   let server: Server | undefined;
+  const open = () =>
+    new Promise<void>((resolve, reject) => {
+      server = createServer((client) => {
+        const upstream = tcpConnect({ host: LOOPBACK, port: target });
+        client.pipe(upstream).pipe(client);
+        client.on("error", () => upstream.destroy());
+        upstream.on("error", () => client.destroy());
+      });
+      server.once("error", reject);
+      server.listen({ host: LOOPBACK, port }, () => resolve());
+    });
+  const opening = new Promise<void>((resolve) => setTimeout(resolve, afterMs)).then(open);
   return {
-    open: () =>
-      new Promise((resolve, reject) => {
-        server = createServer((client) => {
-          const upstream = tcpConnect({ host: LOOPBACK, port: target });
-          client.pipe(upstream).pipe(client);
-          client.on("error", () => upstream.destroy());
-          upstream.on("error", () => client.destroy());
-        });
-        server.once("error", reject);
-        server.listen({ host: LOOPBACK, port }, () => resolve());
-      }),
-    stop: () =>
-      new Promise((resolve) => {
-        if (!server) return resolve();
-        server.close(() => resolve());
-      }),
+    port,
+    opened: opening.then(() => Date.now()),
+    stop: async () => {
+      await opening.catch(() => undefined);
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
   };
 }
 
@@ -54,12 +60,9 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
 
   it("start waits for SSH too: a VM started again is handed on only once its sshd answers", async () => {
     bed.pve.addVm({ vmid: 320, name: "e2e-restart", tags: ["hangar"] });
-    const port = await freePort();
-    const guest = await lateGuest(port, server.port);
+    const guest = await lateGuest(server.port, 1500);
+    const { port, opened } = guest;
     try {
-      const opened = new Promise<number>((resolve) =>
-        setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
-      );
       const run = await bed.run({
         PLUGIN_ACTION: "start",
         PLUGIN_VMID: "320",
@@ -116,12 +119,9 @@ describe.skipIf(!sshd)("proxmox-vm wait_ssh against a real sshd", () => {
   });
 
   it("waits for a guest whose sshd comes up after the agent reported the address", async () => {
-    const port = await freePort();
-    const guest = await lateGuest(port, server.port);
+    const guest = await lateGuest(server.port, 1500);
+    const { port, opened } = guest;
     try {
-      const opened = new Promise<number>((resolve) =>
-        setTimeout(() => guest.open().then(() => resolve(Date.now())), 1500),
-      );
       const run = await bed.run({
         PLUGIN_WAIT_SSH: "true",
         PLUGIN_SSH_PORT: String(port),
