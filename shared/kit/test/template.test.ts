@@ -40,12 +40,16 @@ describe("renderTemplate", () => {
     );
   });
 
-  it("applies filters, chained left to right", () => {
-    expect(renderTemplate("{{ commit.sha | short }}", vars)).toBe("01234567");
-    expect(renderTemplate("{{ branch | slug }}", vars)).toBe("feature-login-page");
-    expect(renderTemplate("{{ branch | lower }}", vars)).toBe("feature/login_page");
-    expect(renderTemplate("{{ branch | upper }}", vars)).toBe("FEATURE/LOGIN_PAGE");
-    expect(renderTemplate("{{ branch | slug | upper }}", vars)).toBe("FEATURE-LOGIN-PAGE");
+  it.each(
+    Object.entries({
+      "{{ commit.sha | short }}": "01234567",
+      "{{ branch | slug }}": "feature-login-page",
+      "{{ branch | lower }}": "feature/login_page",
+      "{{ branch | upper }}": "FEATURE/LOGIN_PAGE",
+      "{{ branch | slug | upper }}": "FEATURE-LOGIN-PAGE",
+    }),
+  )("applies filters, chained left to right: %s", (template, rendered) => {
+    expect(renderTemplate(template, vars)).toBe(rendered);
   });
 
   it("renders every placeholder as a slug in name mode", () => {
@@ -142,12 +146,14 @@ describe("expandVariables", () => {
   const env: Record<string, string> = { VM_IP: "10.0.0.7", SHA: "0123456789abcdef", EMPTY: "" };
   const lookup = (name: string) => env[name];
 
-  it("expands ${VAR}, ${VAR:-default} and ${VAR:offset:length}", () => {
-    expect(expandVariables("http://${VM_IP}:8080", lookup)).toBe("http://10.0.0.7:8080");
-    expect(expandVariables("${PORT:-22}/${EMPTY:-none}/${VM_IP:-x}", lookup)).toBe("22/none/10.0.0.7");
-    expect(expandVariables("${SHA:0:8}", lookup)).toBe("01234567");
-    expect(expandVariables("${SHA:8}", lookup)).toBe("89abcdef");
-    expect(expandVariables("${PORT:-}", lookup)).toBe("");
+  it.each([
+    ["http://${VM_IP}:8080", "http://10.0.0.7:8080"],
+    ["${PORT:-22}/${EMPTY:-none}/${VM_IP:-x}", "22/none/10.0.0.7"],
+    ["${SHA:0:8}", "01234567"],
+    ["${SHA:8}", "89abcdef"],
+    ["${PORT:-}", ""],
+  ])("expands ${VAR}, ${VAR:-default} and ${VAR:offset:length}: %s", (text, expanded) => {
+    expect(expandVariables(text, lookup)).toBe(expanded);
   });
 
   it("leaves text without ${…} alone, including $VAR without braces", () => {
