@@ -96,15 +96,16 @@ function owner(user: string | undefined): { uid: number; gid: number } | undefin
 function appendPlan(
   settings: Settings,
   context: Context,
-  host: string,
-  credentials?: Credentials,
+  push: RegistryTarget,
+  repoHost: string,
 ): AppendPlan {
   const base = parseImageName(settings.base ?? "");
-  const sameRegistry = base.host === host;
-  const baseCredentials =
-    login(settings.base_username, settings.base_password) ?? (sameRegistry ? credentials : undefined);
+  // The push registry under either name: `repo`'s host, or `registry` (which may name the scheme).
+  const sameRegistry = base.host === repoHost || base.host === push.host;
+  const credentials =
+    login(settings.base_username, settings.base_password) ?? (sameRegistry ? push.credentials : undefined);
   // `insecure` names the push registry; the base's speaks plain http only on loopback or when it is that one.
-  const baseTarget = target(base.host, sameRegistry && settings.insecure, baseCredentials);
+  const baseTarget = sameRegistry ? { ...push, credentials } : target(base.host, false, credentials);
   const absolute = workspacePath(context.build.workspace, settings.context);
   const files = readContextFiles(absolute);
   return {
@@ -148,8 +149,11 @@ function giteaLookup(settings: Settings, context: Context, tag: string): GiteaTa
 export async function planPublish(settings: Settings, context: Context): Promise<PublishPlan> {
   const { build, env } = context;
   const name = parseImageName(settings.repo);
-  const host = settings.registry ?? name.host;
-  const credentials = login(settings.username, settings.password);
+  const registry = target(
+    settings.registry ?? name.host,
+    settings.insecure,
+    login(settings.username, settings.password),
+  );
   const { epoch, why } = commitEpoch(build.workspace, env);
   const created = new Date(epoch * 1000).toISOString();
   const tags = requestTags(settings.tags, build);
@@ -165,9 +169,9 @@ export async function planPublish(settings: Settings, context: Context): Promise
   const tagType = gitTag ? readTagType(build.workspace, gitTag, settings.tag_type) : undefined;
   return {
     repo: `${name.host}/${name.repository}`,
-    registry: target(host, settings.insecure, credentials),
+    registry,
     repository: name.repository,
-    append: settings.sources ? undefined : appendPlan(settings, context, host, credentials),
+    append: settings.sources ? undefined : appendPlan(settings, context, registry, name.host),
     sources: settings.sources?.map((source) => ({ name: source, ...parseImageName(source) })),
     labels,
     epoch,
