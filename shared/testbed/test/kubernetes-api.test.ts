@@ -49,6 +49,14 @@ const deployment = (name: string, image = "web:1", extra: Record<string, unknown
   },
 });
 
+/** A ConfigMap; `data` and the like go in `extra`. */
+const configMap = (metadata: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata,
+  ...extra,
+});
+
 describe("Kubernetes stand-in: discovery and auth", () => {
   it("refuses a request without the bearer token with a 401 Status", async () => {
     const result = await call("/api/v1/namespaces", { token: null });
@@ -84,7 +92,7 @@ describe("Kubernetes stand-in: server-side apply", () => {
     expect(made.json?.metadata.generation).toBe(1);
     expect(made.json?.metadata.managedFields[0]).toMatchObject({ manager: "hangar", operation: "Apply" });
     // A ConfigMap: no controller writes its status between the two applies.
-    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1" } };
+    const cm = configMap({ name: "c" }, { data: { a: "1" } });
     const created = await apply("/api/v1/namespaces/ssa-one/configmaps/c", cm);
     const again = await apply("/api/v1/namespaces/ssa-one/configmaps/c", cm);
     expect(again.status).toBe(200);
@@ -99,7 +107,7 @@ describe("Kubernetes stand-in: server-side apply", () => {
   it("requires the fieldManager and the apply content type", async () => {
     await ns("ssa-two");
     const path = "/api/v1/namespaces/ssa-two/configmaps/c";
-    const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1" } };
+    const body = configMap({ name: "c" }, { data: { a: "1" } });
     expect((await apply(path, body, "force=true")).json).toMatchObject({ code: 422, reason: "Invalid" });
     const merge = await call(`${path}?fieldManager=x`, {
       method: "PATCH",
@@ -112,12 +120,7 @@ describe("Kubernetes stand-in: server-side apply", () => {
   it("reports a conflict with another manager unless forced, and removes fields a manager stops sending", async () => {
     await ns("ssa-three");
     const path = "/api/v1/namespaces/ssa-three/configmaps/c";
-    const cm = (data: Record<string, string>) => ({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "c" },
-      data,
-    });
+    const cm = (data: Record<string, string>) => configMap({ name: "c" }, { data });
     await apply(path, cm({ a: "1", b: "2" }), "fieldManager=hangar");
     const conflict = await apply(path, cm({ a: "other" }), "fieldManager=kubectl");
     expect(conflict.status).toBe(409);
@@ -138,11 +141,10 @@ describe("Kubernetes stand-in: server-side apply", () => {
     expect(result.status).toBe(422);
     expect(result.json?.message).toContain("spec.replicas: must be integer");
     expect(result.json?.message).toContain("spec.template.spec.containers[0].image: Required value");
-    const label = await apply("/api/v1/namespaces/ssa-four/configmaps/c", {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "c", labels: { branch: "feature/login" } },
-    });
+    const label = await apply(
+      "/api/v1/namespaces/ssa-four/configmaps/c",
+      configMap({ name: "c", labels: { branch: "feature/login" } }),
+    );
     expect(label.status).toBe(422);
     expect(label.json?.message).toContain('"feature/login"');
     const name = await ns("Preview_Feature");
@@ -163,34 +165,12 @@ describe("Kubernetes stand-in: server-side apply", () => {
   });
 
   it("refuses an object in a missing namespace (404) and a name that differs from the URL (400)", async () => {
-    expect(
-      (
-        await apply("/api/v1/namespaces/nowhere/configmaps/c", {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: { name: "c" },
-        })
-      ).status,
-    ).toBe(404);
+    const status = async (path: string, body: unknown) => (await apply(path, body)).status;
+    expect(await status("/api/v1/namespaces/nowhere/configmaps/c", configMap({ name: "c" }))).toBe(404);
     await ns("ssa-five");
-    expect(
-      (
-        await apply("/api/v1/namespaces/ssa-five/configmaps/c", {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: { name: "d" },
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await apply("/api/v1/namespaces/ssa-five/configmaps/c", {
-          apiVersion: "apps/v1",
-          kind: "ConfigMap",
-          metadata: { name: "c" },
-        })
-      ).status,
-    ).toBe(400);
+    expect(await status("/api/v1/namespaces/ssa-five/configmaps/c", configMap({ name: "d" }))).toBe(400);
+    const wrongGroup = { ...configMap({ name: "c" }), apiVersion: "apps/v1" };
+    expect(await status("/api/v1/namespaces/ssa-five/configmaps/c", wrongGroup)).toBe(400);
   });
 
   it("stores nothing on dryRun=All but still validates", async () => {
@@ -216,12 +196,8 @@ describe("Kubernetes stand-in: server-side apply", () => {
   it("takes a resourceVersion in an apply or in DeleteOptions as a precondition (409 when it moved on)", async () => {
     await ns("ssa-seven");
     const path = "/api/v1/namespaces/ssa-seven/configmaps/release";
-    const config = (build: string, resourceVersion?: string) => ({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "release", ...(resourceVersion ? { resourceVersion } : {}) },
-      data: { build },
-    });
+    const config = (build: string, resourceVersion?: string) =>
+      configMap({ name: "release", ...(resourceVersion ? { resourceVersion } : {}) }, { data: { build } });
     const created = await apply(path, config("1"));
     const first = created.json?.metadata.resourceVersion as string;
     const moved = await apply(path, config("2"));
@@ -307,11 +283,10 @@ describe("Kubernetes stand-in: lists, watches, namespace deletion", () => {
   it("lists by label selector with items that carry no kind, and rejects unsupported field selectors", async () => {
     await ns("list-one");
     for (const name of ["a", "b"])
-      await apply(`/api/v1/namespaces/list-one/configmaps/${name}`, {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name, labels: { keep: name === "a" ? "yes" : "no" } },
-      });
+      await apply(
+        `/api/v1/namespaces/list-one/configmaps/${name}`,
+        configMap({ name, labels: { keep: name === "a" ? "yes" : "no" } }),
+      );
     const listed = await call("/api/v1/namespaces/list-one/configmaps?labelSelector=keep%3Dyes");
     expect(listed.json).toMatchObject({ kind: "ConfigMapList", apiVersion: "v1" });
     expect(listed.json?.items.map((i: any) => i.metadata.name)).toEqual(["a"]);
@@ -345,11 +320,7 @@ describe("Kubernetes stand-in: lists, watches, namespace deletion", () => {
     })();
     const deleted = await call("/api/v1/namespaces/watch-one", { method: "DELETE" });
     expect(deleted.json?.status.phase).toBe("Terminating");
-    const refused = await apply("/api/v1/namespaces/watch-one/configmaps/c", {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "c" },
-    });
+    const refused = await apply("/api/v1/namespaces/watch-one/configmaps/c", configMap({ name: "c" }));
     expect(refused.status).toBe(403);
     expect(refused.json?.message).toContain("is being terminated");
     await done;
@@ -360,11 +331,10 @@ describe("Kubernetes stand-in: lists, watches, namespace deletion", () => {
 
   it("keeps a namespace Terminating while an object's finalizer remains", async () => {
     await ns("stuck-one");
-    await apply("/api/v1/namespaces/stuck-one/configmaps/held", {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "held", finalizers: ["example.com/hold"] },
-    });
+    await apply(
+      "/api/v1/namespaces/stuck-one/configmaps/held",
+      configMap({ name: "held", finalizers: ["example.com/hold"] }),
+    );
     await call("/api/v1/namespaces/stuck-one", { method: "DELETE" });
     await waitUntil(
       "the namespace controller to give up",
