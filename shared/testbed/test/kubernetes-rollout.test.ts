@@ -64,6 +64,22 @@ async function applyAll(stand: KubernetesStandIn, namespace: string, kind = "Dep
 const status = (stand: KubernetesStandIn, kind: string, apiVersion = "apps/v1") =>
   (stand.get(apiVersion, kind, "ns", "web")?.status ?? {}) as Record<string, any>;
 
+/** A Deployment whose rollout goes `rollout`'s way, once its pod has been backed off. */
+async function backedOff(rollout: RolloutBehaviour) {
+  const stand = await start(rollout);
+  await applyAll(stand, "ns");
+  await waitUntil("BackOff", () => stand.events("ns").some((e) => e.reason === "BackOff"), {
+    timeoutMs: 5000,
+  });
+  return { stand, pod: stand.list("v1", "Pod", "ns")[0] as Record<string, any> };
+}
+
+/** A pod's log as kubectl logs asks for it. */
+const podLog = (stand: KubernetesStandIn, pod: string, query = "") =>
+  fetch(`${stand.url}/api/v1/namespaces/ns/pods/${pod}/log${query}`, {
+    headers: { Authorization: `Bearer ${stand.token}` },
+  });
+
 describe("Kubernetes stand-in: rollouts", () => {
   it("rolls a Deployment out: observed generation, updated and available replicas, a running pod with logs", async () => {
     const stand = await start();
@@ -84,35 +100,21 @@ describe("Kubernetes stand-in: rollouts", () => {
     expect(pods).toHaveLength(1);
     expect(pods[0]?.status).toMatchObject({ phase: "Running" });
     const name = (pods[0]?.metadata as { name?: string } | undefined)?.name;
-    const log = await fetch(`${stand.url}/api/v1/namespaces/ns/pods/${name}/log?tailLines=1`, {
-      headers: { Authorization: `Bearer ${stand.token}` },
-    });
+    const log = await podLog(stand, String(name), "?tailLines=1");
     expect(await log.text()).toBe("listening on :8080\n");
     expect(stand.availableAt("Deployment", "ns", "web")).toBeGreaterThan(0);
   });
 
   it("keeps pods in ImagePullBackOff with warning events for an image that never pulls", async () => {
-    const stand = await start("image-pull");
-    await applyAll(stand, "ns");
-    await waitUntil("BackOff", () => stand.events("ns").some((e) => e.reason === "BackOff"), {
-      timeoutMs: 5000,
-    });
-    const pod = stand.list("v1", "Pod", "ns")[0] as Record<string, any>;
+    const { stand, pod } = await backedOff("image-pull");
     expect(pod.status.containerStatuses[0].state.waiting.reason).toBe("ImagePullBackOff");
     expect(status(stand, "Deployment")).toMatchObject({ updatedReplicas: 1, unavailableReplicas: 1 });
-    const log = await fetch(`${stand.url}/api/v1/namespaces/ns/pods/${pod.metadata.name}/log`, {
-      headers: { Authorization: `Bearer ${stand.token}` },
-    });
+    const log = await podLog(stand, pod.metadata.name);
     expect(log.status).toBe(400);
   });
 
   it("crash-loops with restarts and the failing container's log", async () => {
-    const stand = await start("crash-loop");
-    await applyAll(stand, "ns");
-    await waitUntil("BackOff", () => stand.events("ns").some((e) => e.reason === "BackOff"), {
-      timeoutMs: 5000,
-    });
-    const pod = stand.list("v1", "Pod", "ns")[0] as Record<string, any>;
+    const { pod } = await backedOff("crash-loop");
     expect(pod.status.containerStatuses[0]).toMatchObject({
       restartCount: 3,
       state: { waiting: { reason: "CrashLoopBackOff" } },
