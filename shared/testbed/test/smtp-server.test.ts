@@ -5,6 +5,9 @@ import { type SmtpServer, startSmtpServer } from "../src/smtp-server.ts";
 
 const auth = { username: "hangar", password: "s3cret-Pa55" };
 
+/** A one-line mail, for tests of the envelope and the server's answers. */
+const mail = (to: string | string[], from = "ci@ci.test") => ({ from, to, text: "x" });
+
 function transport(server: SmtpServer, extra: Record<string, unknown> = {}) {
   return nodemailer.createTransport({
     host: server.host,
@@ -84,7 +87,7 @@ describe("SMTP with STARTTLS and AUTH", () => {
   it("rejects a wrong password with 535 and counts the failure", async (ctx) => {
     const server = smtp.get(ctx);
     const wrong = transport(server, { auth: { user: auth.username, pass: "wrong" } });
-    const error = await errorOf(wrong.sendMail({ from: "ci@ci.test", to: "dev@example.test", text: "x" }));
+    const error = await errorOf(wrong.sendMail(mail("dev@example.test")));
     expect(error.responseCode).toBe(535);
     expect(server.stats).toMatchObject({ authenticated: 0, authFailures: 1 });
     expect(server.messages).toHaveLength(0);
@@ -93,19 +96,16 @@ describe("SMTP with STARTTLS and AUTH", () => {
   it("refuses mail without AUTH (530) and AUTH without TLS", async (ctx) => {
     const server = smtp.get(ctx);
     const anonymous = transport(server, { auth: undefined });
-    expect(
-      (await errorOf(anonymous.sendMail({ from: "a@ci.test", to: "b@example.test", text: "x" })))
-        .responseCode,
-    ).toBe(530);
+    expect((await errorOf(anonymous.sendMail(mail("b@example.test", "a@ci.test")))).responseCode).toBe(530);
     const plaintext = transport(server, { ignoreTLS: true, requireTLS: false });
-    const error = await errorOf(plaintext.sendMail({ from: "a@ci.test", to: "b@example.test", text: "x" }));
+    const error = await errorOf(plaintext.sendMail(mail("b@example.test", "a@ci.test")));
     expect(error.responseCode).toBe(538);
   });
 
   it("is not trusted without its CA", async (ctx) => {
     const server = smtp.get(ctx);
     const untrusting = transport(server, { tls: { servername: "localhost" } });
-    const error = await errorOf(untrusting.sendMail({ from: "a@ci.test", to: "b@example.test", text: "x" }));
+    const error = await errorOf(untrusting.sendMail(mail("b@example.test", "a@ci.test")));
     expect(error.message).toMatch(/certificate/i);
     expect(server.messages).toHaveLength(0);
   });
@@ -133,17 +133,11 @@ describe("SMTP with STARTTLS and AUTH", () => {
   it("rejects chosen recipients with 550 and delivers to the others", async (ctx) => {
     const server = smtp.get(ctx);
     server.rejectRecipient("Gone@Example.test");
-    const info = await transport(server).sendMail({
-      from: "ci@ci.test",
-      to: ["dev@example.test", "gone@example.test"],
-      text: "x",
-    });
+    const info = await transport(server).sendMail(mail(["dev@example.test", "gone@example.test"]));
     expect(info.rejected).toEqual(["gone@example.test"]);
     const [message] = await server.waitForMessages(1);
     expect(message?.envelope.rcptTo).toEqual(["dev@example.test"]);
-    const error = await errorOf(
-      transport(server).sendMail({ from: "ci@ci.test", to: "gone@example.test", text: "x" }),
-    );
+    const error = await errorOf(transport(server).sendMail(mail("gone@example.test")));
     expect(error.message).toContain("550");
   });
 
@@ -176,7 +170,7 @@ describe("SMTP with implicit TLS", () => {
       ignoreTLS: true,
       greetingTimeout: 1_000,
     });
-    await expect(plain.sendMail({ from: "ci@ci.test", to: "dev@example.test", text: "x" })).rejects.toThrow();
+    await expect(plain.sendMail(mail("dev@example.test"))).rejects.toThrow();
   });
 });
 
@@ -190,18 +184,10 @@ describe("SMTP without TLS", () => {
   it("does not offer STARTTLS and needs no AUTH", async (ctx) => {
     const server = smtp.get(ctx);
     const error = await errorOf(
-      transport(server, { requireTLS: true }).sendMail({
-        from: "a@ci.test",
-        to: "b@example.test",
-        text: "x",
-      }),
+      transport(server, { requireTLS: true }).sendMail(mail("b@example.test", "a@ci.test")),
     );
     expect(error.message).toMatch(/STARTTLS/);
-    const info = await transport(server).sendMail({
-      from: "a@ci.test",
-      to: ["b@example.test", "no@example.test"],
-      text: "x",
-    });
+    const info = await transport(server).sendMail(mail(["b@example.test", "no@example.test"], "a@ci.test"));
     expect(info.rejected).toEqual(["no@example.test"]);
     const [message] = await server.waitForMessages(1);
     expect(message?.secure).toBe(false);
@@ -220,7 +206,7 @@ describe("SMTP whose refused AUTH quotes the credentials back", () => {
     const server = smtp.get(ctx);
     const attempted = "wr0ng pa$$";
     const wrong = transport(server, { auth: { user: auth.username, pass: attempted } });
-    const error = await errorOf(wrong.sendMail({ from: "ci@ci.test", to: "dev@example.test", text: "x" }));
+    const error = await errorOf(wrong.sendMail(mail("dev@example.test")));
     expect(error.responseCode).toBe(535);
     const json = JSON.stringify({ user: auth.username, pass: attempted });
     expect(error.message).toContain(`hex=${Buffer.from(json).toString("hex")}`);
