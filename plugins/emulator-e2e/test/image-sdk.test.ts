@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { type DockerInstruction, dockerfileInstructions } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { emulatorE2eSettings } from "../src/settings.ts";
 import { sdkTools } from "../src/tools/sdk-paths.ts";
@@ -13,32 +14,7 @@ const ROOT = path.resolve(import.meta.dirname, "../../..");
 const text = readFileSync(path.join(ROOT, "images/emulator-e2e/sdk.Dockerfile"), "utf8");
 const image = readFileSync(path.join(ROOT, "images/emulator-e2e/Dockerfile"), "utf8");
 
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-/** Instructions with comments dropped and continuation lines joined. */
-function instructions(source: string): Instruction[] {
-  const logical: string[] = [];
-  let pending = "";
-  for (const raw of source.split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("#") || (pending === "" && line === "")) continue;
-    if (line.endsWith("\\")) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    logical.push(pending + line);
-    pending = "";
-  }
-  return logical.map((l) => {
-    const [keyword = "", ...rest] = l.split(/\s+/);
-    return { keyword: keyword.toUpperCase(), args: rest.join(" ") };
-  });
-}
-
-const steps = instructions(text);
+const steps = dockerfileInstructions(text);
 const args = Object.fromEntries(
   steps
     .filter((i) => i.keyword === "ARG")
@@ -106,10 +82,10 @@ describe("images/emulator-e2e/sdk.Dockerfile", () => {
   it("runs as uid 1000 with the plugin's entrypoint, as the image it builds on", () => {
     const users = steps.filter((i) => i.keyword === "USER").map((i) => i.args);
     expect(users.at(-1)).toBe("1000:1000");
-    const entrypoint = (source: Instruction[]) =>
+    const entrypoint = (source: DockerInstruction[]) =>
       JSON.parse(source.find((i) => i.keyword === "ENTRYPOINT")?.args ?? "null");
     expect(entrypoint(steps)).toEqual(["node", "/opt/hangar/index.mjs"]);
-    expect(entrypoint(steps)).toEqual(entrypoint(instructions(image)));
+    expect(entrypoint(steps)).toEqual(entrypoint(dockerfileInstructions(image)));
   });
 
   it("says how to build it, and the docs point at it instead of a copy", () => {

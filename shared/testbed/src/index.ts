@@ -28,6 +28,7 @@ export {
   ensureDockerEngine,
   type IsolatedDockerd,
 } from "./docker-engine.ts";
+export { type DockerInstruction, dockerfileInstructions } from "./dockerfile.ts";
 export {
   BUILD_SHA,
   type DroneBuild,
