@@ -5,24 +5,32 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { crc32, deflateSync } from "node:zlib";
-import { encodeEnvironment, encodeSettings, type GiteaStandIn, stepsInSnippet } from "@hangar/testbed";
+import type { GiteaStandIn } from "@hangar/testbed";
 import { afterEach, describe, expect, it } from "vitest";
-import { droneTagEnv, followsSchema, perTest, runGiteaRelease, TOKEN } from "./helpers.ts";
+import {
+  droneStep,
+  droneStepEnv,
+  droneTagEnv,
+  EXAMPLE_SUM_FILES,
+  followsSchema,
+  perTest,
+  runGiteaRelease,
+  TOKEN,
+} from "./helpers.ts";
 
 /**
  * Every example of drone-plugins/drone-gitea-release's documentation (its page in Drone's plugin
- * index, and the DOCS.md of its repository) written as the `.drone.yml` step a user has today,
- * its settings handed over as Drone does (PLUGIN_ + the key upper-cased, lists comma-joined,
- * `from_secret` resolved), and run unchanged against the Gitea stand-in. Only where the release
- * goes is the test bed's: `https://your.gitea.tld` is the stand-in's address, and its token is
- * the examples' own `xxxxxxxx`.
+ * index, and the DOCS.md of its repository) written as the `.drone.yml` step a user has today
+ * (test/drone-steps/), its settings handed over as Drone does (PLUGIN_ + the key upper-cased,
+ * lists comma-joined, `from_secret` resolved), and run unchanged against the Gitea stand-in. Only
+ * where the release goes is the test bed's: `https://your.gitea.tld` is the stand-in's address,
+ * and its token is the examples' own `xxxxxxxx`.
  */
 
 const run = promisify(execFile);
 
 /** The examples' own token. */
 const EXAMPLE_TOKEN = "xxxxxxxx";
-const PLACEHOLDER_URL = "https://your.gitea.tld";
 
 const bed = perTest(followsSchema);
 const { workspace } = bed;
@@ -48,20 +56,25 @@ async function buildOutputs(): Promise<Record<string, Buffer>> {
   return files;
 }
 
-/** The step of a documented snippet as Drone hands it to the plugin, on a tag build of acme/app. */
-function stepEnv(
-  g: GiteaStandIn,
-  snippet: string,
-  secrets: Record<string, string> = {},
-): Record<string, string> {
-  const [step] = stepsInSnippet(snippet.replaceAll(PLACEHOLDER_URL, g.url), {});
-  expect(step?.image).toBe("plugins/gitea-release");
-  const settings = encodeSettings(step?.settings, (name) => secrets[name]);
-  const environment = encodeEnvironment(step?.environment, (name) => secrets[name]);
-  expect([...settings.missingSecrets, ...environment.missingSecrets]).toEqual([]);
-  const { PLUGIN_API_KEY: _helpersToken, ...build } = droneTagEnv(g.url);
-  return { ...build, ...environment.env, ...settings.env };
+/**
+ * A tag build whose Go step left its binaries, then the step of test/drone-steps/ `name` (with
+ * `env` added to what Drone hands it), which must succeed.
+ */
+async function publishWith(
+  name: string,
+  options: { token?: string; secrets?: Record<string, string>; env?: Record<string, string> } = {},
+) {
+  const g = await start(options.token);
+  const files = await buildOutputs();
+  const env = { ...droneStepEnv(g, await droneStep(name), options.secrets), ...options.env };
+  const result = await runGiteaRelease(env, workspace.dir);
+  expect(result.code, result.output).toBe(0);
+  return { g, files, env, result };
 }
+
+/** A tag build whose step sets only the token and `title`. */
+const withTitle = (g: GiteaStandIn, title: string) =>
+  runGiteaRelease(droneTagEnv(g.url, { PLUGIN_API_KEY: EXAMPLE_TOKEN, PLUGIN_TITLE: title }), workspace.dir);
 
 const names = (g: GiteaStandIn, tag = "v1.2.0") =>
   (g.release(tag)?.assets ?? []).map((asset) => asset.name).sort();
@@ -89,31 +102,17 @@ async function coreutilsCheck(folder: string, tool: string, file: string): Promi
   return stdout;
 }
 
+/** A title the step refuses: a settings error naming `title` with `code`, before any API call. */
+function expectTitleRefused(result: { code: number; output: string }, g: GiteaStandIn, code: string) {
+  expect(result.code).toBe(2);
+  expect(result.output).toContain("title");
+  expect(result.output).toContain(code);
+  expect(g.requests()).toEqual([]);
+}
+
 describe("drone-gitea-release's documented examples, unchanged", () => {
   it("plugin index, first example: api_key, base_url, files: dist/*", async () => {
-    const g = await start();
-    const files = await buildOutputs();
-    const result = await runGiteaRelease(
-      stepEnv(
-        g,
-        `
-kind: pipeline
-name: default
-
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    api_key: xxxxxxxx
-    base_url: https://your.gitea.tld
-    files: dist/*
-  when:
-    event: tag
-`,
-      ),
-      workspace.dir,
-    );
-    expect(result.code, result.output).toBe(0);
+    const { g, files } = await publishWith("index-first");
     // As drone-gitea-release makes it: published, titled by the tag, the files by their names.
     expect(g.release("v1.2.0")).toMatchObject({ name: "v1.2.0", draft: false, prerelease: false });
     expect(names(g)).toEqual(["app-darwin-arm64", "app-linux-amd64"]);
@@ -122,46 +121,10 @@ steps:
   });
 
   it("plugin index, checksums and additional files: all six algorithms, one file each", async () => {
-    const g = await start();
-    const files = await buildOutputs();
-    const result = await runGiteaRelease(
-      stepEnv(
-        g,
-        `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    api_key: xxxxxxxx
-    base_url: https://your.gitea.tld
-    files:
-      - dist/*
-      - bin/binary.exe
-    checksum:
-      - md5
-      - sha1
-      - sha256
-      - sha512
-      - adler32
-      - crc32
-  when:
-    event: tag
-`,
-      ),
-      workspace.dir,
+    const { g, files } = await publishWith("index-checksums");
+    expect(names(g)).toEqual(
+      ["app-darwin-arm64", "app-linux-amd64", "binary.exe", ...EXAMPLE_SUM_FILES].sort(),
     );
-    expect(result.code, result.output).toBe(0);
-    expect(names(g)).toEqual([
-      "adler32sum.txt",
-      "app-darwin-arm64",
-      "app-linux-amd64",
-      "binary.exe",
-      "crc32sum.txt",
-      "md5sum.txt",
-      "sha1sum.txt",
-      "sha256sum.txt",
-      "sha512sum.txt",
-    ]);
 
     // Each hash file checks the downloaded assets with the coreutils tool of its name.
     const folder = await downloadAll(g);
@@ -192,102 +155,30 @@ steps:
   });
 
   it("plugin index, title and notes: title 0.0.1 as text, note CHANGELOG.md as a file", async () => {
-    const g = await start();
-    await buildOutputs();
     const changelog = "## 0.0.1\n\n- First release.\n";
     await writeFile(path.join(workspace.dir, "CHANGELOG.md"), changelog);
-    const result = await runGiteaRelease(
-      stepEnv(
-        g,
-        `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    api_key: xxxxxxxx
-    base_url: https://your.gitea.tld
-    files:
-      - dist/*
-    title: 0.0.1
-    note: CHANGELOG.md
-  when:
-    event: tag
-`,
-      ),
-      workspace.dir,
-    );
-    expect(result.code, result.output).toBe(0);
+    const { g } = await publishWith("index-title-note");
     expect(g.release("v1.2.0")).toMatchObject({ name: "0.0.1", body: changelog.trimEnd() });
   });
 
   it("plugin index, credentials from secrets: api_key from_secret gitea_token", async () => {
-    const g = await start(TOKEN);
-    await buildOutputs();
-    const result = await runGiteaRelease(
-      stepEnv(
-        g,
-        `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    base_url: https://your.gitea.tld
-    api_key:
-      from_secret: gitea_token
-    files: dist/*
-  when:
-    event: tag
-`,
-        { gitea_token: TOKEN },
-      ),
-      workspace.dir,
-    );
-    expect(result.code, result.output).toBe(0);
+    const { g, result } = await publishWith("index-secret", {
+      token: TOKEN,
+      secrets: { gitea_token: TOKEN },
+    });
     expect(names(g)).toEqual(["app-darwin-arm64", "app-linux-amd64"]);
     expect(result.output).not.toContain(TOKEN);
   });
 
   it("plugin index (Drone 0.8): `secrets: [ gitea_token ]` arrives as GITEA_TOKEN", async () => {
-    const g = await start(TOKEN);
-    await buildOutputs();
     // Drone 0.8 gave a step's `secrets:` to the plugin as upper-cased variables; the rest of the
     // old step (pipeline: gitea_release: …) became PLUGIN_ variables like settings today.
-    const env = stepEnv(
-      g,
-      `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    base_url: https://your.gitea.tld
-    files: dist/*
-`,
-    );
-    const result = await runGiteaRelease({ ...env, GITEA_TOKEN: TOKEN }, workspace.dir);
-    expect(result.code, result.output).toBe(0);
+    const { g } = await publishWith("index-drone-0.8", { token: TOKEN, env: { GITEA_TOKEN: TOKEN } });
     expect(names(g)).toEqual(["app-darwin-arm64", "app-linux-amd64"]);
   });
 
   it("DOCS.md: files: dist/* with one checksum given as a scalar (checksum: sha1)", async () => {
-    const g = await start();
-    await buildOutputs();
-    const result = await runGiteaRelease(
-      stepEnv(
-        g,
-        `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    api_key: xxxxxxxx
-    base_url: https://your.gitea.tld
-    files: dist/*
-    checksum: sha1
-`,
-      ),
-      workspace.dir,
-    );
-    expect(result.code, result.output).toBe(0);
+    const { g } = await publishWith("docs-checksum-scalar");
     expect(names(g)).toEqual(["app-darwin-arm64", "app-linux-amd64", "sha1sum.txt"]);
     const folder = await downloadAll(g);
     expect(await coreutilsCheck(folder, "sha1sum", "sha1sum.txt")).toContain("app-linux-amd64: OK");
@@ -296,32 +187,11 @@ steps:
 
 describe("what else drone-gitea-release reads", () => {
   it("takes every setting from its GITEA_RELEASE_* variables (a step's environment:)", async () => {
-    const g = await start(TOKEN);
-    await buildOutputs();
     await writeFile(path.join(workspace.dir, "NOTES.md"), "Notes from a file.\n");
-    const env = stepEnv(
-      g,
-      `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  environment:
-    GITEA_RELEASE_API_KEY:
-      from_secret: gitea_token
-    GITEA_RELEASE_BASE_URL: https://your.gitea.tld
-    GITEA_RELEASE_FILES: dist/*,bin/binary.exe
-    GITEA_RELEASE_CHECKSUM: sha256,crc32
-    GITEA_RELEASE_TITLE: Release from variables
-    GITEA_RELEASE_NOTE: NOTES.md
-    GITEA_RELEASE_DRAFT: "true"
-    GITEA_RELEASE_PRERELEASE: "true"
-    GITEA_RELEASE_FILE_EXISTS: fail
-    GITEA_RELEASE_INSECURE: "false"
-`,
-      { gitea_token: TOKEN },
-    );
-    const result = await runGiteaRelease(env, workspace.dir);
-    expect(result.code, result.output).toBe(0);
+    const { g, env, result } = await publishWith("environment", {
+      token: TOKEN,
+      secrets: { gitea_token: TOKEN },
+    });
     expect(g.release("v1.2.0")).toMatchObject({
       name: "Release from variables",
       body: "Notes from a file.",
@@ -344,27 +214,14 @@ steps:
   });
 
   it("a setting under settings: wins over its GITEA_RELEASE_* variable, as in drone-gitea-release", async () => {
-    const g = await start(TOKEN);
-    await buildOutputs();
-    const env = {
-      ...stepEnv(
-        g,
-        `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    base_url: https://your.gitea.tld
-    files: dist/app-linux-amd64
-    title: From settings
-`,
-      ),
-      GITEA_RELEASE_API_KEY: TOKEN,
-      GITEA_RELEASE_FILES: "bin/*",
-      GITEA_RELEASE_TITLE: "From the variable",
-    };
-    const result = await runGiteaRelease(env, workspace.dir);
-    expect(result.code, result.output).toBe(0);
+    const { g } = await publishWith("settings-over-environment", {
+      token: TOKEN,
+      env: {
+        GITEA_RELEASE_API_KEY: TOKEN,
+        GITEA_RELEASE_FILES: "bin/*",
+        GITEA_RELEASE_TITLE: "From the variable",
+      },
+    });
     expect(g.release("v1.2.0")?.name).toBe("From settings");
     expect(names(g)).toEqual(["app-linux-amd64"]);
   });
@@ -372,26 +229,8 @@ steps:
 
 describe("title as text or a workspace file", () => {
   it("reads the title from a file it names, without the file's final newline", async () => {
-    const g = await start();
-    await buildOutputs();
     await writeFile(path.join(workspace.dir, "VERSION"), "2.0.0-beta (codename Oak)\n");
-    const result = await runGiteaRelease(
-      stepEnv(
-        g,
-        `
-steps:
-- name: gitea_release
-  image: plugins/gitea-release
-  settings:
-    api_key: xxxxxxxx
-    base_url: https://your.gitea.tld
-    files: dist/*
-    title: VERSION
-`,
-      ),
-      workspace.dir,
-    );
-    expect(result.code, result.output).toBe(0);
+    const { g } = await publishWith("title-file");
     expect(g.release("v1.2.0")?.name).toBe("2.0.0-beta (codename Oak)");
   });
 
@@ -399,10 +238,7 @@ steps:
     const g = await start();
     await buildOutputs();
     await writeFile(path.join(workspace.dir, "Release 1.2"), "not the title\n");
-    const result = await runGiteaRelease(
-      { ...droneTagEnv(g.url, { PLUGIN_API_KEY: EXAMPLE_TOKEN, PLUGIN_TITLE: "Release 1.2" }) },
-      workspace.dir,
-    );
+    const result = await withTitle(g, "Release 1.2");
     expect(result.code, result.output).toBe(0);
     expect(g.release("v1.2.0")?.name).toBe("Release 1.2");
   });
@@ -413,15 +249,9 @@ steps:
     try {
       await writeFile(path.join(outside, "secret"), "runner-secret-3c1f\n");
       await symlink(path.join(outside, "secret"), path.join(workspace.dir, "VERSION"));
-      const result = await runGiteaRelease(
-        droneTagEnv(g.url, { PLUGIN_API_KEY: EXAMPLE_TOKEN, PLUGIN_TITLE: "VERSION" }),
-        workspace.dir,
-      );
-      expect(result.code).toBe(2);
-      expect(result.output).toContain("title");
-      expect(result.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
+      const result = await withTitle(g, "VERSION");
+      expectTitleRefused(result, g, "E_PATH_OUTSIDE_WORKSPACE");
       expect(result.output).not.toContain("runner-secret-3c1f");
-      expect(g.requests()).toEqual([]);
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
@@ -429,27 +259,13 @@ steps:
 
   it("refuses an absolute title path outside the workspace, which drone-gitea-release would read", async () => {
     const g = await start();
-    const result = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_API_KEY: EXAMPLE_TOKEN, PLUGIN_TITLE: "/etc/hostname" }),
-      workspace.dir,
-    );
-    expect(result.code).toBe(2);
-    expect(result.output).toContain("title");
-    expect(result.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
-    expect(g.requests()).toEqual([]);
+    expectTitleRefused(await withTitle(g, "/etc/hostname"), g, "E_PATH_OUTSIDE_WORKSPACE");
   });
 
   it("refuses a title file too big to be a title (CHANGELOG.md given by mistake)", async () => {
     const g = await start();
     await writeFile(path.join(workspace.dir, "CHANGELOG.md"), `${"- a change\n".repeat(500)}`);
-    const result = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_API_KEY: EXAMPLE_TOKEN, PLUGIN_TITLE: "CHANGELOG.md" }),
-      workspace.dir,
-    );
-    expect(result.code).toBe(2);
-    expect(result.output).toContain("title");
-    expect(result.output).toContain("E_FILE_TOO_LARGE");
-    expect(g.requests()).toEqual([]);
+    expectTitleRefused(await withTitle(g, "CHANGELOG.md"), g, "E_FILE_TOO_LARGE");
   });
 });
 

@@ -1,11 +1,15 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type CapturedRun, runCaptured, runCapturedProcess } from "@hangar/kit";
 import {
   droneEnv,
+  encodeEnvironment,
+  encodeSettings,
   type GiteaStandIn,
   type GiteaStandInOptions,
   perTest as perTestBed,
   startGiteaStandIn,
+  stepsInSnippet,
   type WorkspaceOptions,
   woodpeckerEnv,
 } from "@hangar/testbed";
@@ -38,6 +42,46 @@ export function woodpeckerTagEnv(
     { GITEA_TOKEN: TOKEN, ...overrides },
   );
 }
+
+/** Where the documented steps publish; the tests put the stand-in's address in its place. */
+const PLACEHOLDER_URL = "https://your.gitea.tld";
+
+/**
+ * A `.drone.yml` step of test/drone-steps/: drone-gitea-release's documented examples as a user
+ * has them today, and steps written for hangar.
+ */
+export const droneStep = (name: string): Promise<string> =>
+  readFile(path.join(import.meta.dirname, "drone-steps", `${name}.yml`), "utf8");
+
+/**
+ * The step as Drone hands it to the plugin on a tag build of acme/app: its settings as PLUGIN_ +
+ * the key upper-cased (lists comma-joined), its `environment:` as it is, `from_secret` resolved from
+ * `secrets`, and the stand-in in place of `https://your.gitea.tld`.
+ */
+export function droneStepEnv(
+  gitea: GiteaStandIn,
+  snippet: string,
+  secrets: Record<string, string> = {},
+  image = "plugins/gitea-release",
+): Record<string, string> {
+  const [step] = stepsInSnippet(snippet.replaceAll(PLACEHOLDER_URL, gitea.url), {});
+  expect(step?.image).toBe(image);
+  const settings = encodeSettings(step?.settings, (name) => secrets[name]);
+  const environment = encodeEnvironment(step?.environment, (name) => secrets[name]);
+  expect([...settings.missingSecrets, ...environment.missingSecrets]).toEqual([]);
+  const { PLUGIN_API_KEY: _helpersToken, ...build } = droneTagEnv(gitea.url);
+  return { ...build, ...environment.env, ...settings.env };
+}
+
+/** The files drone-gitea-release names for the documented checksums example: one per algorithm. */
+export const EXAMPLE_SUM_FILES = [
+  "adler32sum.txt",
+  "crc32sum.txt",
+  "md5sum.txt",
+  "sha1sum.txt",
+  "sha256sum.txt",
+  "sha512sum.txt",
+];
 
 export type Run = CapturedRun;
 
