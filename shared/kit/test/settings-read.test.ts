@@ -341,14 +341,19 @@ describe("${VAR} expansion", () => {
     expect(values.url).toBe("http://10.0.0.7:8080/42/builds");
   });
 
+  /** `title` read beside a secret `api_key` of "tok-0123456789". */
+  const readBesideSecret = (template: "text" | undefined, env: Env) =>
+    read(
+      {
+        title: settings.string()({ description: "title", ...(template ? { template } : {}) }),
+        api_key: settings.secret({ description: "token" }),
+      },
+      { PLUGIN_API_KEY: "tok-0123456789", ...env },
+    );
+
   it("never expands the plugin's settings, the step's environment or the runner's credentials", () => {
-    const secretSchema = {
-      title: settings.string()({ description: "title" }),
-      api_key: settings.secret({ description: "token" }),
-    };
-    const { problems, values } = read(secretSchema, {
+    const { problems, values } = readBesideSecret(undefined, {
       PLUGIN_TITLE: "Release ${PLUGIN_API_KEY} ${HOME} ${DEPLOY_TOKEN} ${DRONE_NETRC_PASSWORD}",
-      PLUGIN_API_KEY: "tok-0123456789",
       HOME: "/root",
       DEPLOY_TOKEN: "from-secret-in-environment",
       DRONE_NETRC_PASSWORD: "netrc-secret-value",
@@ -365,14 +370,9 @@ describe("${VAR} expansion", () => {
   });
 
   it("refuses a value that a placeholder or variable fills with a secret", () => {
-    const secretSchema = {
-      title: settings.string()({ description: "title", template: "text" }),
-      api_key: settings.secret({ description: "token" }),
-    };
     // Drone substituted a commit message that held the token; the plugin must not publish it.
-    const { problems, values } = read(secretSchema, {
+    const { problems, values } = readBesideSecret("text", {
       PLUGIN_TITLE: "Release {{ commit.message }} ${DRONE_TAG}",
-      PLUGIN_API_KEY: "tok-0123456789",
       DRONE_TAG: "v1",
       DRONE_COMMIT_MESSAGE: "oops tok-0123456789",
     });
