@@ -66,7 +66,13 @@ export async function publishVersion(site: Site, cleanup: Site): Promise<Publish
         await store.upload(
           key,
           file.absolute,
-          { contentType: contentType(file.name), cacheControl: IMMUTABLE, sha256: digest.sha256, partSize },
+          {
+            contentType: contentType(file.name),
+            cacheControl: IMMUTABLE,
+            sha256: digest.sha256,
+            partSize,
+            size: digest.size,
+          },
           (now) => {
             progress.add(Math.max(0, now - loaded));
             loaded = Math.max(loaded, now);

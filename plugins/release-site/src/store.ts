@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { Transform } from "node:stream";
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -169,9 +170,41 @@ export class SiteStore {
   async upload(
     key: string,
     file: string,
-    options: { contentType: string; cacheControl: string; sha256: string; partSize: number },
+    options: { contentType: string; cacheControl: string; sha256: string; partSize: number; size: number },
     progress: (loaded: number) => void,
   ): Promise<void> {
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: options.contentType,
+      CacheControl: options.cacheControl,
+      Metadata: { sha256: options.sha256 },
+    };
+    if (options.size <= options.partSize) {
+      // One PUT, streamed and counted as the request takes it: the SDK's Upload would read the
+      // file into memory first and tell its progress only at the end.
+      let sent = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          sent += chunk.length;
+          progress(sent);
+          done(null, chunk);
+        },
+      });
+      try {
+        await this.#client.send(
+          new PutObjectCommand({
+            ...params,
+            Body: createReadStream(file).pipe(counted),
+            ContentLength: options.size,
+          }),
+          { abortSignal: this.#signal },
+        );
+        return;
+      } catch (error) {
+        throw explain(error, "upload", key, this.#plan, this.#signal);
+      }
+    }
     const abortController = new AbortController();
     const onAbort = () => abortController.abort();
     this.#signal.addEventListener("abort", onAbort, { once: true });
@@ -182,14 +215,7 @@ export class SiteStore {
         queueSize: 2,
         leavePartsOnError: false,
         abortController,
-        params: {
-          Bucket: this.bucket,
-          Key: key,
-          Body: createReadStream(file),
-          ContentType: options.contentType,
-          CacheControl: options.cacheControl,
-          Metadata: { sha256: options.sha256 },
-        },
+        params: { ...params, Body: createReadStream(file) },
       });
       upload.on("httpUploadProgress", (event) => progress(event.loaded ?? 0));
       await upload.done();
