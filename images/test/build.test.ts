@@ -5,7 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { imageExists, requireServer, run, testbed } from "@hangar/testbed";
+import {
+  type DockerInstruction,
+  dockerfileInstructions,
+  imageExists,
+  requireServer,
+  run,
+  testbed,
+} from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { bundleablePlugins, ROOT } from "../../scripts/build.ts";
 import { APPIUM_HOME_NAME, hasRuntime, RUNTIME_ENV } from "../emulator-e2e/runtime.ts";
@@ -15,32 +22,11 @@ const OCI_LABELS = ["title", "description", "source", "version", "revision", "li
   (key) => `org.opencontainers.image.${key}`,
 );
 
-interface Instruction {
-  keyword: string;
-  args: string;
-}
+/** images/<…>/Dockerfile's instructions. */
+const instructionsOf = (...parts: string[]) =>
+  dockerfileInstructions(readFileSync(join(ROOT, "images", ...parts, "Dockerfile"), "utf8"));
 
-/** Dockerfile instructions with comments dropped and continuation lines joined. */
-function instructions(text: string): Instruction[] {
-  const logical: string[] = [];
-  let pending = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (pending === "" && (line === "" || line.startsWith("#"))) continue;
-    if (line.endsWith("\\")) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    logical.push(pending + line);
-    pending = "";
-  }
-  return logical.map((l) => {
-    const [keyword = "", ...rest] = l.split(/\s+/);
-    return { keyword: keyword.toUpperCase(), args: rest.join(" ") };
-  });
-}
-
-const dockerfile = instructions(readFileSync(join(ROOT, "images", "Dockerfile"), "utf8"));
+const dockerfile = instructionsOf();
 
 describe("images/Dockerfile", () => {
   it("takes the base image as a build argument, default the official Node 24 image", () => {
@@ -78,12 +64,10 @@ describe("images/Dockerfile", () => {
   });
 });
 
-const runtimeDockerfile = instructions(
-  readFileSync(join(ROOT, "images", "emulator-e2e", "Dockerfile"), "utf8"),
-);
+const runtimeDockerfile = instructionsOf("emulator-e2e");
 
 describe("images/emulator-e2e/Dockerfile (a plugin image with a runtime layer)", () => {
-  const pick = (list: Instruction[], keyword: string) => list.filter((i) => i.keyword === keyword);
+  const pick = (list: DockerInstruction[], keyword: string) => list.filter((i) => i.keyword === keyword);
 
   it("is images/Dockerfile's image: base argument, labels, user, entrypoint, no RUN or WORKDIR", () => {
     expect(runtimeDockerfile.slice(0, 2)).toEqual(dockerfile.slice(0, 2));
