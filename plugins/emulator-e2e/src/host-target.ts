@@ -1,16 +1,5 @@
-import {
-  describeHostKey,
-  type HostAddress,
-  type PlanContext,
-  parseHost,
-  type SettingsOf,
-  type SshLogins,
-  sshLogins,
-} from "@hangar/kit";
-import type { EmulatorE2eSchema } from "./settings.ts";
-
-type Settings = SettingsOf<EmulatorE2eSchema>;
-type Context = PlanContext<EmulatorE2eSchema>;
+import { describeHostKey, type HostAddress, parseHost, type SshLogins, sshLogins } from "@hangar/kit";
+import type { Context, Settings } from "./settings.ts";
 
 /** Host mode: where the Android side runs, and how the step logs in there. */
 export interface HostTarget extends SshLogins {

@@ -1,11 +1,8 @@
 import path from "node:path";
-import { checkSshSettings, type PlanContext, type SettingProblem, type SettingsOf } from "@hangar/kit";
+import { checkSshSettings, type SettingProblem } from "@hangar/kit";
 import { describeHost, type HostTarget } from "./host-target.ts";
-import type { EmulatorE2eSchema } from "./settings.ts";
+import type { Context, Settings } from "./settings.ts";
 import { type SdkTools, sdkTools } from "./tools/sdk-paths.ts";
-
-type Settings = SettingsOf<EmulatorE2eSchema>;
-type Context = PlanContext<EmulatorE2eSchema>;
 
 export type AppSource =
   | { kind: "file"; relative: string }

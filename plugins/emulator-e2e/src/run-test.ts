@@ -7,7 +7,7 @@ import { freshArtifacts } from "./stages/artifacts-dir.ts";
 import { bootEmulator } from "./stages/boot.ts";
 import { cleanUp } from "./stages/cleanup.ts";
 import { prepareDevice } from "./stages/prepare.ts";
-import type { Processes } from "./stages/processes.ts";
+import type { Step } from "./stages/processes.ts";
 import { collectResults, resultCard, summaryLine } from "./stages/results.ts";
 import { startAppium } from "./tools/appium.ts";
 import { ensureAvd, requireKvm, requireTools } from "./tools/sdk.ts";
@@ -26,7 +26,8 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
   await requireTools(runner, plan, runtime.signal);
   await requireKvm(runner, plan, runtime.signal);
 
-  const processes: Processes = {};
+  const step: Step = { plan, runner, processes: {}, log };
+  const { processes } = step;
   const timeout = AbortSignal.timeout(plan.timeoutMs);
   const signal = AbortSignal.any([runtime.signal, timeout]);
   let phase = "fetching the app";
@@ -45,7 +46,7 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     const upload = runner.upload(apk, "app.apk", signal);
     const uploadFailed = new AbortController();
     upload.catch((error: unknown) => uploadFailed.abort(error));
-    await bootEmulator(runner, plan, processes, log, AbortSignal.any([signal, uploadFailed.signal]));
+    await bootEmulator(step, AbortSignal.any([signal, uploadFailed.signal]));
     phase = "uploading the app";
     const apkOnRunner = await upload;
     // Appium needs no device to start: it comes up while the app installs (seconds on a real
@@ -58,10 +59,10 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
     let appiumUrl: string;
     [appPackage, appiumUrl] = await alongside(
       signal,
-      (both) => prepareDevice(runner, plan, apkOnRunner, processes, log, both, installing),
+      (both) => prepareDevice(step, apkOnRunner, both, installing),
       async (both) => {
         await untilAborted(installStarted, both);
-        return startAppium(runner, plan, processes, log, both);
+        return startAppium(step, both);
       },
     );
     phase = "running the tests";
@@ -82,7 +83,7 @@ export async function runTests(plan: E2ePlan, runner: Runner, runtime: Runtime):
         : error;
   } finally {
     log.section("cleaning up");
-    await cleanUp(runner, plan, processes, log, runtime.cleanupSignal);
+    await cleanUp(step, runtime.cleanupSignal);
     await runner.close();
   }
   if (failure) throw failure;

@@ -1,4 +1,10 @@
-import { jumpHostSettings, settings as s, sshFingerprintSchema } from "@hangar/kit";
+import {
+  jumpHostSettings,
+  type PlanContext,
+  type SettingsOf,
+  settings as s,
+  sshFingerprintSchema,
+} from "@hangar/kit";
 
 /**
  * Every setting of emulator-e2e. The emulator's names and defaults follow
@@ -160,3 +166,5 @@ export const emulatorE2eSettings = {
 };
 
 export type EmulatorE2eSchema = typeof emulatorE2eSettings;
+export type Settings = SettingsOf<EmulatorE2eSchema>;
+export type Context = PlanContext<EmulatorE2eSchema>;

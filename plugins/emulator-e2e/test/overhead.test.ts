@@ -104,7 +104,8 @@ describe("the step's own overhead", () => {
         return answer("");
       },
     } as unknown as Runner;
-    await bootEmulator(runner, planFor("/sdk", artifacts), {}, quietLog(), new AbortController().signal);
+    const step = { runner, plan: planFor("/sdk", artifacts), processes: {}, log: quietLog() };
+    await bootEmulator(step, new AbortController().signal);
     emulator.end();
     expect(polls).toHaveLength(pending + 1);
     const gaps = polls.slice(1).map((at, index) => at - (polls[index] ?? at));

@@ -1,8 +1,8 @@
 import path from "node:path";
-import { HangarError, type Logger, pollUntil, TimeoutError } from "@hangar/kit";
+import { HangarError, pollUntil, TimeoutError } from "@hangar/kit";
 import type { E2ePlan } from "../plan.ts";
 import type { Runner, Started } from "../runners/runner.ts";
-import type { Processes } from "./processes.ts";
+import type { Step } from "./processes.ts";
 
 const OUTPUT_LINES = 20;
 /** Between two `getprop sys.boot_completed` polls. */
@@ -14,13 +14,8 @@ export const BOOT_POLL_MS = 500;
  * stopped. `device offline`, a missing device or an adb server that (re)starts are states to wait
  * through, not failures; an emulator that exits is one, at once.
  */
-export async function bootEmulator(
-  runner: Runner,
-  plan: E2ePlan,
-  processes: Processes,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<void> {
+export async function bootEmulator(step: Step, signal: AbortSignal): Promise<void> {
+  const { runner, plan, processes, log } = step;
   const { serial, port, options, bootTimeoutMs } = plan.emulator;
   const outputFile = path.join(plan.artifacts.absolute, "emulator.log");
   log.section(`booting ${plan.avd.name} as ${serial}`);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage, type Logger } from "@hangar/kit";
 import type { E2ePlan } from "../plan.ts";
 import type { Runner, Started } from "../runners/runner.ts";
-import type { Processes } from "./processes.ts";
+import type { Step } from "./processes.ts";
 
 /**
  * Waits are short: all of clean-up must fit in the cancel grace period (10 s by default) that
@@ -27,13 +27,8 @@ const KILL_SERVER_TIMEOUT_MS = 10_000;
  * timeout and cancel alike; when `signal` (the end of the grace period) aborts, whatever is left
  * is killed at once.
  */
-export async function cleanUp(
-  runner: Runner,
-  plan: E2ePlan,
-  processes: Processes,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<void> {
+export async function cleanUp(step: Step, signal: AbortSignal): Promise<void> {
+  const { runner, plan, processes, log } = step;
   const onAbort = () => {
     for (const child of [processes.wdio, processes.appium, processes.emulator, processes.logcat])
       child?.kill("SIGKILL");

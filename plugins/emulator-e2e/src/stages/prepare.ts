@@ -1,9 +1,7 @@
 import path from "node:path";
-import { HangarError, type Logger } from "@hangar/kit";
-import type { E2ePlan } from "../plan.ts";
-import type { Runner } from "../runners/runner.ts";
+import { HangarError } from "@hangar/kit";
 import { appPackageOf } from "../tools/apk-package.ts";
-import type { Processes } from "./processes.ts";
+import type { Step } from "./processes.ts";
 
 const ANIMATION_SCALES = ["window_animation_scale", "transition_animation_scale", "animator_duration_scale"];
 
@@ -13,15 +11,13 @@ const ANIMATION_SCALES = ["window_animation_scale", "transition_animation_scale"
  * package for `appium:appPackage`: given, read, or undefined when left to Appium.
  */
 export async function prepareDevice(
-  runner: Runner,
-  plan: E2ePlan,
+  step: Step,
   apkOnRunner: string,
-  processes: Processes,
-  log: Logger,
   signal: AbortSignal,
   /** Called as the install begins (Appium starts then, alongside it). */
   installing: () => void = () => {},
 ): Promise<string | undefined> {
+  const { runner, plan, processes, log } = step;
   const adb = async (args: string[], what: string, timeoutMs = 60_000) => {
     const result = await runner.run(plan.sdk.adb, ["-s", plan.emulator.serial, ...args], {
       signal,

@@ -1,4 +1,14 @@
-import type { Started } from "../runners/runner.ts";
+import type { Logger } from "@hangar/kit";
+import type { E2ePlan } from "../plan.ts";
+import type { Runner, Started } from "../runners/runner.ts";
+
+/** What every stage of a run works with: the plan, where it runs, what it started, the log. */
+export interface Step {
+  plan: E2ePlan;
+  runner: Runner;
+  processes: Processes;
+  log: Logger;
+}
 
 /** What the step started, so clean-up stops exactly that, whatever went wrong in between. */
 export interface Processes {

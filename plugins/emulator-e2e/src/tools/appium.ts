@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { HangarError, type Logger, pollUntil } from "@hangar/kit";
 import type { E2ePlan } from "../plan.ts";
 import type { Runner } from "../runners/runner.ts";
-import type { Processes } from "../stages/processes.ts";
+import type { Step } from "../stages/processes.ts";
 
 const STATUS_TIMEOUT_MS = 60_000;
 const DRIVER_INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -72,13 +72,8 @@ export async function ensureDrivers(
 }
 
 /** Starts Appium on a free loopback port, its log in the artifacts; resolves once /status answers. */
-export async function startAppium(
-  runner: Runner,
-  plan: E2ePlan,
-  processes: Processes,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<string> {
+export async function startAppium(step: Step, signal: AbortSignal): Promise<string> {
+  const { runner, plan, processes, log } = step;
   if (plan.appium.url) {
     await waitForStatus(plan.appium.url, signal, () => undefined);
     log.info(`using the Appium server at ${plan.appium.url}`);
