@@ -1,18 +1,8 @@
-import {
-  checkSshSettings,
-  errorMessage,
-  matchFiles,
-  type PlanContext,
-  type SettingProblem,
-  type SettingsOf,
-} from "@hangar/kit";
+import { checkSshSettings, errorMessage, matchFiles, type SettingProblem } from "@hangar/kit";
 import { unrepresentable } from "./dotenv.ts";
 import { composeFileProblem } from "./inputs.ts";
 import { dotenvPath, projectFromRepo, serviceWays } from "./plan.ts";
-import type { ComposeDeploySchema } from "./settings.ts";
-
-type Settings = SettingsOf<ComposeDeploySchema>;
-type Context = PlanContext<ComposeDeploySchema>;
+import type { Context, Settings } from "./settings.ts";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -3,20 +3,15 @@ import type { SshLogin } from "@hangar/kit";
 import {
   type HostAddress,
   matchFiles,
-  type PlanContext,
   parseHost,
   readWorkspaceBytes,
   remoteDirname,
-  type SettingsOf,
   slug,
   sshLogins,
 } from "@hangar/kit";
 import { shippedFile } from "./inputs.ts";
 import { decideWays, mergeServiceShapes, readServiceShapes, type ServiceWay } from "./service-shape.ts";
-import type { ComposeDeploySchema, STRATEGIES, VERIFY_FROM } from "./settings.ts";
-
-type Settings = SettingsOf<ComposeDeploySchema>;
-type Context = PlanContext<ComposeDeploySchema>;
+import type { Context, Settings, STRATEGIES, VERIFY_FROM } from "./settings.ts";
 
 /** A workspace file shipped with the release, at the same relative path. */
 export interface ShippedFile {

@@ -1,5 +1,15 @@
-import { jumpHostSettings, settings as s, sshFingerprintSchema } from "@hangar/kit";
+import {
+  jumpHostSettings,
+  type PlanContext,
+  type SettingsOf,
+  settings as s,
+  sshFingerprintSchema,
+} from "@hangar/kit";
 import * as z from "zod/mini";
+
+/** The settings as plan.ts and check.ts read them, and the context they are read in. */
+export type Settings = SettingsOf<ComposeDeploySchema>;
+export type Context = PlanContext<ComposeDeploySchema>;
 
 /**
  * Every setting of compose-deploy. The connection settings keep appleboy/drone-ssh's names
