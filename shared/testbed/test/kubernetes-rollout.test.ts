@@ -64,13 +64,24 @@ async function applyAll(stand: KubernetesStandIn, namespace: string, kind = "Dep
 const status = (stand: KubernetesStandIn, kind: string, apiVersion = "apps/v1") =>
   (stand.get(apiVersion, kind, "ns", "web")?.status ?? {}) as Record<string, any>;
 
+/** The stand-in with "web" applied in "ns" (a Deployment unless `kind` says otherwise), once `done` holds. */
+async function appliedUntil(
+  what: string,
+  done: (stand: KubernetesStandIn) => boolean,
+  options: { rollout?: RolloutBehaviour; kind?: string } = {},
+) {
+  const stand = await start(options.rollout);
+  await applyAll(stand, "ns", options.kind);
+  await waitUntil(what, () => done(stand), { timeoutMs: 5000 });
+  return stand;
+}
+
+const available = (stand: KubernetesStandIn) => status(stand, "Deployment").availableReplicas === 1;
+
 /** A Deployment whose rollout goes `rollout`'s way, once its pod has been backed off. */
 async function backedOff(rollout: RolloutBehaviour) {
-  const stand = await start(rollout);
-  await applyAll(stand, "ns");
-  await waitUntil("BackOff", () => stand.events("ns").some((e) => e.reason === "BackOff"), {
-    timeoutMs: 5000,
-  });
+  const backOff = (stand: KubernetesStandIn) => stand.events("ns").some((e) => e.reason === "BackOff");
+  const stand = await appliedUntil("BackOff", backOff, { rollout });
   return { stand, pod: stand.list("v1", "Pod", "ns")[0] as Record<string, any> };
 }
 
@@ -82,11 +93,7 @@ const podLog = (stand: KubernetesStandIn, pod: string, query = "") =>
 
 describe("Kubernetes stand-in: rollouts", () => {
   it("rolls a Deployment out: observed generation, updated and available replicas, a running pod with logs", async () => {
-    const stand = await start();
-    await applyAll(stand, "ns");
-    await waitUntil("available", () => status(stand, "Deployment").availableReplicas === 1, {
-      timeoutMs: 5000,
-    });
+    const stand = await appliedUntil("available", available);
     expect(status(stand, "Deployment")).toMatchObject({
       observedGeneration: 1,
       updatedReplicas: 1,
@@ -122,12 +129,10 @@ describe("Kubernetes stand-in: rollouts", () => {
   });
 
   it("marks a Deployment ProgressDeadlineExceeded", async () => {
-    const stand = await start("progress-deadline");
-    await applyAll(stand, "ns");
-    await waitUntil(
+    const stand = await appliedUntil(
       "deadline",
-      () => status(stand, "Deployment").conditions?.[1]?.reason === "ProgressDeadlineExceeded",
-      { timeoutMs: 5000 },
+      (at) => status(at, "Deployment").conditions?.[1]?.reason === "ProgressDeadlineExceeded",
+      { rollout: "progress-deadline" },
     );
     expect(status(stand, "Deployment").conditions[1].status).toBe("False");
   });
@@ -141,9 +146,7 @@ describe("Kubernetes stand-in: rollouts", () => {
     ["DaemonSet", "apps/v1", (s: Record<string, any>) => s.numberAvailable === 1],
     ["Job", "batch/v1", (s: Record<string, any>) => s.succeeded === 1],
   ])("rolls a %s out", async (kind, apiVersion, done) => {
-    const stand = await start();
-    await applyAll(stand, "ns", kind);
-    await waitUntil(kind, () => done(status(stand, kind, apiVersion)), { timeoutMs: 5000 });
+    await appliedUntil(kind, (stand) => done(status(stand, kind, apiVersion)), { kind });
   });
 });
 
@@ -163,11 +166,7 @@ describe("Kubernetes stand-in: HTTPS", () => {
 
 describe("Kubernetes stand-in: namespace deletion with workloads", () => {
   it("empties a namespace whose Deployment owns pods, and removes it", async () => {
-    const stand = await start();
-    await applyAll(stand, "ns");
-    await waitUntil("available", () => status(stand, "Deployment").availableReplicas === 1, {
-      timeoutMs: 5000,
-    });
+    const stand = await appliedUntil("available", available);
     await fetch(`${stand.url}/api/v1/namespaces/ns`, {
       method: "DELETE",
       headers: { Authorization: `Bearer ${stand.token}` },
