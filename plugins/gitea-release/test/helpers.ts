@@ -98,14 +98,19 @@ export const runGiteaReleaseIsolated = (env: Record<string, string>, workspace: 
  */
 const standIn = (options?: GiteaStandInOptions) =>
   startGiteaStandIn({ owner: "acme", repo: "app", token: TOKEN, ...options });
-export const perTest = (check?: (gitea: GiteaStandIn) => void, workspace?: WorkspaceOptions) =>
-  perTestBed({
+export function perTest(check?: (gitea: GiteaStandIn) => void, workspace?: WorkspaceOptions) {
+  const bed = perTestBed({
     purpose: "gitea-release",
     workspace,
     check,
     hooks: { beforeEach, afterEach },
     start: standIn,
   });
+  /** The step on the tag build, in the test's workspace, against `gitea`, with `env` (its settings) added. */
+  const publish = (gitea: { url: string }, env: Record<string, string> = {}): Promise<Run> =>
+    runGiteaRelease(droneTagEnv(gitea.url, env), bed.workspace.dir);
+  return Object.assign(bed, { publish });
+}
 
 /** What every test against the stand-in asks of what the plugin sent: Gitea's schema, no unknown fields. */
 export function followsSchema(gitea: GiteaStandIn): void {

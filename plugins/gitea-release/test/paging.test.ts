@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { droneTagEnv, perTest, runGiteaRelease } from "./helpers.ts";
+import { perTest } from "./helpers.ts";
 
-const { start, workspace } = perTest((gitea) => expect(gitea.schemaProblems()).toEqual([]));
+const { start, workspace, publish } = perTest((gitea) => expect(gitea.schemaProblems()).toEqual([]));
 
 describe("gitea-release pages through lists with a bound", () => {
   it("stops when a server ignores ?page= and answers full first pages again", {
@@ -17,10 +17,7 @@ describe("gitea-release pages through lists with a bound", () => {
     });
     await mkdir(path.join(workspace.dir, "dist"), { recursive: true });
     await writeFile(path.join(workspace.dir, "dist", "app.apk"), "android build\n");
-    const run = await runGiteaRelease(
-      droneTagEnv(gitea.url, { PLUGIN_FILES: "dist/*", PLUGIN_GENERATE_NOTES: "true" }),
-      workspace.dir,
-    );
+    const run = await publish(gitea, { PLUGIN_FILES: "dist/*", PLUGIN_GENERATE_NOTES: "true" });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain(
       "listing draft releases: GET /api/v1/repos/acme/app/releases answered page 2 with the items of an earlier page",

@@ -9,9 +9,9 @@ import {
   type Workspace,
 } from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneTagEnv, perTest, runGiteaRelease, runGiteaReleaseIsolated, TOKEN } from "./helpers.ts";
+import { droneTagEnv, perTest, runGiteaReleaseIsolated, TOKEN } from "./helpers.ts";
 
-const { start, workspace } = perTest();
+const { start, workspace, publish } = perTest();
 /** A folder beside the workspace: what a link in the repository could point at. */
 let outside: Workspace;
 beforeEach(async () => {
@@ -39,10 +39,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     const secretFile = path.join(outside.dir, "environ");
     await writeFile(secretFile, `PLUGIN_API_KEY=${TOKEN}\nHOME=/root\n`);
     await symlink(secretFile, path.join(workspace.dir, "NOTES.md"));
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_NOTE: "NOTES.md" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_NOTE: "NOTES.md" });
     expect(run.code, run.output).toBe(2);
     expect(run.output).toMatch(/note: cannot be read: NOTES\.md leads outside the workspace/);
     expect(run.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
@@ -66,10 +63,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
 
   it("refuses a note that names a path out of the workspace", async () => {
     const g = await start();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_NOTE: "file://../../etc/passwd" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_NOTE: "file://../../etc/passwd" });
     expect(run.code, run.output).toBe(2);
     expect(run.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
     expect(run.output).not.toContain("root:x:0");
@@ -82,10 +76,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     const pem = path.join(outside.dir, "ca.pem");
     await writeFile(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     await symlink(pem, path.join(workspace.dir, "gitea-ca.pem"));
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CA_CERT: "gitea-ca.pem" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_CA_CERT: "gitea-ca.pem" });
     expect(run.code, run.output).toBe(2);
     expect(run.output).toMatch(/ca_cert: cannot be read: gitea-ca\.pem leads outside the workspace/);
     await expectNothingSent(g, run.output);
@@ -95,10 +86,11 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     const g = await start();
     await apk();
     for (const name of ["../../escaped.txt", "sums/{{ algorithm }}.txt", "..\\x.txt", ".."]) {
-      const run = await runGiteaRelease(
-        droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256", PLUGIN_CHECKSUM_FILE: name }),
-        workspace.dir,
-      );
+      const run = await publish(g, {
+        PLUGIN_FILES: "dist/*",
+        PLUGIN_CHECKSUM: "sha256",
+        PLUGIN_CHECKSUM_FILE: name,
+      });
       expect(run.code, run.output).toBe(2);
       expect(run.output).toContain("checksum_file: must be a file name");
     }
@@ -113,10 +105,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     const forged = `app.apk\n${"0".repeat(64)}  evil.apk`;
     await writeFile(path.join(workspace.dir, "dist", forged), "payload\n");
     await writeFile(path.join(workspace.dir, "dist", "tab\there.txt"), "x\n");
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256" });
     expect(run.code, run.output).toBe(2);
     expect(run.output).toContain("E_ASSET_NAME_INVALID");
     expect(run.output).toContain(JSON.stringify(`dist/${forged}`));
@@ -129,10 +118,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     const g = await start();
     await apk();
     for (const token of [`${TOKEN}\n`, `${TOKEN}\r\nX-Injected: 1`, `tok en${TOKEN}`]) {
-      const run = await runGiteaRelease(
-        droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_API_KEY: token }),
-        workspace.dir,
-      );
+      const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_API_KEY: token });
       expect(run.code, run.output).toBe(2);
       expect(run.output).toContain("api_key: holds a line break or another character");
       expect(run.output).not.toContain("E_GITEA_UNREACHABLE");
@@ -145,10 +131,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     const echo = await startHostileServer({ mode: "echo", status: 401 });
     try {
       await apk();
-      const run = await runGiteaRelease(
-        droneTagEnv(echo.url, { PLUGIN_FILES: "dist/*", PLUGIN_DEBUG: "true" }),
-        workspace.dir,
-      );
+      const run = await publish(echo, { PLUGIN_FILES: "dist/*", PLUGIN_DEBUG: "true" });
       expect(run.code, run.output).toBe(1);
       expect(run.output).toContain("401");
       expect(run.output).toContain("api_key");

@@ -14,7 +14,7 @@ import {
 } from "./helpers.ts";
 
 // Whatever the plugin sent must have followed Gitea's schema: no misspelt or unknown fields.
-const { start, workspace } = perTest(followsSchema);
+const { start, workspace, publish } = perTest(followsSchema);
 
 /** Two build outputs in the workspace, as an app's build step leaves them. */
 async function buildOutputs(version = "1"): Promise<Record<string, string>> {
@@ -42,14 +42,11 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("publishes a first release with its assets and a sha256sum-format checksum file", async () => {
     const g = await start();
     const files = await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, {
-        PLUGIN_FILES: "dist/*.apk,dist/*.ipa",
-        PLUGIN_CHECKSUM: "sha256",
-        DRONE_CARD_PATH: path.join(workspace.dir, "card.json"),
-      }),
-      workspace.dir,
-    );
+    const run = await publish(g, {
+      PLUGIN_FILES: "dist/*.apk,dist/*.ipa",
+      PLUGIN_CHECKSUM: "sha256",
+      DRONE_CARD_PATH: path.join(workspace.dir, "card.json"),
+    });
     expect(run.code, run.output).toBe(0);
 
     const release = g.release("v1.2.0");
@@ -84,14 +81,11 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("keeps the release a draft until the last asset is in place, then publishes it", async () => {
     const g = await start();
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, {
-        PLUGIN_FILES: "dist/*",
-        PLUGIN_CHECKSUM: "sha256,sha512",
-        PLUGIN_CHECKSUM_FILE: "{{ algorithm }}sums.txt",
-      }),
-      workspace.dir,
-    );
+    const run = await publish(g, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_CHECKSUM: "sha256,sha512",
+      PLUGIN_CHECKSUM_FILE: "{{ algorithm }}sums.txt",
+    });
     expect(run.code, run.output).toBe(0);
     const events = g.events().map((event) => `${event.type}${event.draft ? " (draft)" : ""}`);
     expect(events[0]).toBe("release.created (draft)");
@@ -109,14 +103,11 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("writes one checksum file per algorithm when the name holds {{ algorithm }}", async () => {
     const g = await start();
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, {
-        PLUGIN_FILES: "dist/*",
-        PLUGIN_CHECKSUM: '["sha256","md5"]',
-        PLUGIN_CHECKSUM_FILE: "{{ algorithm }}sums.txt",
-      }),
-      workspace.dir,
-    );
+    const run = await publish(g, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_CHECKSUM: '["sha256","md5"]',
+      PLUGIN_CHECKSUM_FILE: "{{ algorithm }}sums.txt",
+    });
     expect(run.code, run.output).toBe(0);
     expect(assetNames(g, "v1.2.0")).toEqual([
       "app-release.apk",
@@ -157,15 +148,10 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("keeps existing assets with file_exists: skip and uploads nothing", async () => {
     const g = await start();
     await buildOutputs("1");
-    expect((await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*" }), workspace.dir)).code).toBe(
-      0,
-    );
+    expect((await publish(g, { PLUGIN_FILES: "dist/*" })).code).toBe(0);
     const uploadsBefore = g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" });
     await buildOutputs("2");
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_FILE_EXISTS: "skip" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_FILE_EXISTS: "skip" });
     expect(run.code, run.output).toBe(0);
     expect(g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" })).toBe(uploadsBefore);
     const apk = g.release("v1.2.0")?.assets.find((asset) => asset.name === "app-release.apk");
@@ -176,14 +162,9 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("stops before any upload with file_exists: fail, naming the assets that exist", async () => {
     const g = await start();
     await buildOutputs("1");
-    expect((await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*" }), workspace.dir)).code).toBe(
-      0,
-    );
+    expect((await publish(g, { PLUGIN_FILES: "dist/*" })).code).toBe(0);
     const uploadsBefore = g.count({ method: "POST", pathPattern: "repoCreateReleaseAttachment" });
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_FILE_EXISTS: "fail" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_FILE_EXISTS: "fail" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("E_ASSET_EXISTS");
     expect(run.output).toContain("app-release.apk, app-release.ipa");
@@ -194,23 +175,21 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("updates the title and notes of an existing release only with overwrite: true", async () => {
     const g = await start({ releases: [{ tag: "v1.2.0", name: "Old title", body: "old notes" }] });
     await buildOutputs();
-    const plain = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TITLE: "App {{ tag }}", PLUGIN_NOTE: "new notes" }),
-      workspace.dir,
-    );
+    const plain = await publish(g, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_TITLE: "App {{ tag }}",
+      PLUGIN_NOTE: "new notes",
+    });
     expect(plain.code, plain.output).toBe(0);
     expect(g.release("v1.2.0")).toMatchObject({ name: "Old title", body: "old notes" });
 
     await writeFile(path.join(workspace.dir, "NOTES.md"), "## What changed\n\n- faster\n");
-    const overwrite = await runGiteaRelease(
-      droneTagEnv(g.url, {
-        PLUGIN_FILES: "dist/*",
-        PLUGIN_TITLE: "App {{ tag }}",
-        PLUGIN_NOTE: "NOTES.md",
-        PLUGIN_OVERWRITE: "true",
-      }),
-      workspace.dir,
-    );
+    const overwrite = await publish(g, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_TITLE: "App {{ tag }}",
+      PLUGIN_NOTE: "NOTES.md",
+      PLUGIN_OVERWRITE: "true",
+    });
     expect(overwrite.code, overwrite.output).toBe(0);
     expect(g.release("v1.2.0")).toMatchObject({ name: "App v1.2.0", body: "## What changed\n\n- faster" });
   });
@@ -218,22 +197,12 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("leaves the release a draft with draft: true", async () => {
     const g = await start();
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_DRAFT: "true" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_DRAFT: "true" });
     expect(run.code, run.output).toBe(0);
     expect(g.release("v1.2.0")?.draft).toBe(true);
     expect(g.tags().map((tag) => tag.name)).not.toContain("v1.2.0");
     // A re-run finds the draft (not a second release) and keeps it a draft.
-    expect(
-      (
-        await runGiteaRelease(
-          droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_DRAFT: "true" }),
-          workspace.dir,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_DRAFT: "true" })).code).toBe(0);
     expect(g.releases().filter((release) => release.tag === "v1.2.0")).toHaveLength(1);
     expect(assetNames(g, "v1.2.0")).toEqual(["app-release.apk", "app-release.ipa"]);
   });
@@ -242,10 +211,7 @@ describe("gitea-release against the Gitea stand-in", () => {
     const g = await start();
     await buildOutputs();
     for (const tag of ["v2.0.0-rc.1", "android-beta-7", "v2.0.0"]) {
-      const run = await runGiteaRelease(
-        droneTagEnv(g.url, { DRONE_TAG: tag, PLUGIN_FILES: "dist/*.apk" }),
-        workspace.dir,
-      );
+      const run = await publish(g, { DRONE_TAG: tag, PLUGIN_FILES: "dist/*.apk" });
       expect(run.code, run.output).toBe(0);
     }
     expect(g.release("v2.0.0-rc.1")?.prerelease).toBe(true);
@@ -265,14 +231,11 @@ describe("gitea-release against the Gitea stand-in", () => {
       tags: [{ name: "v1.1.0", target: "1".repeat(40) }],
     });
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, {
-        PLUGIN_FILES: "dist/*.apk",
-        PLUGIN_GENERATE_NOTES: "true",
-        PLUGIN_NOTE: "Hello.",
-      }),
-      workspace.dir,
-    );
+    const run = await publish(g, {
+      PLUGIN_FILES: "dist/*.apk",
+      PLUGIN_GENERATE_NOTES: "true",
+      PLUGIN_NOTE: "Hello.",
+    });
     expect(run.code, run.output).toBe(0);
     const body = g.release("v1.2.0")?.body ?? "";
     expect(body.startsWith("Hello.\n\n")).toBe(true);
@@ -288,7 +251,7 @@ describe("gitea-release against the Gitea stand-in", () => {
     g.failNext({ pathPattern: "repoCreateRelease", method: "POST", status: 503 });
     g.failNext({ pathPattern: "repoCreateReleaseAttachment", status: 502, when: "after" });
     g.failNext({ pathPattern: "repoEditRelease", status: "reset" });
-    const run = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*" }), workspace.dir);
+    const run = await publish(g, { PLUGIN_FILES: "dist/*" });
     expect(run.code, run.output).toBe(0);
     expect(g.releases().filter((release) => release.tag === "v1.2.0")).toHaveLength(1);
     expect(assetNames(g, "v1.2.0")).toEqual(["app-release.apk", "app-release.ipa"]);
@@ -299,10 +262,7 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("reports a file type Gitea refuses with what to change in app.ini, and removes its draft", async () => {
     const g = await start({ allowedTypes: ".apk,.ipa" });
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("sha256sum.txt");
     expect(run.output).toContain("ALLOWED_TYPES");
@@ -314,7 +274,7 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("reports an asset over Gitea's size limit with the app.ini setting to raise", async () => {
     const g = await start({ attachmentMaxSize: 8 });
     await buildOutputs();
-    const run = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk" }), workspace.dir);
+    const run = await publish(g, { PLUGIN_FILES: "dist/*.apk" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("413");
     expect(run.output).toContain("MAX_SIZE");
@@ -324,7 +284,7 @@ describe("gitea-release against the Gitea stand-in", () => {
     const g = await start({ proxyMaxBodySize: 4096 });
     await buildOutputs();
     await writeFile(path.join(workspace.dir, "dist", "app-release.apk"), Buffer.alloc(8192, 1));
-    const run = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk" }), workspace.dir);
+    const run = await publish(g, { PLUGIN_FILES: "dist/*.apk" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("413");
     expect(run.output).toContain("client_max_body_size");
@@ -336,7 +296,7 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("explains a proxy's HTML answer to an API call without echoing the page", async () => {
     const g = await start({ proxyMaxBodySize: 8 });
     await buildOutputs();
-    const run = await runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*.apk" }), workspace.dir);
+    const run = await publish(g, { PLUGIN_FILES: "dist/*.apk" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("creating the draft release v1.2.0: 413 Payload Too Large");
     expect(run.output).not.toMatch(/Unexpected token|<html>/);
@@ -393,17 +353,14 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("releases a non-tag build under a templated tag created on the build's commit", async () => {
     const g = await start();
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, {
-        DRONE_BUILD_EVENT: "push",
-        DRONE_TAG: "",
-        DRONE_BRANCH: "main",
-        PLUGIN_TAG: "alpha-{{ build.number }}",
-        PLUGIN_TARGET: "main",
-        PLUGIN_FILES: "dist/*.apk",
-      }),
-      workspace.dir,
-    );
+    const run = await publish(g, {
+      DRONE_BUILD_EVENT: "push",
+      DRONE_TAG: "",
+      DRONE_BRANCH: "main",
+      PLUGIN_TAG: "alpha-{{ build.number }}",
+      PLUGIN_TARGET: "main",
+      PLUGIN_FILES: "dist/*.apk",
+    });
     expect(run.code, run.output).toBe(0);
     expect(g.release("alpha-12")).toMatchObject({ prerelease: true, draft: false, target: "main" });
     expect(g.tags().find((tag) => tag.name === "alpha-12")?.commit).toBeDefined();
@@ -412,10 +369,7 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("never prints the token, in any encoding, even when Gitea refuses it", async () => {
     const g = await start({ token: "0123456789abcdef0123456789abcdef01234567" });
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_DEBUG: "true" }),
-      workspace.dir,
-    );
+    const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_DEBUG: "true" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("401");
     expect(run.output).toContain("api_key");
@@ -452,10 +406,11 @@ describe("gitea-release against the Gitea stand-in", () => {
   it("prints the plan and touches nothing with dry_run", async () => {
     const g = await start();
     await buildOutputs();
-    const run = await runGiteaRelease(
-      droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256", PLUGIN_DRY_RUN: "true" }),
-      workspace.dir,
-    );
+    const run = await publish(g, {
+      PLUGIN_FILES: "dist/*",
+      PLUGIN_CHECKSUM: "sha256",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("app-release.apk");
     expect(run.output).toContain("sha256sum.txt");
