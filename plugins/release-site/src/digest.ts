@@ -5,7 +5,8 @@ import { createReadStream } from "node:fs";
  * A file's SHA-256 (for SHA256SUMS and the manifests) and the ETag the store will give it, in
  * one streamed read. S3 stores (AWS, Garage, MinIO, Ceph) tag an object sent in one PUT with its
  * MD5 and a multipart one with the MD5 of its parts' MD5s and the part count: knowing both lets
- * the plugin check what the store holds after the upload without downloading it.
+ * the plugin check what the store holds after the upload without downloading it. Some stores
+ * (s3rver) tag a multipart object with its whole MD5 too, so both are always computed.
  */
 
 export interface FileDigest {

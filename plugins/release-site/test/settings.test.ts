@@ -1,6 +1,6 @@
 import { dryRunModules } from "@hangar/testbed";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { channelOf, compareVersions, defaultVersion } from "../src/version.ts";
+import { channelOf, compareVersions, defaultVersion, isSemver } from "../src/version.ts";
 import { droneEnv, runReleaseSite, siteWorkspace, type Workspace } from "./helpers.ts";
 
 let workspace: Workspace;
@@ -23,6 +23,8 @@ describe("release-site settings and plan", () => {
       "1.10.0-rc.10",
       "1.10.0",
     ]);
+    // Keys hold the version as written: no leading `v`, no image-tag `_` for `+`.
+    expect([isSemver("1.2.0+7"), isSemver("v1.2.0"), isSemver("1.2.0_7")]).toEqual([true, false, false]);
     expect(defaultVersion({ tag: "v2.0.1", branch: "main" })).toBe("2.0.1");
     expect(defaultVersion({ branch: "feature/login", number: 7 })).toBe("0.0.0-feature-login.7");
   });
