@@ -17,6 +17,7 @@ import { imageSize } from "./image-size.ts";
 import { k3sRollout } from "./k3s-rollout.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
 import { proxmoxVmBench } from "./proxmox-vm.ts";
+import { releaseSiteBench } from "./release-site.ts";
 
 const BENCHES: Bench[] = [
   coldStart,
@@ -27,6 +28,7 @@ const BENCHES: Bench[] = [
   k3sRollout,
   proxmoxVmBench,
   emulatorE2eBench,
+  releaseSiteBench,
 ];
 
 function table(rows: Row[]): string {
