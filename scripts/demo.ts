@@ -2,10 +2,11 @@
  * The main job, as a newcomer runs it (`bash .ci/demo`, or `pnpm demo` with the images built):
  * the example repository examples/calchat runs its `.drone.yml` here, like `drone exec`, against
  * servers on loopback (sshd + Docker Engine + a registry as the VPS, the Kubernetes, Gitea and
- * Proxmox stand-ins, a "VM" behind sshd with Appium and a stand-in Android SDK, an SMTP inbox), in
- * five builds: a push to main, a push to a feature branch, a tag,
- * a push to main whose deploy fails (an issue opens, the team gets mail), and the fix that closes
- * the issue. Each ends with its table of steps and what to look at.
+ * Proxmox stand-ins, a "VM" behind sshd with Appium and a stand-in Android SDK, an SMTP inbox, a
+ * registry behind a Gitea-style login, an S3 store for the download site), in six builds: a push
+ * to main, a push to a feature branch, a tag, a push to main whose deploy fails (an issue opens,
+ * the team gets mail), the fix that closes the issue, and the promotion of the first build to
+ * production. Each ends with its table of steps and what to look at.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -15,6 +16,7 @@ import {
   imageExists,
   type LocalBuildResult,
   makeTempDir,
+  readStepOutputs,
   run as runCommand,
   runLocalBuild,
   type SimulatedBuild,
@@ -32,24 +34,32 @@ import {
   webAnswer,
 } from "../plugins/compose-deploy/test/stack.ts";
 import { startE2eLab } from "./demo-e2e.ts";
+import { showDownloads, showImage, startReleaseLab } from "./demo-release.ts";
 import { hangarPlugins } from "./drone-exec.ts";
 import { tagImage } from "./registry-tag.ts";
+
+/** What the demo reads of a Deployment the Kubernetes stand-in holds. */
+type PodSpecOf = { template: { spec: { containers: { image: string }[] } } };
 
 const root = path.resolve(import.meta.dirname, "..");
 const repository = path.join(root, "examples/calchat");
 /** The plugins examples/calchat uses: their images must be built (`pnpm images`). */
 export const PLUGINS_USED = [
+  "image-publish",
   "compose-deploy",
   "k3s-deploy",
   "proxmox-vm",
   "emulator-e2e",
   "gitea-release",
+  "release-site",
   "gitea-issue",
   "notify-email",
 ];
 
 const GOOD = "9c4e1f0b7a2d8e6c5b3a1f0e9d8c7b6a5f4e3d2c";
 const BROKEN = "b4d0c0de5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b";
+/** The APK the build's earlier steps would make: a zip with a manifest, as emulator-e2e reads its package. */
+const APK = standinApkBytes({ package: "com.example.calchat", versionName: "1.4.0" });
 
 export async function demo(): Promise<boolean> {
   const missing = [];
@@ -74,9 +84,12 @@ export async function demo(): Promise<boolean> {
     );
     const images = await pushTestImages(registry, busybox);
     stops.push(() => images.remove());
-    // CalChat's images as its image step would push them: one per commit.
+    const release = await startReleaseLab(registry);
+    stops.push(() => release.stop());
+    // The VPS's web and api images, one tag per commit; the deploys pull them through the login front.
     await tagImage(registry.url, images.prefix, ["web", "api"], "v1", GOOD.slice(0, 8));
     await tagImage(registry.url, images.prefix, ["web", "api"], "unhealthy", BROKEN.slice(0, 8));
+    const prefix = release.viaFront(images.prefix);
     // What the deploys pull onto the "VPS" (this machine's Docker Engine) goes with the demo.
     stops.push(() =>
       runCommand("docker", [
@@ -84,7 +97,7 @@ export async function demo(): Promise<boolean> {
         "rm",
         "--force",
         ...["web", "api"].flatMap((name) =>
-          [GOOD, BROKEN].map((sha) => `${images.prefix}/${name}:${sha.slice(0, 8)}`),
+          [GOOD, BROKEN].map((sha) => `${prefix}/${name}:${sha.slice(0, 8)}`),
         ),
       ]),
     );
@@ -111,33 +124,46 @@ export async function demo(): Promise<boolean> {
     });
     stops.push(() => smtp.stop());
     const vpsDir = await makeTempDir("calchat-vps");
+    const productionDir = await makeTempDir("calchat-production");
     stops.push(
       () => vpsDir.remove(),
+      () => productionDir.remove(),
       () => removeProject("calchat"),
+      () => removeProject("calchat-production"),
     );
     const web = await freePort();
+    // Production is another directory and project on the same "VPS" (this machine's engine).
+    const productionWeb = await freePort();
 
     const secrets = {
       vps_ssh_key: sshd.privateKey,
-      registry_token: "registry-demo-token",
+      production_ssh_key: sshd.privateKey,
       mongo_password: "mongo-demo-pw",
+      production_mongo_password: "mongo-production-pw",
       k3s_kubeconfig: k8s.kubeconfig(),
       gitea_token: gitea.token,
       smtp_password: "smtp-demo-pw",
       ...lab.secrets,
+      ...release.secrets,
     };
     const variables = {
       VPS_HOST: `${sshd.host}:${sshd.port}`,
       VPS_USER: sshd.username,
       VPS_DIR: vpsDir.path,
       VPS_FINGERPRINT: sshd.hostKeyFingerprint,
-      REGISTRY: registry.host,
-      IMAGES: images.prefix,
+      IMAGES: prefix,
       WEB_PORT: String(web),
       API_PORT: String(await freePort()),
+      PRODUCTION_HOST: `${sshd.host}:${sshd.port}`,
+      PRODUCTION_USER: sshd.username,
+      PRODUCTION_DIR: productionDir.path,
+      PRODUCTION_FINGERPRINT: sshd.hostKeyFingerprint,
+      PRODUCTION_WEB_PORT: String(productionWeb),
+      PRODUCTION_API_PORT: String(await freePort()),
       SMTP_HOST: smtp.host,
       SMTP_PORT: String(smtp.port),
       ...lab.variables,
+      ...release.variables,
     };
     const plugins = await hangarPlugins();
     const build = (over: Partial<SimulatedBuild>): SimulatedBuild => ({
@@ -156,7 +182,11 @@ export async function demo(): Promise<boolean> {
       server: "https://drone.example.com",
       ...over,
     });
-    const run = async (title: string, simulated: SimulatedBuild): Promise<LocalBuildResult> => {
+    const run = async (
+      title: string,
+      simulated: SimulatedBuild,
+      overrides: Record<string, Record<string, unknown>> = {},
+    ): Promise<LocalBuildResult> => {
       console.log(`\n━━ ${title} ━━`);
       const result = await runLocalBuild({
         repository,
@@ -164,11 +194,10 @@ export async function demo(): Promise<boolean> {
         secrets,
         variables,
         plugins,
-        settingOverrides: lab.overrides,
+        settingOverrides: { ...lab.overrides, ...overrides },
         // The build's own earlier steps (npm ci, the APK build) would leave these.
         buildOutputs: {
-          // A zip with a manifest, as emulator-e2e reads the app's package from it.
-          "dist/calchat-1.4.0.apk": standinApkBytes({ package: "com.example.calchat", versionName: "1.4.0" }),
+          "dist/calchat-1.4.0.apk": APK,
           "ci/smtp-ca.pem": smtp.caPem,
         },
         onStep: (step) => {
@@ -187,14 +216,20 @@ export async function demo(): Promise<boolean> {
       console.log(`  ${good ? "✔" : "✖"} ${what}`);
       if (!good) ok = false;
     };
+    const answers = async (who: string, port: number) => {
+      const answer = await webAnswer({ web: port, api: 0 }).catch((e: Error) => e.message);
+      expect(`${who} answers: ${answer}`, answer === "200 web v1");
+    };
 
-    const main = await run("git push to main: deploy to production", build({ number: 41 }));
+    const main = await run(
+      "git push to main: the image, deploy to staging, E2E, an alpha download",
+      build({ number: 41 }),
+    );
     console.log("\nWhat to look at:");
     expect(`build succeeded`, main.status === "success");
-    expect(
-      `production answers: ${await webAnswer({ web, api: 0 }).catch((e: Error) => e.message)}`,
-      (await webAnswer({ web, api: 0 }).catch(() => "")) === "200 web v1",
-    );
+    await answers("staging", web);
+    await showImage(release, main, ["main", "sha-9c4e1f0"], expect);
+    await showDownloads(release, "alpha", "0.0.0-main.41", APK, expect);
     const junit = await readFile(path.join(main.workspace, ".hangar/e2e/junit.xml"), "utf8").catch(() => "");
     const testcases = junit.match(/<testcase /g)?.length ?? 0;
     expect(
@@ -221,18 +256,31 @@ export async function demo(): Promise<boolean> {
       previewObjects.includes("calchat-server"),
     );
 
+    // The workspace is a copy of the folder, not a clone holding the annotated tag `git tag -a
+    // v1.4.0` makes, so the tag's type is said here (the table marks it).
     const tag = await run(
-      "git tag v1.4.0: staging and a Gitea release",
+      "git tag v1.4.0: the image's version tags, staging by digest, a Gitea release, a stable download",
       build({ number: 43, event: "tag", tag: "v1.4.0" }),
+      { image: { tag_type: "annotated" } },
     );
-    const release = gitea.release("v1.4.0");
+    const giteaRelease = gitea.release("v1.4.0");
     console.log("\nWhat to look at:");
     expect("build succeeded", tag.status === "success");
     expect(
-      `release ${gitea.url}/calchat/server/releases/tag/v1.4.0 with ${release?.assets.map((a) => a.name).join(", ")}`,
-      release?.assets.some((a) => a.name === "calchat-1.4.0.apk") === true && release.draft === false,
+      `release ${gitea.url}/calchat/server/releases/tag/v1.4.0 with ${giteaRelease?.assets.map((a) => a.name).join(", ")}`,
+      giteaRelease?.assets.some((a) => a.name === "calchat-1.4.0.apk") === true &&
+        giteaRelease.draft === false,
     );
-    expect("staging holds calchat-server", k8s.list("apps/v1", "Deployment", "staging").length > 0);
+    await showImage(release, tag, ["1.4.0", "1.4", "1", "latest"], expect);
+    const refs = (await readStepOutputs(tag.workspace)).IMAGE_PUBLISH_REFS;
+    const staged = k8s
+      .list("apps/v1", "Deployment", "staging")
+      .flatMap((d) => (d.spec as PodSpecOf).template.spec.containers.map((c) => c.image));
+    expect(
+      `staging runs calchat-server as ${staged.join(", ")}`,
+      refs !== undefined && staged.includes(refs),
+    );
+    await showDownloads(release, "stable", "1.4.0", APK, expect);
 
     const before = smtp.messages.length;
     const failing = await run(
@@ -246,10 +294,7 @@ export async function demo(): Promise<boolean> {
     const mail = mails.find((one) => one.parsed.subject?.includes(BROKEN.slice(0, 8)));
     console.log("\nWhat to look at:");
     expect("build failed", failing.status === "failure");
-    expect(
-      `production still answers: ${await webAnswer({ web, api: 0 }).catch((e: Error) => e.message)}`,
-      (await webAnswer({ web, api: 0 }).catch(() => "")) === "200 web v1",
-    );
+    await answers("staging still", web);
     expect(
       `mail "${mail?.parsed.subject ?? "(none)"}" to ${mail?.envelope.rcptTo.join(", ") ?? "nobody"}`,
       mail !== undefined,
@@ -267,7 +312,7 @@ export async function demo(): Promise<boolean> {
     }
 
     const fixed = await run(
-      "git push to main with the fix: production moves on and the issue is closed",
+      "git push to main with the fix: staging moves on and the issue is closed",
       build({ number: 45, commit: { ...build({}).commit, message: "fix: the health check, for real" } }),
     );
     const closed = gitea.issues().filter((issue) => issue.state === "closed");
@@ -277,6 +322,22 @@ export async function demo(): Promise<boolean> {
       `issue #${closed[0]?.number ?? "?"} closed by build #45`,
       closed.length === 1 && gitea.issues().every((issue) => issue.state === "closed"),
     );
+
+    // `drone build promote calchat/server 41 production`: a new build of build 41's commit.
+    const promoted = await run(
+      "drone build promote calchat/server 41 production: the same images to production",
+      build({ number: 46, event: "promote", deployTo: "production", parent: 41 }),
+    );
+    const production = promoted.steps.find((step) => step.name === "production");
+    const summary = production?.stdout?.split("\n").find((line) => line.includes("promoted to")) ?? "";
+    console.log("\nWhat to look at:");
+    expect("build succeeded", promoted.status === "success");
+    expect(
+      `compose-deploy says: ${summary.trim() || "(no promotion line)"}`,
+      summary.includes("build 41 promoted to production as build 46"),
+    );
+    await answers("production", productionWeb);
+    await answers("staging still", web);
     return ok;
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

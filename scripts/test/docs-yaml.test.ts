@@ -43,6 +43,7 @@ const OUTPUTS = {
   PROXMOX_VM_NAME: "e2e-128",
   PROXMOX_VM_HOST_KEY_FINGERPRINT: "SHA256:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
   NOTIFY_EMAIL_MESSAGE_ID: "<id@x>",
+  IMAGE_PUBLISH_REFS: `git.example.com/calchat/server@sha256:${"0".repeat(64)}`,
 };
 
 async function sources(): Promise<string[]> {

@@ -13,6 +13,8 @@ export interface SimulatedBuild {
   /** Drone's own address, for the build link. */
   server: string;
   deployTo?: string;
+  /** The build a promotion or rollback redeploys (`DRONE_BUILD_PARENT`). */
+  parent?: number;
   /** The cron job's name on a cron build (`when.cron`). */
   cron?: string;
   /** The hook's action (`when.action`): `opened`, `synchronized`, … */
@@ -70,6 +72,7 @@ export function buildVariables(
   };
   if (build.tag) vars.DRONE_TAG = build.tag;
   if (build.deployTo) vars.DRONE_DEPLOY_TO = build.deployTo;
+  if (build.parent !== undefined) vars.DRONE_BUILD_PARENT = String(build.parent);
   if (build.cron) vars.DRONE_CRON = build.cron;
   if (build.action) vars.DRONE_BUILD_ACTION = build.action;
   return vars;
