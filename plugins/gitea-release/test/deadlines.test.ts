@@ -2,13 +2,18 @@ import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type GiteaStandIn, startHostileServer } from "@hangar/testbed";
+import {
+  type GiteaStandIn,
+  type HostileServer,
+  type HostileServerOptions,
+  startHostileServer,
+} from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { AnswerTooLarge, MAX_ANSWER_BYTES } from "../src/bounded-answer.ts";
 import { streamAttachment } from "../src/upload.ts";
-import { droneTagEnv, perTest, runGiteaRelease, TOKEN } from "./helpers.ts";
+import { droneTagEnv, perTest, type Run, TOKEN } from "./helpers.ts";
 
-const { start, workspace } = perTest();
+const { start, workspace, publish } = perTest();
 
 /** An asset of `bytes` bytes: 32 MiB is more than a loopback socket buffers, so a stalled upload stalls. */
 async function asset(bytes: number): Promise<void> {
@@ -22,6 +27,27 @@ async function timed<T>(action: () => Promise<T>): Promise<{ result: T; seconds:
   return { result, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * The step, publishing a 1 KiB asset with `settings`, against a hostile server of `options`, timed;
+ * `check` asks what it must of the run and the server, which is stopped after.
+ */
+async function againstHostile(
+  options: HostileServerOptions,
+  settings: Record<string, string>,
+  check: (run: Run, seconds: number, server: HostileServer) => Promise<void>,
+): Promise<void> {
+  const server = await startHostileServer(options);
+  try {
+    await asset(1024);
+    const { result: run, seconds } = await timed(() =>
+      publish(server, { PLUGIN_FILES: "dist/*", ...settings }),
+    );
+    await check(run, seconds, server);
+  } finally {
+    await server.stop();
+  }
+}
+
 const ATTACHMENTS = { method: "POST", pathPattern: "repoCreateReleaseAttachment" } as const;
 const MiB = 1024 * 1024;
 
@@ -31,7 +57,7 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
     g.addLatency({ ...ATTACHMENTS, ms: 120_000 });
     await asset(1024);
     const { result: run, seconds } = await timed(() =>
-      runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }), workspace.dir),
+      publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }),
     );
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain("uploading app.apk");
@@ -48,7 +74,7 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
     g.addLatency({ ...ATTACHMENTS, ms: 120_000 });
     await asset(32 * MiB);
     const { result: run, seconds } = await timed(() =>
-      runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }), workspace.dir),
+      publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }),
     );
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain("uploading app.apk");
@@ -58,15 +84,7 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
   });
 
   it("gives up on a server that never answers within timeout, not once per retry", async () => {
-    const hole = await startHostileServer({ mode: "black-hole" });
-    try {
-      await asset(1024);
-      const { result: run, seconds } = await timed(() =>
-        runGiteaRelease(
-          droneTagEnv(hole.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }),
-          workspace.dir,
-        ),
-      );
+    await againstHostile({ mode: "black-hole" }, { PLUGIN_TIMEOUT: "3s" }, async (run, seconds, hole) => {
       expect(run.code, run.output).toBe(1);
       expect(run.output).toContain("looking up the release of tag v1.2.0");
       expect(run.output).toContain("timed out after 3s");
@@ -74,29 +92,18 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
       expect(seconds).toBeGreaterThan(2.5);
       expect(seconds).toBeLessThan(10);
       expect(hole.connections).toBe(1);
-    } finally {
-      await hole.stop();
-    }
+    });
   });
 
   it("gives up on a server answering one byte at a time within timeout", async () => {
-    const dribble = await startHostileServer({ mode: "dribble", intervalMs: 200 });
-    try {
-      await asset(1024);
-      const { result: run, seconds } = await timed(() =>
-        runGiteaRelease(
-          droneTagEnv(dribble.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }),
-          workspace.dir,
-        ),
-      );
+    const dribble = { mode: "dribble", intervalMs: 200 } as const;
+    await againstHostile(dribble, { PLUGIN_TIMEOUT: "3s" }, async (run, seconds, server) => {
       expect(run.code, run.output).toBe(1);
       expect(run.output).toContain("timed out after 3s");
       expect(seconds).toBeLessThan(10);
       await sleep(300);
-      expect(dribble.open).toBe(0);
-    } finally {
-      await dribble.stop();
-    }
+      expect(server.open).toBe(0);
+    });
   });
 
   it("bounds retries of a slow, failing call by timeout as a whole", async () => {
@@ -106,7 +113,7 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
     g.failNext({ ...lookup, status: 503, count: 20 });
     await asset(1024);
     const { result: run, seconds } = await timed(() =>
-      runGiteaRelease(droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }), workspace.dir),
+      publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_TIMEOUT: "3s" }),
     );
     expect(run.code, run.output).toBe(1);
     expect(run.output).toContain("503");
@@ -117,12 +124,7 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
   });
 
   it("stops reading an endless answer at the cap instead of growing memory", async () => {
-    const endless = await startHostileServer({ mode: "endless" });
-    try {
-      await asset(1024);
-      const { result: run, seconds } = await timed(() =>
-        runGiteaRelease(droneTagEnv(endless.url, { PLUGIN_FILES: "dist/*" }), workspace.dir),
-      );
+    await againstHostile({ mode: "endless" }, {}, async (run, seconds, endless) => {
       expect(run.code, run.output).toBe(1);
       expect(run.output).toContain("E_GITEA_ANSWER_TOO_LARGE");
       expect(run.output).toContain("over 8.0 MiB");
@@ -136,9 +138,7 @@ describe("gitea-release: every call ends within timeout, and a cancel cleans up"
       expect(endless.open).toBe(0);
       // Not retried: a body that is too big stays too big.
       expect(run.output).not.toMatch(/retrying/);
-    } finally {
-      await endless.stop();
-    }
+    });
   });
 
   it("stops reading an endless answer to an upload at the cap too", async () => {
