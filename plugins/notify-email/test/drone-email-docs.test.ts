@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type SmtpServer, testbed } from "@hangar/testbed";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runNotifyEmail, tempWorkspace } from "./helpers.ts";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { droneEnv, perTest, runNotifyEmail } from "./helpers.ts";
 import { startTemplateServer, type TemplateServer } from "./template-server.ts";
 
 /**
@@ -24,17 +24,11 @@ afterAll(async () => {
   await plain?.stop();
 });
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+const { workspace } = perTest({ servers: [starttls, plain] });
 let site: TemplateServer | undefined;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  starttls?.reset();
-  plain?.reset();
-});
 afterEach(async () => {
   await site?.stop();
   site = undefined;
-  await workspace.remove();
 });
 
 /** The test bed in place of smtp.mailgun.org. */

@@ -3,9 +3,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { runPlugin } from "@hangar/kit";
 import { type HostileServer, startHostileServer, waitUntil } from "@hangar/testbed";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { notifyEmail } from "../src/plugin.ts";
-import { droneEnv, tempWorkspace } from "./helpers.ts";
+import { droneEnv, perTest } from "./helpers.ts";
 
 /**
  * SMTP servers that never finish an answer: `timeout` bounds the step whatever the server
@@ -15,15 +15,11 @@ import { droneEnv, tempWorkspace } from "./helpers.ts";
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const BUNDLE = path.join(ROOT, "plugins/notify-email/dist/index.mjs");
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+const { workspace } = perTest();
 let server: HostileServer | undefined;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
 afterEach(async () => {
   await server?.stop();
   server = undefined;
-  await workspace.remove();
 });
 
 function settingsFor(port: number, extra: Record<string, string> = {}): Record<string, string> {

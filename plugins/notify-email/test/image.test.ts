@@ -1,8 +1,8 @@
 import { chmod, readFile } from "node:fs/promises";
 import path from "node:path";
 import { runDroneStep, type SmtpServer, testbed } from "@hangar/testbed";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, tempWorkspace } from "./helpers.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { droneEnv, perTest } from "./helpers.ts";
 
 const IMAGE = "hangar/notify-email:dev";
 const PASSWORD = "image-secret-Pa55word";
@@ -13,13 +13,8 @@ const smtp = image
   : undefined;
 afterAll(() => smtp?.stop());
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  // The image runs as uid 1000, as it would on a runner whose workspace it may write to.
-  await chmod(workspace.dir, 0o777);
-});
-afterEach(() => workspace.remove());
+// The image runs as uid 1000, as it would on a runner whose workspace it may write to.
+const { workspace } = perTest({ workspace: { worldWritable: true } });
 
 describe.skipIf(!image || !smtp)("the notify-email image, run the Drone way", () => {
   it("delivers the build mail to the test bed's SMTP server", async () => {

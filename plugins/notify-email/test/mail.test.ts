@@ -1,13 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runNotifyEmail, tempWorkspace, woodpeckerEnv } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { droneEnv, perTest, runNotifyEmail, woodpeckerEnv } from "./helpers.ts";
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-});
-afterEach(() => workspace.remove());
+const { workspace } = perTest();
 
 const base = { PLUGIN_HOST: "smtp.example.com", PLUGIN_FROM: "CI <ci@example.com>", PLUGIN_DRY_RUN: "true" };
 

@@ -9,8 +9,8 @@ import {
   type TlsCertificate,
   testbed,
 } from "@hangar/testbed";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runNotifyEmail, tempWorkspace } from "./helpers.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { droneEnv, perTest, runNotifyEmail } from "./helpers.ts";
 import { startTemplateServer, type TemplateServer } from "./template-server.ts";
 
 /**
@@ -33,15 +33,10 @@ beforeAll(async () => {
 });
 afterAll(() => certificate?.remove());
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
+const { workspace } = perTest({ servers: [smtp] });
 const servers: { stop(): Promise<void> }[] = [];
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  smtp?.reset();
-});
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop();
-  await workspace.remove();
 });
 
 async function templates(...args: Parameters<typeof startTemplateServer>): Promise<TemplateServer> {

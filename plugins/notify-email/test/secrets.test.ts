@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type SmtpServer, secretLeaks, testbed } from "@hangar/testbed";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runNotifyEmail, tempWorkspace } from "./helpers.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { droneEnv, perTest, runNotifyEmail } from "./helpers.ts";
 
 /**
  * The SMTP password never reaches the log, whatever the server does with it or wherever a
@@ -25,13 +25,7 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  echoing?.reset();
-  smtp?.reset();
-});
-afterEach(() => workspace.remove());
+const { workspace } = perTest({ servers: [echoing, smtp] });
 
 function settingsFor(server: SmtpServer, extra: Record<string, string> = {}): Record<string, string> {
   return droneEnv({

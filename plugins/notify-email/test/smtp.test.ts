@@ -3,8 +3,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { freePort, type SmtpServer, testbed } from "@hangar/testbed";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runNotifyEmail, tempWorkspace, woodpeckerEnv } from "./helpers.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { droneEnv, perTest, runNotifyEmail, woodpeckerEnv } from "./helpers.ts";
 
 const PASSWORD = "Tr0ub4dor&3 horse+battery/staple";
 const USER = "ci@example.com";
@@ -13,13 +13,7 @@ const ENTRY = path.resolve(import.meta.dirname, "../src/index.ts");
 const starttls = await testbed.smtp({ mode: "starttls", auth: { username: USER, password: PASSWORD } });
 const implicit = await testbed.smtp({ mode: "tls", auth: { username: USER, password: PASSWORD } });
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-beforeEach(async () => {
-  workspace = await tempWorkspace();
-  starttls?.reset();
-  implicit?.reset();
-});
-afterEach(() => workspace.remove());
+const { workspace } = perTest({ servers: [starttls, implicit] });
 afterAll(async () => {
   await starttls?.stop();
   await implicit?.stop();

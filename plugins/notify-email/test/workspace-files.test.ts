@@ -1,8 +1,8 @@
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type SmtpServer, testbed } from "@hangar/testbed";
+import { type SmtpServer, tempWorkspace, testbed, type Workspace } from "@hangar/testbed";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, runNotifyEmail, tempWorkspace } from "./helpers.ts";
+import { droneEnv, perTest, runNotifyEmail } from "./helpers.ts";
 
 /**
  * Files named by settings (`recipients_file`, `body`, `ca_cert`) are the repository's own: a
@@ -20,20 +20,16 @@ const OUTSIDE = [
   "DRONE_NETRC_PASSWORD=netrc-token-abcdef123456",
 ];
 
-let workspace: Awaited<ReturnType<typeof tempWorkspace>>;
-let outside: Awaited<ReturnType<typeof tempWorkspace>>;
+const { workspace } = perTest({ servers: [smtp] });
+/** A folder beside the workspace, holding `shadow`: what a link in the repository could point at. */
+let outside: Workspace;
 let outsideFile: string;
 beforeEach(async () => {
-  workspace = await tempWorkspace();
-  outside = await tempWorkspace();
+  outside = await tempWorkspace("notify-email-outside");
   outsideFile = path.join(outside.dir, "shadow");
   await writeFile(outsideFile, `${OUTSIDE.join("\n")}\n`);
-  smtp?.reset();
 });
-afterEach(async () => {
-  await workspace.remove();
-  await outside.remove();
-});
+afterEach(() => outside.remove());
 
 function settingsFor(server: SmtpServer, extra: Record<string, string> = {}): Record<string, string> {
   return {
