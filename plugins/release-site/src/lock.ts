@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { HangarError, type Logger } from "@hangar/kit";
 import * as z from "zod/mini";
 import { REVALIDATE } from "./layout.ts";
-import { json } from "./manifest.ts";
+import { json, parseWith } from "./manifest.ts";
 import { ConditionFailed, type SiteStore } from "./store.ts";
 
 /**
@@ -68,14 +68,7 @@ export async function withLock<T>(
   }
 }
 
-function parse(text: string) {
-  try {
-    const parsed = lockFile.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const parse = (text: string) => parseWith(lockFile, text);
 
 async function acquire(store: SiteStore, owner: string, options: LockOptions): Promise<void> {
   const { key, log, now } = options;

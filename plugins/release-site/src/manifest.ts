@@ -48,23 +48,18 @@ export function emptyIndex(title: string, channels: readonly string[]): SiteInde
   };
 }
 
-export function parseIndex(text: string): SiteIndex | undefined {
+/** A JSON object read back from the store: undefined unless it is exactly what the schema says. */
+export function parseWith<T>(schema: z.ZodMiniType<T>, text: string): T | undefined {
   try {
-    const parsed = siteIndex.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function parseLatest(text: string): VersionEntry | undefined {
-  try {
-    const parsed = versionEntry.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseIndex = (text: string): SiteIndex | undefined => parseWith(siteIndex, text);
+export const parseLatest = (text: string): VersionEntry | undefined => parseWith(versionEntry, text);
 
 /** A channel's highest version; what its `latest.json` names. */
 export function latestOf(versions: readonly VersionEntry[]): VersionEntry | undefined {

@@ -1,7 +1,7 @@
-import { fileProblem, looksLikePem, type SettingProblem } from "@hangar/kit";
+import { fileProblem, looksLikePem, type SettingProblem, type SettingsCheck } from "@hangar/kit";
 import { filesProblems, matchSiteFiles, type PlannedFile, readCaCert, readNotes } from "./inputs.ts";
 import { bucketUrl } from "./layout.ts";
-import type { Context, Settings } from "./settings.ts";
+import type { Context, ReleaseSiteSchema, Settings } from "./settings.ts";
 import { channelOf, defaultVersion, isSemver } from "./version.ts";
 
 /** Where the store is and how to sign for it (what `run` connects with). */
@@ -63,10 +63,7 @@ function versionOf(settings: Partial<Settings>, build: Context["build"]): string
 }
 
 /** Everything wrong with the settings, found before any request. */
-export async function checkSettings(
-  settings: Partial<Settings>,
-  context: Context,
-): Promise<SettingProblem[]> {
+export const checkSettings: SettingsCheck<ReleaseSiteSchema> = async (settings, context) => {
   const { problem, build } = context;
   const problems: SettingProblem[] = [];
   const action = settings.action ?? "publish";
@@ -207,7 +204,7 @@ export async function checkSettings(
     }
   }
   return problems;
-}
+};
 
 /** What the step will do; settings were checked by `checkSettings`. */
 export async function planSite(settings: Settings, context: Context): Promise<SitePlan> {
