@@ -6,7 +6,8 @@
  * - Time: the whole publish (SHA-256 and ETag pass, upload, the check of the object after it,
  *   SHA256SUMS, latest.json, index.json, the page) against the bare upload (target ≤ 1.5×).
  * - Peak RSS of each process (getrusage's maxrss, written at exit by a preloaded module): the
- *   upload streams from disk, so it must not grow with the file (target ≤ 150 MB).
+ *   upload streams from disk, so the publish must hold little more than the bare Upload does
+ *   (target ≤ 1.2×; the SDK's own floor, parts in flight included, is about 150 MB).
  *
  * The file is sparse (reads as zeros, costs no disk until the store writes its copy); both sides
  * read the same one. One run each, to stay within about two minutes.
@@ -22,7 +23,8 @@ import { type Bench, type BenchContext, bundlePath, formatBytes, type Row, run, 
 const SIZE = 1024 ** 3;
 const PART = 8 * 1024 * 1024;
 const TIME_TARGET = 1.5;
-const RSS_TARGET = 150e6;
+/** The plugin may hold little beyond what the SDK's Upload holds itself (its parts in flight). */
+const RSS_TARGET = 1.2;
 
 /** The baseline: one Upload of the file, nothing else. */
 const baseline = (sdk: { client: string; storage: string }) => `
@@ -45,7 +47,7 @@ function failed(note: string, verdict: "SKIP" | "FAIL" = "FAIL"): Row[] {
 
 export const releaseSiteBench: Bench = {
   name: "release-site",
-  title: `release-site: 1 GiB published to the S3 test store vs a plain multipart upload (same client), time ≤ ${TIME_TARGET}×, peak RSS ≤ ${formatBytes(RSS_TARGET)}`,
+  title: `release-site: 1 GiB published to the S3 test store vs a plain multipart upload (same client), time ≤ ${TIME_TARGET}×, peak RSS ≤ ${RSS_TARGET}×`,
   async run(ctx: BenchContext): Promise<Row[]> {
     const bundle = bundlePath(ctx.root, "release-site");
     if (!ctx.plugins.includes("release-site")) return failed("no release-site bundle", "SKIP");
@@ -141,8 +143,8 @@ export const releaseSiteBench: Bench = {
           measured: formatBytes(publishedRss),
           baseline: `Upload ${formatBytes(plainRss)}`,
           ratio: publishedRss / plainRss,
-          target: `≤ ${formatBytes(RSS_TARGET)}`,
-          verdict: publishedRss <= RSS_TARGET ? "PASS" : "OVER",
+          target: `≤ ${RSS_TARGET}×`,
+          verdict: publishedRss / plainRss <= RSS_TARGET ? "PASS" : "OVER",
           note: "8 MiB parts, 2 at a time, on both sides",
         },
       ];
