@@ -7,8 +7,7 @@
  * and the layers' diff_ids, is pushed by digest. Then one OCI image index lists them all; tags are the
  * caller's business (`tagIndex`).
  */
-import { createReadStream } from "node:fs";
-import { Readable } from "node:stream";
+import { open } from "node:fs/promises";
 import { sha256 } from "./layer.ts";
 import { type AnyLayer, layerSize } from "./layer-file.ts";
 import {
@@ -166,12 +165,39 @@ export function blobFrom(client: RegistryClient, repository: string, digest: str
   return { size, open: () => client.openBlob(repository, digest) };
 }
 
+const READ_CHUNK = 256 * 1024;
+
+/**
+ * A file as a stream read only when the consumer pulls: memory stays at one chunk however slow the
+ * registry takes it (Readable.toWeb reads ahead of a slow consumer).
+ */
+export function fileStream(path: string): ReadableStream<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        handle ??= await open(path, "r");
+        const chunk = Buffer.allocUnsafe(READ_CHUNK);
+        const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK, null);
+        if (bytesRead === 0) {
+          await handle.close();
+          controller.close();
+          return;
+        }
+        controller.enqueue(chunk.subarray(0, bytesRead));
+      },
+      cancel: () => handle?.close(),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** A layer's blob: its bytes, or its file streamed. */
 export function layerBody(layer: AnyLayer): Buffer | BlobBody {
   if ("bytes" in layer) return layer.bytes;
   return {
     size: layer.size,
-    open: () => Readable.toWeb(createReadStream(layer.file)) as ReadableStream<Uint8Array>,
+    open: () => fileStream(layer.file),
   };
 }
 

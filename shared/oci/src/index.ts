@@ -12,5 +12,6 @@ export * from "./push.ts";
 export * from "./reference.ts";
 export * from "./registry.ts";
 export * from "./semver.ts";
+export * from "./stream-upload.ts";
 export * from "./tag-policy.ts";
 export * from "./tags.ts";

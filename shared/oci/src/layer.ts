@@ -113,7 +113,7 @@ function sortedEntries(entries: LayerEntry[]): { entry: LayerEntry; implied: boo
     .map((path) => ({ entry: all.get(path) as LayerEntry, implied: implied.has(path) }));
 }
 
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 256 * 1024;
 
 /** A file's bytes in chunks, at most `size` of them (what it held when listed), zero-padded if it shrank. */
 function* fileChunks(file: string, size: number): Generator<Buffer> {

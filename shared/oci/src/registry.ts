@@ -12,6 +12,7 @@
  * pipeline named, plain http included), never over plain http elsewhere.
  */
 import { sha256 } from "./layer.ts";
+import { type StreamUpload, streamUpload } from "./stream-upload.ts";
 
 export interface Credentials {
   username: string;
@@ -32,6 +33,8 @@ export interface RegistryOptions {
   /** Where a retry is announced (the registry's status, the wait); never a credential. */
   log?: (line: string) => void;
   fetch?: typeof fetch;
+  /** Sends a request whose body is a stream (default: node:http(s), which reads the stream only as fast as it sends). */
+  upload?: StreamUpload;
   /** Waits between retries (tests pass a short one). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -209,14 +212,18 @@ export class RegistryClient {
       const auth = ours ? this.auth.get(scope) : undefined;
       if (auth) headers.set("authorization", auth);
       const fresh = await body?.();
+      const signal = AbortSignal.timeout(this.timeoutMs);
       try {
+        if (fresh instanceof ReadableStream) {
+          return await (this.options.upload ?? streamUpload)(url, { method, headers, body: fresh, signal });
+        }
         return await this.fetch(url, {
           ...init,
           ...(fresh === undefined ? {} : { body: fresh, duplex: "half" }),
           method,
           headers,
           redirect: "follow",
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal,
         } as RequestInit);
       } catch (error) {
         const why =
