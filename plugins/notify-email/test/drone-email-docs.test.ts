@@ -16,6 +16,8 @@ import { startTemplateServer, type TemplateServer } from "./template-server.ts";
 // The examples' own credentials.
 const USER = "octocat";
 const PASSWORD = "12345";
+/** The examples' server and login. */
+const MAILGUN = { PLUGIN_HOST: "smtp.mailgun.org", PLUGIN_USERNAME: USER, PLUGIN_PASSWORD: PASSWORD };
 
 const starttls = await testbed.smtp({ mode: "starttls", auth: { username: USER, password: PASSWORD } });
 const plain = await testbed.smtp({ mode: "none", auth: { username: USER, password: PASSWORD } });
@@ -24,7 +26,7 @@ afterAll(async () => {
   await plain?.stop();
 });
 
-const { workspace } = perTest({ servers: [starttls, plain] });
+const { workspace, mail } = perTest({ servers: [starttls, plain] });
 let site: TemplateServer | undefined;
 afterEach(async () => {
   await site?.stop();
@@ -58,18 +60,13 @@ describe.skipIf(!starttls || !plain)("drone-email's documented examples, unchang
   const relay = plain as SmtpServer;
 
   it("DOCS.md Example: from.address, from.name, host, username, password, recipients", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({
-        "PLUGIN_FROM.ADDRESS": "noreply@github.com",
-        "PLUGIN_FROM.NAME": "John Smith",
-        PLUGIN_HOST: "smtp.mailgun.org",
-        PLUGIN_USERNAME: USER,
-        PLUGIN_PASSWORD: PASSWORD,
-        PLUGIN_RECIPIENTS: "octocat@github.com",
-        ...at(smtp),
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      "PLUGIN_FROM.ADDRESS": "noreply@github.com",
+      "PLUGIN_FROM.NAME": "John Smith",
+      ...MAILGUN,
+      PLUGIN_RECIPIENTS: "octocat@github.com",
+      ...at(smtp),
+    });
     expect(run.code, run.output).toBe(0);
     const [message] = await smtp.waitForMessages(1);
     expect(message?.user).toBe(USER);
@@ -81,17 +78,12 @@ describe.skipIf(!starttls || !plain)("drone-email's documented examples, unchang
   });
 
   it("DOCS.md Secrets: username and password from the secret store arrive as the same variables", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({
-        "PLUGIN_FROM.ADDRESS": "noreply@github.com",
-        PLUGIN_HOST: "smtp.mailgun.org",
-        PLUGIN_USERNAME: USER,
-        PLUGIN_PASSWORD: PASSWORD,
-        PLUGIN_RECIPIENTS: "octocat@github.com",
-        ...at(smtp),
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      "PLUGIN_FROM.ADDRESS": "noreply@github.com",
+      ...MAILGUN,
+      PLUGIN_RECIPIENTS: "octocat@github.com",
+      ...at(smtp),
+    });
     expect(run.code, run.output).toBe(0);
     const [message] = await smtp.waitForMessages(1);
     expect(message?.parsed.from?.value).toEqual([{ address: "noreply@github.com", name: "" }]);
@@ -100,20 +92,15 @@ describe.skipIf(!starttls || !plain)("drone-email's documented examples, unchang
 
   it("DOCS.md Custom Templates: a subject template and a body from a URL", async () => {
     site = await startTemplateServer({ "/vgvPz": DRONE_EMAIL_STYLE_BODY });
-    const run = await runNotifyEmail(
-      droneEnv({
-        "PLUGIN_FROM.ADDRESS": "noreply@github.com",
-        PLUGIN_HOST: "smtp.mailgun.org",
-        PLUGIN_USERNAME: USER,
-        PLUGIN_PASSWORD: PASSWORD,
-        // YAML's folded `>` joins the lines with spaces and keeps the final newline.
-        PLUGIN_SUBJECT:
-          "[{{ build.status }}] {{ repo.owner }}/{{ repo.name }} ({{ build.branch }} - {{ truncate build.commit 8 }})\n",
-        PLUGIN_BODY: `${site.url}/vgvPz`,
-        ...at(smtp),
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      "PLUGIN_FROM.ADDRESS": "noreply@github.com",
+      ...MAILGUN,
+      // YAML's folded `>` joins the lines with spaces and keeps the final newline.
+      PLUGIN_SUBJECT:
+        "[{{ build.status }}] {{ repo.owner }}/{{ repo.name }} ({{ build.branch }} - {{ truncate build.commit 8 }})\n",
+      PLUGIN_BODY: `${site.url}/vgvPz`,
+      ...at(smtp),
+    });
     expect(run.code, run.output).toBe(0);
     const [message] = await smtp.waitForMessages(1);
     expect(message?.envelope.rcptTo).toEqual(["jane@example.com"]);
@@ -132,17 +119,12 @@ describe.skipIf(!starttls || !plain)("drone-email's documented examples, unchang
   });
 
   it("DOCS.md Skip SSL verify: from, skip_verify: true, no CA given", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_FROM: "noreply@github.com",
-        PLUGIN_HOST: "smtp.mailgun.org",
-        PLUGIN_USERNAME: USER,
-        PLUGIN_PASSWORD: PASSWORD,
-        PLUGIN_SKIP_VERIFY: "true",
-        ...at(smtp, false),
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      PLUGIN_FROM: "noreply@github.com",
+      ...MAILGUN,
+      PLUGIN_SKIP_VERIFY: "true",
+      ...at(smtp, false),
+    });
     expect(run.code, run.output).toBe(0);
     const [message] = await smtp.waitForMessages(1);
     expect(message?.secure).toBe(true);
@@ -151,17 +133,12 @@ describe.skipIf(!starttls || !plain)("drone-email's documented examples, unchang
   });
 
   it("DOCS.md STARTTLS: no_starttls: true sends in plain text to a server without TLS", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_FROM: "noreply@github.com",
-        PLUGIN_HOST: "smtp.mailgun.org",
-        PLUGIN_USERNAME: USER,
-        PLUGIN_PASSWORD: PASSWORD,
-        PLUGIN_NO_STARTTLS: "true",
-        ...at(relay),
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      PLUGIN_FROM: "noreply@github.com",
+      ...MAILGUN,
+      PLUGIN_NO_STARTTLS: "true",
+      ...at(relay),
+    });
     expect(run.code, run.output).toBe(0);
     const [message] = await relay.waitForMessages(1);
     expect(message?.secure).toBe(false);
@@ -200,21 +177,18 @@ describe.skipIf(!starttls || !plain)("drone-email's documented examples, unchang
 
   it("drone-email's env names: EMAIL_HOST, EMAIL_RECIPIENTS_FILE, PLUGIN_CLIENTHOSTNAME", async () => {
     await writeFile(path.join(workspace.dir, "team.txt"), "ops@example.com\n");
-    const run = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_FROM: "noreply@github.com",
-        EMAIL_HOST: smtp.host,
-        EMAIL_PORT: String(smtp.port),
-        EMAIL_USERNAME: USER,
-        EMAIL_PASSWORD: PASSWORD,
-        EMAIL_RECIPIENTS_FILE: "team.txt",
-        PLUGIN_CLIENTHOSTNAME: "runner-7.example.com",
-        PLUGIN_RECIPIENTS_ONLY: "true",
-        PLUGIN_CA_CERT: smtp.caPem,
-        PLUGIN_DRY_RUN: "true",
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      PLUGIN_FROM: "noreply@github.com",
+      EMAIL_HOST: smtp.host,
+      EMAIL_PORT: String(smtp.port),
+      EMAIL_USERNAME: USER,
+      EMAIL_PASSWORD: PASSWORD,
+      EMAIL_RECIPIENTS_FILE: "team.txt",
+      PLUGIN_CLIENTHOSTNAME: "runner-7.example.com",
+      PLUGIN_RECIPIENTS_ONLY: "true",
+      PLUGIN_CA_CERT: smtp.caPem,
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("to:      ops@example.com");
     expect(run.stderr).not.toContain("unknown setting");

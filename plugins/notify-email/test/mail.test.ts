@@ -3,13 +3,13 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { droneEnv, perTest, runNotifyEmail, woodpeckerEnv } from "./helpers.ts";
 
-const { workspace } = perTest();
+const { workspace, mail } = perTest();
 
 const base = { PLUGIN_HOST: "smtp.example.com", PLUGIN_FROM: "CI <ci@example.com>", PLUGIN_DRY_RUN: "true" };
 
 describe("the mail notify-email renders", () => {
   it("subject and plain text carry drone-email's variables from a Drone build", async () => {
-    const run = await runNotifyEmail(droneEnv(base), workspace.dir);
+    const run = await mail(base);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("subject: [failure] acme/app (main - 3f2a9c1d)");
     expect(run.stdout).toContain("Build FAILED: acme/app #42 (push)");
@@ -26,7 +26,7 @@ describe("the mail notify-email renders", () => {
   });
 
   it("a Drone build with failed steps is a failure even though its status snapshot says success", async () => {
-    const run = await runNotifyEmail(droneEnv({ ...base, DRONE_BUILD_STATUS: "success" }), workspace.dir);
+    const run = await mail({ ...base, DRONE_BUILD_STATUS: "success" });
     expect(run.stdout).toContain("subject: [failure]");
   });
 
@@ -47,14 +47,11 @@ describe("the mail notify-email renders", () => {
       path.join(workspace.dir, "ci", "mail.hbs"),
       "<h1>{{ uppercasefirst build.status }} on {{ commit.branch }}</h1><p>{{ commit.message }}</p><p>{{#failure build.status}}Fix it, {{ commit.author }}{{/failure}}</p>",
     );
-    const run = await runNotifyEmail(
-      droneEnv({
-        ...base,
-        PLUGIN_BODY: "file://ci/mail.hbs",
-        PLUGIN_SUBJECT: "{{ repo.name }} #{{ build.number }}",
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      ...base,
+      PLUGIN_BODY: "file://ci/mail.hbs",
+      PLUGIN_SUBJECT: "{{ repo.name }} #{{ build.number }}",
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("subject: app #42");
     // The plain-text part is derived from the rendered HTML.

@@ -1,27 +1,24 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { droneEnv, perTest, runNotifyEmail, woodpeckerEnv } from "./helpers.ts";
+import { perTest, runNotifyEmail, woodpeckerEnv } from "./helpers.ts";
 
-const { workspace } = perTest();
+const { workspace, mail } = perTest();
 
 const base = { PLUGIN_HOST: "127.0.0.1", PLUGIN_PORT: "1", PLUGIN_FROM: "CI <ci@example.com>" };
 
 describe("notify-email settings", () => {
   it("reports every problem at once, before connecting, with codes and docs links", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_PORT: "70000",
-        PLUGIN_FROM: "not an address",
-        PLUGIN_RECIPIENTS: "ok@example.com,broken",
-        PLUGIN_TLS: "ssl",
-        PLUGIN_SKIP_VERIFY: "maybe",
-        PLUGIN_TIMEOUT: "5 minutes",
-        PLUGIN_ON: "failure,sometimes",
-        PLUGIN_PASSWORD: "s3cret-pa55",
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      PLUGIN_PORT: "70000",
+      PLUGIN_FROM: "not an address",
+      PLUGIN_RECIPIENTS: "ok@example.com,broken",
+      PLUGIN_TLS: "ssl",
+      PLUGIN_SKIP_VERIFY: "maybe",
+      PLUGIN_TIMEOUT: "5 minutes",
+      PLUGIN_ON: "failure,sometimes",
+      PLUGIN_PASSWORD: "s3cret-pa55",
+    });
     expect(run.code).toBe(2);
     for (const [setting, code] of [
       ["host", "E_SETTING_REQUIRED"],
@@ -61,16 +58,13 @@ describe("notify-email settings", () => {
   });
 
   it("reads Drone's spelling (PLUGIN_FROM.ADDRESS) and warns about unknown keys with a suggestion", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_HOST: "mail.example.com",
-        "PLUGIN_FROM.ADDRESS": "ci@example.com",
-        "PLUGIN_FROM.NAME": "Drone CI",
-        PLUGIN_RECIPENTS: "x@example.com",
-        PLUGIN_DRY_RUN: "true",
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      PLUGIN_HOST: "mail.example.com",
+      "PLUGIN_FROM.ADDRESS": "ci@example.com",
+      "PLUGIN_FROM.NAME": "Drone CI",
+      PLUGIN_RECIPENTS: "x@example.com",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("from:    Drone CI <ci@example.com>");
     expect(run.stderr).toContain(
@@ -85,16 +79,13 @@ describe("notify-email settings", () => {
       path.join(workspace.dir, "mailing-list.txt"),
       "# the team\nops@example.com\nJane@Example.com   # the author again\n\n",
     );
-    const run = await runNotifyEmail(
-      droneEnv({
-        ...base,
-        PLUGIN_RECIPIENTS: "lead@example.com,ops@example.com",
-        PLUGIN_RECIPIENTS_FILE: "mailing-list.txt",
-        PLUGIN_CC: "lead@example.com,qa@example.com",
-        PLUGIN_DRY_RUN: "true",
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      ...base,
+      PLUGIN_RECIPIENTS: "lead@example.com,ops@example.com",
+      PLUGIN_RECIPIENTS_FILE: "mailing-list.txt",
+      PLUGIN_CC: "lead@example.com,qa@example.com",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("to:      lead@example.com, ops@example.com, Jane@Example.com");
     expect(run.stdout).toContain("cc:      qa@example.com");
@@ -102,36 +93,28 @@ describe("notify-email settings", () => {
 
   it("refuses a recipients file with bad lines and names them", async () => {
     await writeFile(path.join(workspace.dir, "list.txt"), "ops@example.com\nnot-an-address\n");
-    const run = await runNotifyEmail(
-      droneEnv({ ...base, PLUGIN_RECIPIENTS_FILE: "list.txt", PLUGIN_DRY_RUN: "true" }),
-      workspace.dir,
-    );
+    const run = await mail({ ...base, PLUGIN_RECIPIENTS_FILE: "list.txt", PLUGIN_DRY_RUN: "true" });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('recipients_file: has lines that are not e-mail addresses: line 2 (no "@")');
     expect(run.stderr).not.toContain("not-an-address");
   });
 
   it("needs someone to mail", async () => {
-    const run = await runNotifyEmail(
-      droneEnv({ ...base, DRONE_COMMIT_AUTHOR_EMAIL: "", PLUGIN_DRY_RUN: "true" }),
-      workspace.dir,
-    );
+    const run = await mail({ ...base, DRONE_COMMIT_AUTHOR_EMAIL: "", PLUGIN_DRY_RUN: "true" });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("recipients: is required: the build has no commit author address to mail");
   });
 
   it("reports a body template that does not compile, and a body file that is missing", async () => {
-    const broken = await runNotifyEmail(
-      droneEnv({ ...base, PLUGIN_BODY: "<p>{{#if build.status}}unclosed</p>", PLUGIN_DRY_RUN: "true" }),
-      workspace.dir,
-    );
+    const broken = await mail({
+      ...base,
+      PLUGIN_BODY: "<p>{{#if build.status}}unclosed</p>",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain("body: is not a usable template");
 
-    const missing = await runNotifyEmail(
-      droneEnv({ ...base, PLUGIN_BODY: "file://ci/mail.hbs", PLUGIN_DRY_RUN: "true" }),
-      workspace.dir,
-    );
+    const missing = await mail({ ...base, PLUGIN_BODY: "file://ci/mail.hbs", PLUGIN_DRY_RUN: "true" });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("body: cannot be read: ci/mail.hbs does not exist in the workspace");
     expect(missing.stderr).toContain("[E_FILE_NOT_FOUND]");
@@ -140,39 +123,30 @@ describe("notify-email settings", () => {
   it("caps the attachments' total size", async () => {
     await mkdir(path.join(workspace.dir, "reports"));
     await writeFile(path.join(workspace.dir, "reports", "big.bin"), Buffer.alloc(1024 * 1024 + 1));
-    const run = await runNotifyEmail(
-      droneEnv({
-        ...base,
-        PLUGIN_ATTACHMENTS: "reports/*.bin",
-        PLUGIN_ATTACHMENTS_MAX_SIZE: "1",
-        PLUGIN_DRY_RUN: "true",
-      }),
-      workspace.dir,
-    );
+    const run = await mail({
+      ...base,
+      PLUGIN_ATTACHMENTS: "reports/*.bin",
+      PLUGIN_ATTACHMENTS_MAX_SIZE: "1",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("[E_ATTACHMENTS_TOO_LARGE]");
   });
 
   it("takes the port from the TLS mode when none is given, and maps drone-email's no_starttls", async () => {
-    const implicit = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_HOST: "smtp.example.com",
-        PLUGIN_FROM: "ci@example.com",
-        PLUGIN_TLS: "tls",
-        PLUGIN_DRY_RUN: "true",
-      }),
-      workspace.dir,
-    );
+    const implicit = await mail({
+      PLUGIN_HOST: "smtp.example.com",
+      PLUGIN_FROM: "ci@example.com",
+      PLUGIN_TLS: "tls",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(implicit.stdout).toContain("server:  smtp.example.com:465 (tls)");
-    const plain = await runNotifyEmail(
-      droneEnv({
-        PLUGIN_HOST: "relay",
-        PLUGIN_FROM: "ci@example.com",
-        PLUGIN_NO_STARTTLS: "true",
-        PLUGIN_DRY_RUN: "true",
-      }),
-      workspace.dir,
-    );
+    const plain = await mail({
+      PLUGIN_HOST: "relay",
+      PLUGIN_FROM: "ci@example.com",
+      PLUGIN_NO_STARTTLS: "true",
+      PLUGIN_DRY_RUN: "true",
+    });
     expect(plain.stdout).toContain("server:  relay:587 (none)");
   });
 });

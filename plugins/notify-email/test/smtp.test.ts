@@ -13,7 +13,7 @@ const ENTRY = path.resolve(import.meta.dirname, "../src/index.ts");
 const starttls = await testbed.smtp({ mode: "starttls", auth: { username: USER, password: PASSWORD } });
 const implicit = await testbed.smtp({ mode: "tls", auth: { username: USER, password: PASSWORD } });
 
-const { workspace } = perTest({ servers: [starttls, implicit] });
+const { workspace, mail } = perTest({ servers: [starttls, implicit] });
 afterAll(async () => {
   await starttls?.stop();
   await implicit?.stop();
@@ -97,15 +97,12 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
   });
 
   it("sends over implicit TLS (tls: tls)", async () => {
-    const run = await runNotifyEmail(
-      droneEnv(
-        settingsFor(smtps, {
-          PLUGIN_TLS: "tls",
-          PLUGIN_RECIPIENTS_ONLY: "true",
-          PLUGIN_RECIPIENTS: "team@example.com",
-        }),
-      ),
-      workspace.dir,
+    const run = await mail(
+      settingsFor(smtps, {
+        PLUGIN_TLS: "tls",
+        PLUGIN_RECIPIENTS_ONLY: "true",
+        PLUGIN_RECIPIENTS: "team@example.com",
+      }),
     );
     expect(run.code, run.output).toBe(0);
     const [message] = await smtps.waitForMessages(1);
@@ -114,10 +111,7 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
   });
 
   it("says clearly that the login was refused, and never prints the password", async () => {
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(smtp, { PLUGIN_PASSWORD: `${PASSWORD}-wrong` })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(smtp, { PLUGIN_PASSWORD: `${PASSWORD}-wrong` }));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/refused the login for "ci@example.com".*535/);
     expect(run.stderr).toContain("[E_SMTP_AUTH]");
@@ -129,10 +123,7 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
 
   it("names host:port and the timeout when the server cannot be reached", async () => {
     const port = await freePort();
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(smtp, { PLUGIN_PORT: String(port), PLUGIN_TIMEOUT: "2s" })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(smtp, { PLUGIN_PORT: String(port), PLUGIN_TIMEOUT: "2s" }));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot reach the SMTP server 127.0.0.1:${port} (timeout 2s)`);
     expect(run.stderr).toContain("[E_SMTP_CONNECT]");
@@ -180,10 +171,7 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
 
   it("retries a recipient the server defers (4xx), without mailing the others twice", async () => {
     smtp.failNext({ stage: "rcpt", code: 451, count: 1 });
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(smtp, { PLUGIN_RECIPIENTS: "team@example.com" })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(smtp, { PLUGIN_RECIPIENTS: "team@example.com" }));
     expect(run.code, run.output).toBe(0);
     const messages = await smtp.waitForMessages(2);
     const delivered = messages.flatMap((message) => message.envelope.rcptTo).sort();
@@ -194,13 +182,13 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
 
   it("retries when the connection is refused for now (421), not when the mail is refused (554)", async () => {
     smtp.failNext({ stage: "connect", code: 421 });
-    const transient = await runNotifyEmail(droneEnv(settingsFor(smtp)), workspace.dir);
+    const transient = await mail(settingsFor(smtp));
     expect(transient.code, transient.output).toBe(0);
     expect(smtp.stats.connections).toBe(2);
 
     smtp.reset();
     smtp.failNext({ stage: "data", code: 554 });
-    const permanent = await runNotifyEmail(droneEnv(settingsFor(smtp)), workspace.dir);
+    const permanent = await mail(settingsFor(smtp));
     expect(permanent.code).toBe(1);
     expect(permanent.stderr).toContain("554");
     expect(smtp.stats.connections).toBe(1);
@@ -208,10 +196,7 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
 
   it("reports a refused recipient (5xx) and delivers to the rest", async () => {
     smtp.rejectRecipient("gone@example.com", 550);
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(smtp, { PLUGIN_RECIPIENTS: "gone@example.com,team@example.com" })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(smtp, { PLUGIN_RECIPIENTS: "gone@example.com,team@example.com" }));
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toMatch(/✖ gone@example.com: refused \(550/);
     expect(run.stdout).toContain("✔ team@example.com: accepted");
@@ -222,15 +207,12 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
 
   it("refuses an untrusted certificate unless told to skip verification, which warns", async () => {
     const { PLUGIN_CA_CERT: _, ...untrusted } = settingsFor(smtp);
-    const refused = await runNotifyEmail(droneEnv(untrusted), workspace.dir);
+    const refused = await mail(untrusted);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("[E_SMTP_TLS]");
     expect(smtp.messages).toHaveLength(0);
 
-    const skipped = await runNotifyEmail(
-      droneEnv({ ...untrusted, PLUGIN_SKIP_VERIFY: "true" }),
-      workspace.dir,
-    );
+    const skipped = await mail({ ...untrusted, PLUGIN_SKIP_VERIFY: "true" });
     expect(skipped.code, skipped.output).toBe(0);
     expect(skipped.stderr).toContain("skip_verify is on");
   });
@@ -238,10 +220,11 @@ describe.skipIf(!starttls || !implicit)("notify-email against a real SMTP server
   it("will not send in clear text to a server that does not offer STARTTLS", async () => {
     const plain = await testbed.smtp({ mode: "none" });
     try {
-      const run = await runNotifyEmail(
-        droneEnv({ ...settingsFor(plain as SmtpServer), PLUGIN_USERNAME: "", PLUGIN_PASSWORD: "" }),
-        workspace.dir,
-      );
+      const run = await mail({
+        ...settingsFor(plain as SmtpServer),
+        PLUGIN_USERNAME: "",
+        PLUGIN_PASSWORD: "",
+      });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/STARTTLS/i);
       expect(plain?.messages).toHaveLength(0);

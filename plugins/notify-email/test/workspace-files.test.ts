@@ -2,7 +2,7 @@ import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type SmtpServer, tempWorkspace, testbed, type Workspace } from "@hangar/testbed";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { droneEnv, perTest, runNotifyEmail } from "./helpers.ts";
+import { perTest } from "./helpers.ts";
 
 /**
  * Files named by settings (`recipients_file`, `body`, `ca_cert`) are the repository's own: a
@@ -20,7 +20,7 @@ const OUTSIDE = [
   "DRONE_NETRC_PASSWORD=netrc-token-abcdef123456",
 ];
 
-const { workspace } = perTest({ servers: [smtp] });
+const { workspace, mail } = perTest({ servers: [smtp] });
 /** A folder beside the workspace, holding `shadow`: what a link in the repository could point at. */
 let outside: Workspace;
 let outsideFile: string;
@@ -56,10 +56,7 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
 
   it("refuses a recipients_file that links out of the workspace, without printing the file or mailing", async () => {
     await symlink(outsideFile, path.join(workspace.dir, "team.txt"));
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(server, { PLUGIN_RECIPIENTS_FILE: "team.txt" })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(server, { PLUGIN_RECIPIENTS_FILE: "team.txt" }));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /- recipients_file: cannot be read: team\.txt leads outside the workspace through a symlink.*\[E_PATH_OUTSIDE_WORKSPACE\]/,
@@ -74,9 +71,8 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
     const environ = (await readFile("/proc/self/environ", "utf8"))
       .split("\0")
       .filter((entry) => entry.length >= 12);
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(server, { PLUGIN_RECIPIENTS_FILE: "team.txt", PLUGIN_DRY_RUN: "true" })),
-      workspace.dir,
+    const run = await mail(
+      settingsFor(server, { PLUGIN_RECIPIENTS_FILE: "team.txt", PLUGIN_DRY_RUN: "true" }),
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("[E_PATH_OUTSIDE_WORKSPACE]");
@@ -91,10 +87,7 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
     lines[14] = "first last@example.com";
     lines.push(...Array.from({ length: 7 }, (_, index) => `garbage-line-number-${index}`));
     await writeFile(path.join(workspace.dir, "team.txt"), `# the team\n${lines.join("\n")}\n`);
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(server, { PLUGIN_RECIPIENTS_FILE: "team.txt" })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(server, { PLUGIN_RECIPIENTS_FILE: "team.txt" }));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       'recipients_file: has lines that are not e-mail addresses: line 5 (no "@"), line 11 (2 "@" signs), line 16 (spaces inside), line 42 (no "@"), line 43 (no "@") and 5 more',
@@ -115,10 +108,7 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
       await mkdir(path.dirname(link), { recursive: true });
       await symlink(outsideFile, link);
       for (const dryRun of ["true", "false"]) {
-        const run = await runNotifyEmail(
-          droneEnv(settingsFor(server, { PLUGIN_BODY: value, PLUGIN_DRY_RUN: dryRun })),
-          workspace.dir,
-        );
+        const run = await mail(settingsFor(server, { PLUGIN_BODY: value, PLUGIN_DRY_RUN: dryRun }));
         expect(run.code, run.output).toBe(2);
         expect(run.stderr).toMatch(
           /- body: cannot be read: .* leads outside the workspace through a symlink/,
@@ -134,9 +124,8 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
   it("refuses a ca_cert that links out of the workspace, even to a real certificate", async () => {
     await symlink(server.caPath, path.join(workspace.dir, "ca.pem"));
     const ca = await readFile(server.caPath, "utf8");
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(server, { PLUGIN_CA_CERT: "ca.pem", PLUGIN_RECIPIENTS: "team@example.com" })),
-      workspace.dir,
+    const run = await mail(
+      settingsFor(server, { PLUGIN_CA_CERT: "ca.pem", PLUGIN_RECIPIENTS: "team@example.com" }),
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
@@ -151,15 +140,12 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
     await writeFile(path.join(workspace.dir, "mail.hbs"), "<p>{{ build.status }} in {{ repo.name }}</p>");
     // A link that stays inside the workspace is the repository's own file.
     await symlink("mail.hbs", path.join(workspace.dir, "current.hbs"));
-    const run = await runNotifyEmail(
-      droneEnv(
-        settingsFor(server, {
-          PLUGIN_CA_CERT: "ca.pem",
-          PLUGIN_BODY: "current.hbs",
-          PLUGIN_RECIPIENTS: "team@example.com",
-        }),
-      ),
-      workspace.dir,
+    const run = await mail(
+      settingsFor(server, {
+        PLUGIN_CA_CERT: "ca.pem",
+        PLUGIN_BODY: "current.hbs",
+        PLUGIN_RECIPIENTS: "team@example.com",
+      }),
     );
     expect(run.code, run.output).toBe(0);
     const [message] = await server.waitForMessages(1);
@@ -168,10 +154,7 @@ describe.skipIf(!smtp)("notify-email reads only the workspace's own files", () =
 
   it("takes a subject naming a linked file as the subject's text, never the file", async () => {
     await symlink(outsideFile, path.join(workspace.dir, "subject.txt"));
-    const run = await runNotifyEmail(
-      droneEnv(settingsFor(server, { PLUGIN_SUBJECT: "subject.txt", PLUGIN_DRY_RUN: "true" })),
-      workspace.dir,
-    );
+    const run = await mail(settingsFor(server, { PLUGIN_SUBJECT: "subject.txt", PLUGIN_DRY_RUN: "true" }));
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("subject: subject.txt");
     expectNothingOf(run.output, OUTSIDE);
