@@ -6,9 +6,12 @@ import { prepare, showFailure, stackIn, upload } from "./prepare.ts";
 import { type HttpProbe, ProofFailed, verifyUrl } from "./proof.ts";
 import {
   finishRelease,
+  type HostState,
+  hostStateScript,
   listReleases,
   parentDirs,
-  probeHost,
+  parseHostState,
+  type ReleaseLayout,
   readManifest,
   releaseLayout,
   releasesToPrune,
@@ -16,7 +19,14 @@ import {
   removeRelease,
 } from "./release.ts";
 import { rollBack } from "./rollback.ts";
-import { buildOf, type RunningRelease, readRunning, removeStaleDockerConfigs } from "./running.ts";
+import {
+  buildOf,
+  type RunningRelease,
+  readRunning,
+  reportStaleConfigs,
+  runningOf,
+  staleConfigsScript,
+} from "./running.ts";
 import { NewContainersFailed } from "./swap.ts";
 import { updateServices } from "./update.ts";
 
@@ -60,6 +70,10 @@ export async function deployToHost(
   remote: RemoteHost,
   deps: DeployDeps,
 ): Promise<HostOutcome> {
+  const layout = releaseLayout(plan.target, plan.release);
+  const shipped = [...plan.files.map((file) => file.relative), ...(plan.dotenv ? [plan.dotenv.path] : [])];
+  // The first look at the host (stale logins removed, `current`, a staging directory) rides on
+  // the lock's own round trip, under the lock.
   const lock = await acquireLock(remote, {
     target: plan.target,
     release: plan.release,
@@ -68,12 +82,14 @@ export async function deployToHost(
     now: deps.now,
     log: deps.log,
     signal: deps.signal,
+    whenHeld: [staleConfigsScript(plan.target), hostStateScript(layout, parentDirs(shipped))].join("\n"),
   });
   const cleanup = remote.withSignal(deps.cleanupSignal);
   try {
-    await removeStaleDockerConfigs(remote, plan.target, deps.log);
-    const outcome = await deployLocked(plan, remote, cleanup, deps);
-    outcome.running = await readRunning(cleanup, plan.target).catch(() => undefined);
+    reportStaleConfigs(lock.said, plan.target, deps.log);
+    const state = parseHostState(lock.said, remote.label);
+    const outcome = await deployLocked(plan, remote, cleanup, deps, layout, state);
+    outcome.running ??= await readRunning(cleanup, plan.target).catch(() => undefined);
     return outcome;
   } finally {
     lock.release();
@@ -93,11 +109,10 @@ async function deployLocked(
   remote: RemoteHost,
   cleanup: RemoteHost,
   deps: DeployDeps,
+  layout: ReleaseLayout,
+  state: HostState,
 ): Promise<HostOutcome> {
   const { log } = deps;
-  const layout = releaseLayout(plan.target, plan.release);
-  const shipped = [...plan.files.map((file) => file.relative), ...(plan.dotenv ? [plan.dotenv.path] : [])];
-  const state = await probeHost(remote, layout, parentDirs(shipped));
   const { compose } = state;
   const composeName = `${compose.name} ${compose.version}`;
   log.info(`compose on the host: ${composeName}`);
@@ -183,8 +198,13 @@ async function deployLocked(
     // Proven: the switch is done even when a cancel comes now, so `current` names what runs.
     const keep = [layout.name, state.current === layout.name ? state.previous : state.current];
     outcome.pruned = releasesToPrune(await listReleases(cleanup, layout), plan.keepReleases, keep);
-    await finishRelease(cleanup, layout, { wasCurrent: state.current, prune: outcome.pruned, dockerConfig });
+    const link = await finishRelease(cleanup, layout, {
+      wasCurrent: state.current,
+      prune: outcome.pruned,
+      dockerConfig,
+    });
     dockerConfig = undefined;
+    outcome.running = await runningOf(cleanup, plan.target, link);
     log.info(`${remoteJoin(plan.target, "current")} → releases/${layout.name}`);
     if (outcome.pruned.length > 0) log.info(`removed old release(s): ${outcome.pruned.join(", ")}`);
     if (plan.prune) await remote.exec(["docker", "image", "prune", "--force"], { stream: true });

@@ -27,6 +27,8 @@ export interface LockHolder {
 export interface HostLock {
   /** Ends the holding shell; the lock is free when the host has seen the channel close. */
   release(): void;
+  /** What the host printed before the lock was held: the compose probe, and what `whenHeld` printed. */
+  said: string[];
 }
 
 export interface LockOptions {
@@ -37,10 +39,15 @@ export interface LockOptions {
   now: () => Date;
   log: Logger;
   signal?: AbortSignal | undefined;
+  /**
+   * Shell lines run once the lock is held, before it is reported: the first look at the host
+   * rides on the lock's round trip. They must not exit; a line `refused=<why>` fails the deploy.
+   */
+  whenHeld?: string | undefined;
 }
 
 /** The script the holding shell runs; its stdout says `locked`, or `busy <holder>` first. */
-export function lockScript(target: string, holder: string, timeoutSeconds: number): string {
+export function lockScript(target: string, holder: string, timeoutSeconds: number, whenHeld = ""): string {
   const lock = remoteJoin(target, LOCK_FILE);
   const info = remoteJoin(target, HOLDER_FILE);
   return [
@@ -51,6 +58,7 @@ export function lockScript(target: string, holder: string, timeoutSeconds: numbe
     sh`mkdir -p ${target} && exec 9>>${lock} || { echo "cannot-open $(id -un)"; exit 3; }`,
     sh`if ! flock -n 9; then printf 'busy %s\\n' "$(head -c 2000 ${info} 2>/dev/null | tr -d '\\n')"; flock -w ${String(timeoutSeconds)} 9 || { echo timeout; exit 4; }; fi`,
     sh`printf '%s\\n' ${holder} > ${info}`,
+    whenHeld,
     "echo locked",
     // Held until the deploy closes stdin or the connection goes.
     "cat >/dev/null",
@@ -86,7 +94,7 @@ export async function acquireLock(remote: RemoteHost, options: LockOptions): Pro
     since: options.now().toISOString(),
   };
   const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
-  const channel = await remote.channel(lockScript(target, JSON.stringify(holder), seconds));
+  const channel = await remote.channel(lockScript(target, JSON.stringify(holder), seconds, options.whenHeld));
   // A channel that fails after the lock was taken ends with its connection; the deploy's own
   // commands on that connection report it.
   channel.on("error", (error: Error) => log.debug(`deploy lock channel: ${error.message}`));
@@ -94,8 +102,10 @@ export async function acquireLock(remote: RemoteHost, options: LockOptions): Pro
     channel.end();
     channel.close();
   };
+  const said: string[] = [];
   try {
     await waitForLine(channel, remote.label, options, (line) => {
+      said.push(line);
       if (line.startsWith("busy")) {
         log.info(
           `waiting up to ${formatDuration(options.timeoutMs)} for the deploy lock on ${target}: held by ${describeHolder(line.slice(5))}`,
@@ -109,7 +119,7 @@ export async function acquireLock(remote: RemoteHost, options: LockOptions): Pro
     throw error;
   }
   log.info(`holding the deploy lock on ${remoteJoin(target, LOCK_FILE)}`);
-  return { release };
+  return { release, said };
 }
 
 function waitForLine(
@@ -161,6 +171,12 @@ function waitForLine(
                 hint: "Install util-linux (Debian, Ubuntu) or busybox's flock on the host.",
               },
             ),
+          );
+        if (line.startsWith("refused="))
+          return finish(
+            new HangarError("E_TARGET", `${host}: ${line.slice("refused=".length)}`, {
+              hint: "Check that the SSH user may write `target`.",
+            }),
           );
         if (line.startsWith("cannot-open"))
           return finish(

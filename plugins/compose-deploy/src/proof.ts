@@ -69,8 +69,10 @@ export async function waitForServices(remote: RemoteHost, options: WaitOptions):
       {
         what: `${services.join(", ")} to run and be healthy`,
         timeoutMs: options.timeoutMs,
+        // Each look is one command on the open connection; health checks tick every second or
+        // so, and a look that comes late is time the deploy waits for nothing.
         intervalMs: 500,
-        maxIntervalMs: 2000,
+        maxIntervalMs: 1000,
         signal: options.signal,
       },
     );

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { RemoteHost } from "@hangar/kit";
 import { HangarError, mapWithLimit, readWorkspaceBytes, remoteDirname, remoteJoin, sh } from "@hangar/kit";
 import type { SFTPWrapper } from "ssh2";
-import { COMPOSE_PROBE, type ComposeCommand, parseComposeProbe } from "./compose.ts";
+import { type ComposeCommand, parseComposeProbe } from "./compose.ts";
 
 /**
  * The layout on a host: `<target>/releases/<build>-<sha>` holds one deploy's files, `current`
@@ -53,29 +53,22 @@ export interface HostState {
 }
 
 /**
- * One round trip: which compose the host has, what `current` and `previous` point at, and a
- * fresh staging directory with the subdirectories the files need.
+ * Shell lines, run under the deploy lock (on its round trip), that print what `current` and
+ * `previous` point at and make a fresh staging directory with the subdirectories the files need.
+ * They do not exit: a directory that cannot be made is told as `refused=<why>`.
  */
-export async function probeHost(
-  remote: RemoteHost,
-  layout: ReleaseLayout,
-  subdirs: readonly string[],
-): Promise<HostState> {
+export function hostStateScript(layout: ReleaseLayout, subdirs: readonly string[]): string {
   const dirs = [layout.staging, ...subdirs.map((dir) => remoteJoin(layout.staging, dir))];
-  const link = (name: string) => remoteJoin(layout.target, name);
-  const script = [
-    COMPOSE_PROBE,
+  return [
     sh`for link in current previous; do
   t=$(readlink ${layout.target}/"$link" 2>/dev/null) && [ -d ${layout.target}/"$link"/ ] && printf '%s=%s\\n' "$link" "$t"
 done`,
-    '[ -n "$found" ] || exit 0',
-    sh`mkdir -p ${layout.releases} && rm -rf ${layout.staging} && mkdir -p ${dirs} || { echo cannot create ${layout.releases} as "$(id -un)" >&2; exit 1; }`,
+    sh`{ mkdir -p ${layout.releases} && rm -rf ${layout.staging} && mkdir -p ${dirs}; } || printf 'refused=cannot create %s as %s\\n' ${layout.releases} "$(id -un)"`,
   ].join("\n");
-  const result = await remote.exec({
-    script,
-    display: `probe compose, ${link("current")}; mkdir ${layout.staging}`,
-  });
-  const lines = result.stdout.split("\n");
+}
+
+/** The host's state from the lines the lock's round trip printed (the compose probe's among them). */
+export function parseHostState(lines: readonly string[], host: string): HostState {
   const value = (key: string) =>
     lines
       .find((line) => line.startsWith(`${key}=`))
@@ -83,7 +76,7 @@ done`,
       .trim() || undefined;
   const releaseOf = (target: string | undefined) => target?.replace(/\/+$/, "").split("/").pop() || undefined;
   return {
-    compose: parseComposeProbe(value("compose"), remote.label),
+    compose: parseComposeProbe(value("compose"), host),
     current: releaseOf(value("current")),
     previous: releaseOf(value("previous")),
   };
@@ -230,13 +223,14 @@ export function releasesToPrune(
 
 /**
  * After a good deploy, one round trip: `current` → this release, `previous` → the release that
- * was current (when that was another), the old releases removed, the Docker config too.
+ * was current (when that was another), the old releases removed, the Docker config too. Returns
+ * what `current` names then, as the host reads it.
  */
 export async function finishRelease(
   remote: RemoteHost,
   layout: ReleaseLayout,
   options: { wasCurrent: string | undefined; prune: readonly string[]; dockerConfig: string | undefined },
-): Promise<void> {
+): Promise<string> {
   const lines = [sh`cd ${layout.target}`];
   if (options.wasCurrent && options.wasCurrent !== layout.name) {
     lines.push(sh`ln -sfn ${`releases/${options.wasCurrent}`} previous`);
@@ -244,7 +238,10 @@ export async function finishRelease(
   lines.push(sh`ln -sfn ${`releases/${layout.name}`} current`);
   if (options.prune.length > 0) lines.push(sh`(cd releases && rm -rf -- ${options.prune})`);
   if (options.dockerConfig) lines.push(sh`rm -rf ${options.dockerConfig}`);
-  await remote.exec({ script: lines.join(" && ") });
+  // Read back in the same round trip: what the step reports is what the host has.
+  lines.push("readlink current");
+  const result = await remote.exec({ script: lines.join(" && ") });
+  return result.stdout.trim();
 }
 
 export async function removeDockerConfig(remote: RemoteHost, dir: string): Promise<void> {

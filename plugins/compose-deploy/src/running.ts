@@ -21,8 +21,17 @@ export async function readRunning(remote: RemoteHost, target: string): Promise<R
     { script: sh`readlink ${remoteJoin(target, "current")}` },
     { quiet: true, allowFailure: true },
   );
-  const release = link.stdout.trim().replace(/\/+$/, "").split("/").pop();
-  if (link.code !== 0 || !release) return undefined;
+  return link.code === 0 ? runningOf(remote, target, link.stdout) : undefined;
+}
+
+/** The release a `current` link (as `readlink` printed it) names, with the build its manifest records. */
+export async function runningOf(
+  remote: RemoteHost,
+  target: string,
+  link: string,
+): Promise<RunningRelease | undefined> {
+  const release = link.trim().replace(/\/+$/, "").split("/").pop();
+  if (!release) return undefined;
   const manifest = await readManifest(remote, target, release).catch(() => undefined);
   return { release, build: buildOf(release, manifest?.build), commit: manifest?.commit };
 }
@@ -30,21 +39,16 @@ export async function readRunning(remote: RemoteHost, target: string): Promise<R
 /**
  * A deploy killed while it was logged in to the registry leaves its Docker config, with the
  * credentials, in `<target>/.docker-*`. Under the lock no other deploy of this target is running,
- * so every such folder is stale: removed at the start of each deploy.
+ * so every such folder is stale: these shell lines, run under the lock (on its round trip),
+ * remove each and print `stale=<folder>`.
  */
-export async function removeStaleDockerConfigs(
-  remote: RemoteHost,
-  target: string,
-  log: Logger,
-): Promise<void> {
-  const result = await remote.exec(
-    {
-      script: sh`cd ${target} 2>/dev/null || exit 0
-for dir in .docker-*; do [ -e "$dir" ] || continue; rm -rf -- "$dir" && printf '%s\\n' "$dir"; done`,
-    },
-    { quiet: true },
-  );
-  const removed = result.stdout.split("\n").filter(Boolean);
+export function staleConfigsScript(target: string): string {
+  return sh`( cd ${target} 2>/dev/null || exit 0
+for dir in .docker-*; do [ -e "$dir" ] || continue; rm -rf -- "$dir" && printf 'stale=%s\\n' "$dir"; done )`;
+}
+
+export function reportStaleConfigs(lines: readonly string[], target: string, log: Logger): void {
+  const removed = lines.filter((line) => line.startsWith("stale=")).map((line) => line.slice(6));
   if (removed.length > 0) {
     log.warn(
       `removed ${removed.length} registry login(s) an earlier, interrupted deploy left in ${target}: ${removed.join(", ")}`,
