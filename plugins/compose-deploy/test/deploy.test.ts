@@ -1,7 +1,7 @@
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import { type Registry, readStepOutputs, type Sshd, testbed } from "@hangar/testbed";
-import { afterAll, describe, expect, it } from "vitest";
+import { readStepOutputs, type Sshd, testbed } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import { acceptedLogins, droneEnv, runComposeDeploy, sshSettings, tempDir } from "./helpers.ts";
 import {
   containerEnv,
@@ -25,17 +25,9 @@ const busybox = registry ? await staticBusybox() : undefined;
 describe.skipIf(!busybox)("compose-deploy against sshd, Docker Engine, docker-compose and a registry", () => {
   const server = sshd as Sshd;
   const project = `shop-${process.pid}`;
-  const stack = stackBed(
-    "deploy",
-    () => registry as Registry,
-    () => busybox as string,
-    { projects: () => [project, `${project}-first`] },
-  );
+  const projects = [project, `${project}-first`];
+  const stack = stackBed("deploy", { registry, busybox, stop: [registry, sshd] }, { projects });
   const { workspace, target } = stack;
-  afterAll(async () => {
-    await registry?.stop();
-    await sshd?.stop();
-  });
 
   function deploy(build: number, version: Version, extra: Record<string, string> = {}) {
     return runComposeDeploy(

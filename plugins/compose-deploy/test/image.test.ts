@@ -1,6 +1,6 @@
 import path from "node:path";
-import { type PluginImage, pluginImage, type Registry, type Sshd, testbed } from "@hangar/testbed";
-import { afterAll, describe, expect, it } from "vitest";
+import { type PluginImage, pluginImage, type Sshd, testbed } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import { droneEnv, sshSettings } from "./helpers.ts";
 import { stackBed, staticBusybox, webAnswer } from "./stack.ts";
 
@@ -14,17 +14,9 @@ const busybox = registry ? await staticBusybox() : undefined;
 
 describe.skipIf(!busybox)("the compose-deploy image, run the Drone way", () => {
   const project = `image-${process.pid}`;
-  const stack = stackBed(
-    "image",
-    () => registry as Registry,
-    () => busybox as string,
-    { worldWritable: true, projects: () => [project] },
-  );
+  const servers = { registry, busybox, stop: [registry, sshd] };
+  const stack = stackBed("image", servers, { worldWritable: true, projects: [project] });
   const { workspace, target } = stack;
-  afterAll(async () => {
-    await registry?.stop();
-    await sshd?.stop();
-  });
 
   it("deploys the stack over SSH and proves it, without a secret in its output", async () => {
     const result = await (image as PluginImage).run(

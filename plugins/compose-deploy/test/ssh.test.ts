@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { type Registry, type Sshd, testbed } from "@hangar/testbed";
-import { afterAll, describe, expect, it } from "vitest";
+import { type Sshd, testbed } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import { acceptedLogins, droneEnv, runComposeDeploy, sshSettings } from "./helpers.ts";
 import { stackBed, stackEnv, staticBusybox, webAnswer } from "./stack.ts";
 
@@ -18,16 +18,9 @@ describe.skipIf(!busybox)("compose-deploy's SSH connections", () => {
   const bastion = jump as Sshd;
   const noDocker = bare as Sshd;
   const project = `ssh-${process.pid}`;
-  const bed = stackBed(
-    "ssh",
-    () => registry as Registry,
-    () => busybox as string,
-    { composeFile: "docker-compose.yml", projects: () => [project] },
-  );
+  const servers = { registry, busybox, stop: [host, jump, bare, registry] };
+  const bed = stackBed("ssh", servers, { composeFile: "docker-compose.yml", projects: [project] });
   const { workspace, target: dir } = bed;
-  afterAll(async () => {
-    await Promise.all([host?.stop(), jump?.stop(), bare?.stop(), registry?.stop()]);
-  });
 
   const stack = () => ({
     PLUGIN_PROJECT: project,

@@ -172,17 +172,30 @@ export async function webAnswer(ports: StackPorts): Promise<string> {
   return `${response.status} ${(await response.text()).trim()}`;
 }
 
-/** Stops and removes a project's containers (and its default network and named volumes). */
-export async function removeProject(project: string): Promise<void> {
+/** The ids of a project's containers (of one service), running ones unless `all`. */
+export async function projectIds(
+  project: string,
+  options: { service?: string; all?: boolean } = {},
+): Promise<string[]> {
+  const service = options.service ? ["--filter", `label=com.docker.compose.service=${options.service}`] : [];
+  const all = options.all ? ["-a"] : [];
   const { stdout } = await docker(
     "ps",
-    "-a",
+    ...all,
     "-q",
+    "--no-trunc",
     "--filter",
     `label=com.docker.compose.project=${project}`,
+    ...service,
   );
-  const ids = stdout.split(/\s+/).filter(Boolean);
+  return stdout.split(/\s+/).filter(Boolean);
+}
+
+/** Stops and removes a project's containers (and its default network and named volumes). */
+export async function removeProject(project: string): Promise<void> {
+  const ids = await projectIds(project, { all: true });
   if (ids.length > 0) await docker("rm", "--force", "--volumes", ...ids).catch(() => undefined);
+  await docker("network", "rm", `${project}_default`).catch(() => undefined);
 }
 
 /** The images a project's containers run, by service. */
@@ -204,30 +217,26 @@ export async function runningImages(project: string): Promise<Record<string, str
 
 /** The environment of a service's container, as Docker has it. */
 export async function containerEnv(project: string, service: string): Promise<string[]> {
-  const { stdout } = await docker(
-    "ps",
-    "-q",
-    "--filter",
-    `label=com.docker.compose.project=${project}`,
-    "--filter",
-    `label=com.docker.compose.service=${service}`,
-  );
-  const id = stdout.trim().split("\n")[0] ?? "";
+  const [id = ""] = await projectIds(project, { service });
   const inspected = await docker("inspect", "--format", "{{json .Config.Env}}", id);
   return JSON.parse(inspected.stdout) as string[];
 }
 
 /**
- * What a file of stack tests shares: the test images pushed to `registry`, a workspace holding
- * the stack's compose file and a target folder; after the file's tests, the compose projects
- * named `projects` are removed with them.
+ * What a file of stack tests shares: the test images pushed to `servers.registry`, a workspace
+ * holding the stack's compose file and a target folder; after the file's tests, the compose
+ * projects named `projects` are removed with them, and the servers in `stop` are stopped.
  */
 export function stackBed(
   purpose: string,
-  registry: () => Registry,
-  busybox: () => string,
-  options: { composeFile?: string; worldWritable?: boolean; projects?: () => string[] } = {},
+  servers: {
+    registry: Registry | undefined;
+    busybox: string | undefined;
+    stop?: readonly ({ stop(): Promise<unknown> } | undefined)[];
+  },
+  options: { composeFile?: string; worldWritable?: boolean; projects?: string[] } = {},
 ) {
+  const registry = () => servers.registry as Registry;
   let images: TestImages | undefined;
   let ports: StackPorts | undefined;
   let workspace: Workspace | undefined;
@@ -240,7 +249,7 @@ export function stackBed(
     },
   });
   beforeAll(async () => {
-    images = await pushTestImages(registry(), busybox());
+    images = await pushTestImages(registry(), servers.busybox as string);
     workspace = await tempWorkspace(`compose-deploy-${purpose}-workspace`, {
       worldWritable: options.worldWritable,
     });
@@ -249,10 +258,11 @@ export function stackBed(
     await writeStack(workspace.dir, options.composeFile);
   }, 300_000);
   afterAll(async () => {
-    for (const project of options.projects?.() ?? []) await removeProject(project);
+    for (const project of options.projects ?? []) await removeProject(project);
     await images?.remove();
     await workspace?.remove();
     await target?.remove();
+    await Promise.all((servers.stop ?? []).map((server) => server?.stop()));
   });
   return {
     get images(): TestImages {

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type Registry, type Sshd, startHostileServer, testbed } from "@hangar/testbed";
-import { afterAll, describe, expect, it } from "vitest";
+import { type Sshd, startHostileServer, testbed } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import { droneEnv, runComposeDeploy, sshSettings, startComposeDeploy, tempDir } from "./helpers.ts";
 import { stackBed, staticBusybox, type Version, webAnswer } from "./stack.ts";
 
@@ -24,17 +24,8 @@ describe.skipIf(!busybox)(
   () => {
     const server = sshd as Sshd;
     const project = `turns-${process.pid}`;
-    const stack = stackBed(
-      "turns",
-      () => registry as Registry,
-      () => busybox as string,
-      { projects: () => [project] },
-    );
+    const stack = stackBed("turns", { registry, busybox, stop: [registry, sshd] }, { projects: [project] });
     const { workspace, target } = stack;
-    afterAll(async () => {
-      await registry?.stop();
-      await sshd?.stop();
-    });
 
     const sha = (build: number) => `${String(build).padStart(8, "0")}aaaabbbbccccddddeeeeffff00001111`;
     const release = (build: number) => `${build}-${String(build).padStart(8, "0")}`;
