@@ -2,20 +2,25 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   type AndroidScenario,
-  createAndroidSdk,
+  type AndroidSdk,
   type Sshd,
   testbed,
   writeStandinApk,
   zipBytes,
 } from "@hangar/testbed";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { compareVersions } from "../src/tools/apk-package.ts";
-import { APP_PACKAGE, baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
+import {
+  APP_PACKAGE,
+  baseEnv,
+  expectEmulatorStopped,
+  hostSettings,
+  perTestRun,
+  QUICK,
+  runStep,
+  runWith,
+} from "./helpers.ts";
 
-const AVD = "hangar-34-google_apis-x86_64";
-const SERIAL = "emulator-5554";
-/** A boot of one poll: these runs are about what happens after it. */
-const QUICK: AndroidScenario = { avds: [AVD], bootPolls: 0, offlinePolls: 0 };
 /** Ends the run at the install, when the test is about what came before. */
 const STOP_AT_INSTALL: AndroidScenario = { ...QUICK, installFailure: "INSTALL_FAILED_OLDER_SDK" };
 /**
@@ -33,26 +38,22 @@ const sshd = await testbed.sshd();
  * stand-in APKs (zips with a text manifest).
  */
 describe("the app's package", { timeout: 300_000 }, () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  const bed = perTestRun();
   afterAll(async () => {
     await sshd?.stop();
   });
 
   async function setUp(scenario: AndroidScenario, settings: Record<string, string> = {}) {
-    const sdk = await createAndroidSdk(scenario);
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    const env = baseEnv(sdk.root, {
-      ...fakeDriverSettings(ws.dir),
+    const run = await bed.setUp(scenario, { appium_url: SILENT_APPIUM, ...settings });
+    return { ...run, apk: path.join(run.ws.dir, "build", "app-release.apk") };
+  }
+  /** The default capabilities: UiAutomator2, which reads the package with the same tools. */
+  const uiAutomator2 = (sdk: AndroidSdk) =>
+    baseEnv(sdk.root, {
+      app: "build/app-release.apk",
       specs: "e2e/login.spec.mjs",
       appium_url: SILENT_APPIUM,
-      ...settings,
     });
-    return { sdk, ws, env, apk: path.join(ws.dir, "build", "app-release.apk") };
-  }
 
   const installIndex = (calls: string[]) => calls.findIndex((call) => call.includes(" install -r -t "));
 
@@ -107,11 +108,7 @@ describe("the app's package", { timeout: 300_000 }, () => {
 
   it("read with apkanalyzer for UiAutomator2, a warning says the driver still needs aapt2 for the activity", async () => {
     const { sdk, ws } = await setUp({ ...STOP_AT_INSTALL, buildTools: [] });
-    const env = baseEnv(sdk.root, {
-      app: "build/app-release.apk",
-      specs: "e2e/login.spec.mjs",
-      appium_url: SILENT_APPIUM,
-    });
+    const env = uiAutomator2(sdk);
     const run = await runStep(env, ws.dir);
     expect(run.code).toBe(1);
     expect(run.output).toContain(`app package ${APP_PACKAGE} (read from app.apk with`);
@@ -136,8 +133,7 @@ describe("the app's package", { timeout: 300_000 }, () => {
     expect(run.output).toContain("[E_APK_PACKAGE]");
     expect(run.output).toContain("`app` must be an APK");
     expect(installIndex(sdk.transcript())).toBe(-1);
-    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
-    expect(sdk.running()).toEqual([]);
+    expectEmulatorStopped(sdk);
   });
 
   it("a package name that breaks Android's rule is refused, from aapt2 and from apkanalyzer alike", async () => {
@@ -201,13 +197,7 @@ describe("the app's package", { timeout: 300_000 }, () => {
 
   it("without aapt2 and apkanalyzer, UiAutomator2 runs stop with what to install or set, before the install", async () => {
     const { sdk, ws } = await setUp({ ...QUICK, buildTools: [], apkanalyzer: false });
-    // The default capabilities: UiAutomator2, which would need the same tools to read the package.
-    const env = baseEnv(sdk.root, {
-      app: "build/app-release.apk",
-      specs: "e2e/login.spec.mjs",
-      appium_url: SILENT_APPIUM,
-    });
-    const run = await runStep(env, ws.dir);
+    const run = await runStep(uiAutomator2(sdk), ws.dir);
     expect(run.code).toBe(1);
     expect(run.output).toContain(
       `cannot read the app's package: neither ${sdk.root}/build-tools/<version>/aapt2 nor ${sdk.root}/cmdline-tools/latest/bin/apkanalyzer is there in the step's container`,
@@ -231,12 +221,7 @@ describe("the app's package", { timeout: 300_000 }, () => {
 
   it.skipIf(!sshd)("in host mode is read on the host, from the APK uploaded there", async () => {
     const host = sshd as Sshd;
-    const { sdk, ws, env } = await setUp(STOP_AT_INSTALL, {
-      host: `${host.host}:${host.port}`,
-      username: host.username,
-      key: host.privateKey,
-      fingerprint: host.hostKeyFingerprint,
-    });
+    const { sdk, ws, env } = await setUp(STOP_AT_INSTALL, hostSettings(host));
     const run = await runStep(env, ws.dir);
     expect(run.code).toBe(1);
     const uploaded =
@@ -255,32 +240,23 @@ describe("the app's package", { timeout: 300_000 }, () => {
 
   it("check says whether the APK can be read, and that it must be for UiAutomator2", async () => {
     const ready = await setUp(QUICK);
-    const found = await runStep(
-      baseEnv(ready.sdk.root, { action: "check", appium_url: "http://127.0.0.1:4723" }),
-      ready.ws.dir,
-    );
+    const found = await runWith(ready, { action: "check", appium_url: "http://127.0.0.1:4723" });
     expect(found.output).toContain(
       `APK reader: ${ready.sdk.root}/build-tools/35.0.0/aapt2 reads the app's package`,
     );
     expect(found.code, found.output).toBe(0);
 
     const bare = await setUp({ ...QUICK, buildTools: [], apkanalyzer: false });
-    const missing = await runStep(
-      baseEnv(bare.sdk.root, { action: "check", appium_url: "http://127.0.0.1:4723" }),
-      bare.ws.dir,
-    );
+    const missing = await runWith(bare, { action: "check", appium_url: "http://127.0.0.1:4723" });
     expect(missing.code).toBe(1);
     expect(missing.output).toContain(`APK reader: neither ${bare.sdk.root}/build-tools/<version>/aapt2 nor`);
     expect(missing.output).toContain("check: APK reader not ready");
 
-    const given = await runStep(
-      baseEnv(bare.sdk.root, {
-        action: "check",
-        appium_url: "http://127.0.0.1:4723",
-        app_package: APP_PACKAGE,
-      }),
-      bare.ws.dir,
-    );
+    const given = await runWith(bare, {
+      action: "check",
+      appium_url: "http://127.0.0.1:4723",
+      app_package: APP_PACKAGE,
+    });
     expect(given.code, given.output).toBe(0);
     expect(given.output).toContain("not needed, app_package names the package");
     expect(bare.sdk.transcript().some((call) => call.startsWith("aapt2"))).toBe(false);
@@ -288,27 +264,27 @@ describe("the app's package", { timeout: 300_000 }, () => {
 
   it("dry run says where the package comes from; a bad `app_package` is a settings error", async () => {
     const { sdk, ws } = await setUp(QUICK);
-    const read = await runStep(
-      baseEnv(sdk.root, { dry_run: "true", app: "build/app-release.apk", specs: "e2e/*.mjs" }),
-      ws.dir,
+    const read = await runWith(
+      { sdk, ws },
+      { dry_run: "true", app: "build/app-release.apk", specs: "e2e/*.mjs" },
     );
     expect(read.code, read.output).toBe(0);
     expect(read.output).toContain(
       "install build/app-release.apk; its package read from the APK (aapt2 dump badging, else apkanalyzer)",
     );
-    const given = await runStep(
-      baseEnv(sdk.root, {
+    const given = await runWith(
+      { sdk, ws },
+      {
         dry_run: "true",
         app: "build/app-release.apk",
         specs: "e2e/*.mjs",
         capabilities: JSON.stringify({ "appium:appPackage": "org.example.caps" }),
-      }),
-      ws.dir,
+      },
     );
     expect(given.output).toContain("its package org.example.caps (from capabilities)");
-    const bad = await runStep(
-      baseEnv(sdk.root, { app: "build/app-release.apk", specs: "e2e/*.mjs", app_package: "com.example/app" }),
-      ws.dir,
+    const bad = await runWith(
+      { sdk, ws },
+      { app: "build/app-release.apk", specs: "e2e/*.mjs", app_package: "com.example/app" },
     );
     expect(bad.code).toBe(2);
     expect(bad.output).toContain("app_package: must be a package name");

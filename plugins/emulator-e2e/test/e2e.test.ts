@@ -1,24 +1,15 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { createAndroidSdk } from "@hangar/testbed";
-import { afterEach, describe, expect, it } from "vitest";
-import { baseEnv, fakeDriverSettings, listDir, runStep, workspace } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { AVD, listDir, perTestRun, runStep } from "./helpers.ts";
 
 /** Real Appium 3 and WebdriverIO against Appium's fake driver; the SDK is the test bed's stand-in. */
 describe("a test run with Appium and WebdriverIO", { timeout: 300_000 }, () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  const bed = perTestRun();
 
   it("passes when every test passes, with JUnit and the evidence in the artifacts", async () => {
-    const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    const run = await runStep(
-      baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" }),
-      ws.dir,
-    );
+    const { sdk, ws, env } = await bed.setUp({ avds: [AVD] });
+    const run = await runStep(env, ws.dir);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("2 passed, 0 failed, 0 skipped");
     expect(run.outputs).toMatchObject({
@@ -39,13 +30,11 @@ describe("a test run with Appium and WebdriverIO", { timeout: 300_000 }, () => {
   });
 
   it("fails when a test fails, names it, and keeps a screenshot of it", async () => {
-    const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });
-    const ws = await workspace(["login.spec.mjs", "chat.spec.mjs"]);
-    cleanups.push(sdk.remove, ws.remove);
-    const run = await runStep(
-      baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/*.spec.mjs" }),
-      ws.dir,
-    );
+    const { sdk, ws, env } = await bed.setUp({ avds: [AVD] }, { specs: "e2e/*.spec.mjs" }, [
+      "login.spec.mjs",
+      "chat.spec.mjs",
+    ]);
+    const run = await runStep(env, ws.dir);
     expect(run.code, run.output).toBe(1);
     expect(run.output).toMatch(/2 passed, 1 failed, 1 skipped; failed: .*shows the send button/);
     expect(run.outputs).toMatchObject({

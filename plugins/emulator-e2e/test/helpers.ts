@@ -1,17 +1,42 @@
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CapturedRun, runPlugin } from "@hangar/kit";
-import { writeStandinApk } from "@hangar/testbed";
+import { type CapturedRun, runCaptured } from "@hangar/kit";
+import {
+  type AndroidScenario,
+  type AndroidSdk,
+  createAndroidSdk,
+  readStepOutputs,
+  type Sshd,
+  writeStandinApk,
+} from "@hangar/testbed";
+import { afterEach, expect } from "vitest";
 import { emulatorE2e } from "../src/plugin.ts";
 
 export const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 export const FIXTURES = path.join(import.meta.dirname, "fixtures");
+/** The example's login spec is the one the tests run: what the docs show is what is tested. */
+const EXAMPLE_SPEC = path.resolve(PLUGIN_DIR, "../../examples/calchat/e2e/specs/login.spec.mjs");
 /** The package in the workspace's APK (a stand-in APK: a zip the stand-in aapt2 reads). */
 export const APP_PACKAGE = "com.example.calchat";
+/** The AVD and emulator the defaults make. */
+export const AVD = "hangar-34-google_apis-x86_64";
+export const SERIAL = "emulator-5554";
+/** What the step asks adb, in order, from the device's arrival to a booted device ready for the app. */
+export const DEVICE_READY = [
+  `adb -s ${SERIAL} wait-for-device`,
+  `adb -s ${SERIAL} shell getprop sys.boot_completed`,
+  `adb -s ${SERIAL} shell getprop init.svc.bootanim`,
+  `adb -s ${SERIAL} shell input keyevent 82`,
+  `adb -s ${SERIAL} shell settings put global window_animation_scale 0`,
+  `adb -s ${SERIAL} shell settings put global transition_animation_scale 0`,
+  `adb -s ${SERIAL} shell settings put global animator_duration_scale 0`,
+];
+/** A boot of one poll, for runs about what happens after it. */
+export const QUICK: AndroidScenario = { avds: [AVD], bootPolls: 0, offlinePolls: 0 };
 
 /** Appium finds its drivers (the fake driver, a devDependency) in the plugin's package. */
 export function baseEnv(sdkRoot: string, settings: Record<string, string> = {}): Record<string, string> {
@@ -56,7 +81,10 @@ export async function workspace(
     versionName: "1.2.0",
   });
   await cp(path.join(FIXTURES, "calchat.xml"), path.join(dir, "e2e", "calchat.xml"));
-  for (const spec of specs) await cp(path.join(FIXTURES, spec), path.join(dir, "e2e", spec));
+  for (const spec of specs) {
+    const source = spec === "login.spec.mjs" ? EXAMPLE_SPEC : path.join(FIXTURES, spec);
+    await cp(source, path.join(dir, "e2e", spec));
+  }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -68,23 +96,99 @@ export interface Run extends CapturedRun {
 export async function runStep(
   env: Record<string, string>,
   dir: string,
-  options: { signal?: AbortSignal; cancelGraceMs?: number } = {},
+  cancel: { signal?: AbortSignal; cancelGraceMs?: number } = {},
 ): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runPlugin(emulatorE2e, {
-    env,
-    argv: [],
-    cwd: dir,
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.cancelGraceMs ? { cancelGraceMs: options.cancelGraceMs } : {}),
+  const run = await runCaptured(emulatorE2e, env, dir, cancel);
+  return { ...run, outputs: await readStepOutputs(dir) };
+}
+
+/** The step with exactly `settings` (no fake driver, no spec) on the stand-in `sdk`, in `ws`. */
+export const runWith = (
+  { sdk, ws }: { sdk: AndroidSdk; ws: { dir: string } },
+  settings: Record<string, string>,
+): Promise<Run> => runStep(baseEnv(sdk.root, settings), ws.dir);
+
+/**
+ * The step, cancelled (the runner's SIGTERM) as soon as `when` holds, looked at every 100 ms;
+ * `cancelledAt` is 0 when it never did.
+ */
+export async function runCancelledWhen(
+  env: Record<string, string>,
+  dir: string,
+  when: () => boolean,
+  cancelGraceMs = 10_000,
+): Promise<Run & { cancelledAt: number }> {
+  const cancel = new AbortController();
+  let cancelledAt = 0;
+  const watch = setInterval(() => {
+    if (!when()) return;
+    clearInterval(watch);
+    cancelledAt = Date.now();
+    cancel.abort(new Error("the step was cancelled"));
+  }, 100);
+  try {
+    const run = await runStep(env, dir, { signal: cancel.signal, cancelGraceMs });
+    return { ...run, cancelledAt };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/**
+ * A stand-in SDK and a workspace for each test, removed after it with what the test hands to
+ * `later`. `setUp` gives the settings that run the workspace's login spec on the fake driver.
+ */
+export function perTestRun() {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
-  const outputs = JSON.parse(
-    await readFile(path.join(dir, ".hangar", "outputs.json"), "utf8").catch(() => "{}"),
-  ) as Record<string, string>;
-  return { code, stdout, stderr, output: stdout + stderr, outputs };
+  return {
+    later(cleanup: () => Promise<void>) {
+      cleanups.push(cleanup);
+    },
+    async setUp(scenario: AndroidScenario, settings: Record<string, string> = {}, specs?: string[]) {
+      const sdk = await createAndroidSdk(scenario);
+      const ws = await workspace(specs);
+      cleanups.push(sdk.remove, ws.remove);
+      const env = baseEnv(sdk.root, {
+        ...fakeDriverSettings(ws.dir),
+        specs: "e2e/login.spec.mjs",
+        ...settings,
+      });
+      return { sdk, ws, env };
+    },
+  };
+}
+
+/** Settings that log in to the test bed's `host` with its key, pinned by fingerprint unless `pinned` is false. */
+export function hostSettings(host: Sshd, pinned = true): Record<string, string> {
+  return {
+    host: `${host.host}:${host.port}`,
+    username: host.username,
+    key: host.privateKey,
+    ...(pinned ? { fingerprint: host.hostKeyFingerprint } : {}),
+  };
+}
+
+/** Logins the sshd accepted so far (its VERBOSE log has one line per login). */
+export const logins = (server: Sshd) => server.logs().match(/Accepted publickey for /g)?.length ?? 0;
+
+/** The step's work directory on the host (over SSH), as the log names it. */
+export function hostWorkDir(output: string): string {
+  const match = /work directory on 127\.0\.0\.1:\d+: (\S+)/.exec(output);
+  if (!match?.[1]) throw new Error(`no work directory in:\n${output}`);
+  return match[1];
+}
+
+/** For runCancelledWhen: the step has begun to ask whether the emulator has booted. */
+export const bootPolled = (sdk: AndroidSdk) => () =>
+  sdk.transcript().some((call) => call.endsWith("getprop sys.boot_completed"));
+
+/** The emulator was killed, then the adb server, and nothing the step started runs. */
+export function expectEmulatorStopped(sdk: AndroidSdk): void {
+  expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
+  expect(sdk.running()).toEqual([]);
 }
 
 export async function listDir(dir: string): Promise<string[]> {

@@ -2,25 +2,25 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createAndroidSdk, type Sshd, secretLeaks, testbed, writeStepOutputs } from "@hangar/testbed";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { baseEnv, fakeDriverSettings, listDir, runStep, workspace } from "./helpers.ts";
-
-const AVD = "hangar-34-google_apis-x86_64";
-const SERIAL = "emulator-5554";
+import { type AndroidScenario, type Sshd, secretLeaks, testbed, writeStepOutputs } from "@hangar/testbed";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  AVD,
+  bootPolled,
+  DEVICE_READY,
+  expectEmulatorStopped,
+  hostSettings,
+  hostWorkDir,
+  listDir,
+  logins,
+  perTestRun,
+  runCancelledWhen,
+  runStep,
+  SERIAL,
+} from "./helpers.ts";
 
 const sshd = await testbed.sshd();
 const stranger = sshd ? await testbed.sshd() : undefined;
-
-/** Logins the sshd accepted so far (its VERBOSE log has one line per login). */
-const logins = (server: Sshd) => server.logs().match(/Accepted publickey for /g)?.length ?? 0;
-
-/** The step's work directory on the "host" (this machine, over SSH), as the log names it. */
-function workDir(output: string): string {
-  const match = /work directory on 127\.0\.0\.1:\d+: (\S+)/.exec(output);
-  if (!match?.[1]) throw new Error(`no work directory in:\n${output}`);
-  return match[1];
-}
 
 /**
  * Host mode: the emulator, adb and Appium run on a host over one SSH connection. The host is this
@@ -32,35 +32,12 @@ function workDir(output: string): string {
 describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
   const host = sshd as Sshd;
   const other = stranger as Sshd;
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  const bed = perTestRun();
   afterAll(async () => {
     await Promise.all([sshd?.stop(), stranger?.stop()]);
   });
-
-  async function setUp(
-    scenario: Parameters<typeof createAndroidSdk>[0],
-    settings: Record<string, string> = {},
-  ) {
-    const sdk = await createAndroidSdk(scenario);
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    return {
-      sdk,
-      ws,
-      env: baseEnv(sdk.root, {
-        ...fakeDriverSettings(ws.dir),
-        specs: "e2e/login.spec.mjs",
-        host: `${host.host}:${host.port}`,
-        username: host.username,
-        key: host.privateKey,
-        fingerprint: host.hostKeyFingerprint,
-        ...settings,
-      }),
-    };
-  }
+  const setUp = (scenario: AndroidScenario, settings: Record<string, string> = {}) =>
+    bed.setUp(scenario, { ...hostSettings(host), ...settings });
 
   it("boots on the host, installs the APK it received over SFTP, brings the logs back and leaves nothing behind", async () => {
     const before = { logins: logins(host) };
@@ -91,13 +68,7 @@ describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
     expect(distinct).toEqual([
       "emulator -accel-check",
       "emulator -list-avds",
-      `adb -s ${SERIAL} wait-for-device`,
-      `adb -s ${SERIAL} shell getprop sys.boot_completed`,
-      `adb -s ${SERIAL} shell getprop init.svc.bootanim`,
-      `adb -s ${SERIAL} shell input keyevent 82`,
-      `adb -s ${SERIAL} shell settings put global window_animation_scale 0`,
-      `adb -s ${SERIAL} shell settings put global transition_animation_scale 0`,
-      `adb -s ${SERIAL} shell settings put global animator_duration_scale 0`,
+      ...DEVICE_READY,
       expect.stringMatching(/^aapt2 dump badging \/.*\/hangar-e2e\.\w+\/app\.apk$/),
       install,
       `adb -s ${SERIAL} emu kill`,
@@ -108,44 +79,25 @@ describe.skipIf(!stranger)("host mode over SSH", { timeout: 180_000 }, () => {
     const artifacts = path.join(ws.dir, ".hangar", "e2e");
     expect(await listDir(artifacts)).toEqual(expect.arrayContaining(["emulator.log", "logcat.txt"]));
     expect(await readFile(path.join(artifacts, "emulator.log"), "utf8")).toContain("Booting the guest");
-    expect(existsSync(workDir(run.output))).toBe(false);
+    expect(existsSync(hostWorkDir(run.output))).toBe(false);
     expect(secretLeaks(run.output, host.privateKey)).toEqual([]);
   });
 
   it("a cancel during the boot kills the emulator and logcat on the host within the grace period", async () => {
     const { sdk, ws, env } = await setUp({ neverBoots: true, avds: [AVD] });
-    const cancel = new AbortController();
-    let cancelledAt = 0;
-    const watch = setInterval(() => {
-      if (sdk.transcript().some((call) => call.endsWith("getprop sys.boot_completed"))) {
-        clearInterval(watch);
-        cancelledAt = Date.now();
-        cancel.abort(new Error("the step was cancelled"));
-      }
-    }, 100);
-    const run = await runStep(env, ws.dir, { signal: cancel.signal, cancelGraceMs: 10_000 });
-    clearInterval(watch);
+    const run = await runCancelledWhen(env, ws.dir, bootPolled(sdk));
     expect(run.code).toBe(1);
     expect(run.output).toContain("cleaning up");
-    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
-    expect(sdk.running()).toEqual([]);
+    expectEmulatorStopped(sdk);
     // Within the grace period, and a little for the logs fetched back.
-    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+    expect(Date.now() - run.cancelledAt).toBeLessThan(15_000);
   });
 
   it("the SSH connection's end kills what the step started on the host, even without clean-up", async () => {
     // The grace period runs out at once: clean-up is cut short, the connection closes.
     const { sdk, ws, env } = await setUp({ neverBoots: true, ignoreFirstKill: true, avds: [AVD] });
-    const cancel = new AbortController();
-    const watch = setInterval(() => {
-      if (sdk.transcript().some((call) => call.endsWith("getprop sys.boot_completed"))) {
-        clearInterval(watch);
-        cancel.abort(new Error("the step was cancelled"));
-      }
-    }, 100);
-    const run = await runStep(env, ws.dir, { signal: cancel.signal, cancelGraceMs: 1 });
-    clearInterval(watch);
-    cleanups.push(() => rm(workDir(run.output), { recursive: true, force: true }));
+    const run = await runCancelledWhen(env, ws.dir, bootPolled(sdk), 1);
+    bed.later(() => rm(hostWorkDir(run.output), { recursive: true, force: true }));
     // The emulator and logcat went with their channels; the adb server is a daemon of its own.
     for (let i = 0; i < 50 && sdk.running().some((entry) => entry.name !== "adb server"); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,10 +1,17 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { createAndroidSdk, type Sshd, secretLeaks, testbed } from "@hangar/testbed";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { APP_PACKAGE, appiumBin, baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
-
-const AVD = "hangar-34-google_apis-x86_64";
+import { type Sshd, secretLeaks, testbed } from "@hangar/testbed";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  APP_PACKAGE,
+  appiumBin,
+  expectEmulatorStopped,
+  hostSettings,
+  logins,
+  perTestRun,
+  QUICK,
+  runStep,
+} from "./helpers.ts";
 
 /**
  * Host mode through a jump host (`proxy_*`, the kit's settings, as compose-deploy has them): the
@@ -17,7 +24,6 @@ const bin = await appiumBin();
 const host = await testbed.sshd({ extraConfig: [bin.sshdEnv] });
 const jump = host ? await testbed.sshd({ extraConfig: ["LogLevel DEBUG1"] }) : undefined;
 
-const logins = (server: Sshd) => server.logs().match(/Accepted publickey for /g)?.length ?? 0;
 /** The channels the jump host opened on the step's behalf, to 127.0.0.1:<port>. */
 const tunnels = (server: Sshd, port: number) =>
   server.logs().match(new RegExp(`direct_tcpip: originator .*, target 127\\.0\\.0\\.1 port ${port}\\b`, "g"))
@@ -26,31 +32,18 @@ const tunnels = (server: Sshd, port: number) =>
 describe.skipIf(!jump)("host mode through a jump host", { timeout: 300_000 }, () => {
   const target = host as Sshd;
   const bastion = jump as Sshd;
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  const bed = perTestRun();
   afterAll(async () => {
     await Promise.all([host?.stop(), jump?.stop()]);
     await bin.remove();
   });
-
-  async function setUp(settings: Record<string, string>) {
-    const sdk = await createAndroidSdk({ avds: [AVD], bootPolls: 0, offlinePolls: 0 });
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    const env = baseEnv(sdk.root, {
-      ...fakeDriverSettings(ws.dir),
-      specs: "e2e/login.spec.mjs",
-      host: `${target.host}:${target.port}`,
-      username: target.username,
-      key: target.privateKey,
+  const setUp = (settings: Record<string, string>) =>
+    bed.setUp(QUICK, {
+      ...hostSettings(target, false),
       proxy_host: `${bastion.host}:${bastion.port}`,
       proxy_key: bastion.privateKey,
       ...settings,
     });
-    return { sdk, ws, env };
-  }
 
   it("runs the tests on the host behind it: the APK uploaded and Appium's port forwarded over the tunnel", async () => {
     const before = { jump: logins(bastion), host: logins(target), tunnels: tunnels(bastion, target.port) };
@@ -95,8 +88,7 @@ describe.skipIf(!jump)("host mode through a jump host", { timeout: 300_000 }, ()
     expect(await readFile(path.join(ws.dir, ".hangar/e2e/appium.log"), "utf8")).toContain(
       "Appium REST http interface listener started",
     );
-    expect(sdk.transcript().slice(-2)).toEqual(["adb -s emulator-5554 emu kill", "adb kill-server"]);
-    expect(sdk.running()).toEqual([]);
+    expectEmulatorStopped(sdk);
     expect(secretLeaks(run.output, bastion.privateKey)).toEqual([]);
     expect(secretLeaks(run.output, target.privateKey)).toEqual([]);
   });

@@ -1,9 +1,14 @@
-import { createAndroidSdk } from "@hangar/testbed";
-import { afterEach, describe, expect, it } from "vitest";
-import { baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
-
-const AVD = "hangar-34-google_apis-x86_64";
-const SERIAL = "emulator-5554";
+import { describe, expect, it } from "vitest";
+import {
+  AVD,
+  bootPolled,
+  DEVICE_READY,
+  expectEmulatorStopped,
+  perTestRun,
+  runCancelledWhen,
+  runStep,
+  SERIAL,
+} from "./helpers.ts";
 
 /**
  * The emulator's lifecycle against the test bed's stand-in SDK (adb, emulator, sdkmanager,
@@ -12,21 +17,7 @@ const SERIAL = "emulator-5554";
  * process outlives the step.
  */
 describe("the emulator's lifecycle", { timeout: 180_000 }, () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
-
-  async function setUp(scenario: Parameters<typeof createAndroidSdk>[0]) {
-    const sdk = await createAndroidSdk(scenario);
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    return {
-      sdk,
-      ws,
-      env: baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" }),
-    };
-  }
+  const { setUp } = perTestRun();
 
   it("without KVM fails with a message that says how to pass it, before anything starts", async () => {
     const { sdk, ws, env } = await setUp({ kvm: false, avds: [AVD] });
@@ -67,13 +58,7 @@ describe("the emulator's lifecycle", { timeout: 180_000 }, () => {
       "emulator -list-avds",
       "sdkmanager --install system-images;android-34;google_apis;x86_64",
       `avdmanager create avd --force -n ${AVD} --abi google_apis/x86_64 --package system-images;android-34;google_apis;x86_64 --device pixel_6`,
-      `adb -s ${SERIAL} wait-for-device`,
-      `adb -s ${SERIAL} shell getprop sys.boot_completed`,
-      `adb -s ${SERIAL} shell getprop init.svc.bootanim`,
-      `adb -s ${SERIAL} shell input keyevent 82`,
-      `adb -s ${SERIAL} shell settings put global window_animation_scale 0`,
-      `adb -s ${SERIAL} shell settings put global transition_animation_scale 0`,
-      `adb -s ${SERIAL} shell settings put global animator_duration_scale 0`,
+      ...DEVICE_READY,
       expect.stringMatching(/^aapt2 dump badging .*app\.apk$/),
       expect.stringMatching(new RegExp(`^adb -s ${SERIAL} install -r -t .*app\\.apk$`)),
       `adb -s ${SERIAL} emu kill`,
@@ -91,8 +76,7 @@ describe("the emulator's lifecycle", { timeout: 180_000 }, () => {
     expect(run.output).toContain("Booting the guest (no window)");
     expect(run.output).toContain("starting service 'zygote'");
     expect(run.output).toContain("[E_BOOT_TIMEOUT]");
-    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
-    expect(sdk.running()).toEqual([]);
+    expectEmulatorStopped(sdk);
   });
 
   it("an emulator that ignores the first kill is asked again and is gone at the end", async () => {
@@ -122,20 +106,11 @@ describe("the emulator's lifecycle", { timeout: 180_000 }, () => {
 
   it("a cancel (SIGTERM) during the boot stops the emulator, logcat and adb within the grace period", async () => {
     const { sdk, ws, env } = await setUp({ neverBoots: true, avds: [AVD] });
-    const cancel = new AbortController();
     const started = Date.now();
-    const watch = setInterval(() => {
-      if (sdk.transcript().some((call) => call.endsWith("getprop sys.boot_completed"))) {
-        clearInterval(watch);
-        cancel.abort(new Error("the step was cancelled"));
-      }
-    }, 100);
-    const run = await runStep(env, ws.dir, { signal: cancel.signal, cancelGraceMs: 10_000 });
-    clearInterval(watch);
+    const run = await runCancelledWhen(env, ws.dir, bootPolled(sdk));
     expect(run.code).toBe(1);
     expect(run.output).toContain("cleaning up");
-    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
-    expect(sdk.running()).toEqual([]);
+    expectEmulatorStopped(sdk);
     expect(Date.now() - started).toBeLessThan(120_000);
   });
 });

@@ -1,15 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Logger, runPlugin } from "@hangar/kit";
-import { createAndroidSdk } from "@hangar/testbed";
-import { afterEach, describe, expect, it } from "vitest";
+import { type Logger, runCaptured } from "@hangar/kit";
+import type { AndroidScenario } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
 import { emulatorE2e } from "../src/plugin.ts";
 import { alongside, runTests } from "../src/run-test.ts";
 import type { RunOptions } from "../src/runners/runner.ts";
 import { LocalRunner } from "../src/runners/runner-local.ts";
-import { baseEnv, fakeDriverSettings, workspace } from "./helpers.ts";
-
-const AVD = "hangar-34-google_apis-x86_64";
-const SERIAL = "emulator-5554";
+import { AVD, expectEmulatorStopped, perTestRun, SERIAL } from "./helpers.ts";
 
 /** A local runner that notes when things happen and can slow or fail them. */
 class WatchedRunner extends LocalRunner {
@@ -49,31 +46,20 @@ type MakeRunner = (
   env: Readonly<Record<string, string | undefined>>,
 ) => WatchedRunner;
 
-async function runOn(runner: MakeRunner, env: Record<string, string>, dir: string) {
-  let output = "";
-  const write = { write: (chunk: string) => (output += chunk) };
-  const code = await runPlugin(
-    {
-      ...emulatorE2e,
-      run: (plan, runtime) =>
-        runTests(plan, runner(plan.artifacts.absolute, runtime.log, runtime.env), runtime),
-    },
-    { env, argv: [], cwd: dir, stdout: write, stderr: write },
-  );
-  return { code, output };
+function runOn(runner: MakeRunner, env: Record<string, string>, dir: string) {
+  const plugin: typeof emulatorE2e = {
+    ...emulatorE2e,
+    run: (plan, runtime) =>
+      runTests(plan, runner(plan.artifacts.absolute, runtime.log, runtime.env), runtime),
+  };
+  return runCaptured(plugin, env, dir);
 }
 
 describe("steps that need not wait for each other", { timeout: 180_000 }, () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  const bed = perTestRun();
 
-  async function setUp(scenario: Parameters<typeof createAndroidSdk>[0]) {
-    const sdk = await createAndroidSdk(scenario);
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    const env = baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" });
+  async function setUp(scenario: AndroidScenario) {
+    const { sdk, ws, env } = await bed.setUp(scenario);
     let watched: WatchedRunner | undefined;
     const runner: MakeRunner = (workDir, log, runnerEnv) => {
       watched = new WatchedRunner(workDir, log, runnerEnv);
@@ -112,8 +98,7 @@ describe("steps that need not wait for each other", { timeout: 180_000 }, () => 
     expect(run.code).toBe(1);
     expect(run.output).toContain("no space left on the runner");
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(sdk.transcript().slice(-2)).toEqual([`adb -s ${SERIAL} emu kill`, "adb kill-server"]);
-    expect(sdk.running()).toEqual([]);
+    expectEmulatorStopped(sdk);
   });
 
   it("Appium is set going while the app installs, and the install's failure is the one reported", async () => {

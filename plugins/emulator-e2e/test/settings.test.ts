@@ -1,26 +1,18 @@
-import { createAndroidSdk, secretLeaks, writeStepOutputs } from "@hangar/testbed";
-import { afterEach, describe, expect, it } from "vitest";
-import { baseEnv, fakeDriverSettings, runStep, workspace } from "./helpers.ts";
+import { secretLeaks, writeStepOutputs } from "@hangar/testbed";
+import { describe, expect, it } from "vitest";
+import { AVD, perTestRun, runStep, runWith } from "./helpers.ts";
 
 const TOKEN = "gitea-app-token-7c1e9a44d2";
 
 describe("settings", { timeout: 120_000 }, () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
-
-  async function setUp() {
-    const sdk = await createAndroidSdk({ avds: ["hangar-34-google_apis-x86_64"] });
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    return { sdk, ws };
-  }
+  const bed = perTestRun();
+  const setUp = (settings: Record<string, string> = {}) => bed.setUp({ avds: [AVD] }, settings);
 
   it("lists every bad setting at once and starts nothing", async () => {
     const { sdk, ws } = await setUp();
-    const run = await runStep(
-      baseEnv(sdk.root, {
+    const run = await runWith(
+      { sdk, ws },
+      {
         api_level: "thirty-four",
         emulator_port: "5555",
         boot_timeout: "soon",
@@ -29,8 +21,7 @@ describe("settings", { timeout: 120_000 }, () => {
         artifacts: "../outside",
         app_token: TOKEN,
         app: "http://git.example.com/calchat/app/releases/download/v1/app.apk",
-      }),
-      ws.dir,
+      },
     );
     expect(run.code).toBe(2);
     for (const setting of [
@@ -52,14 +43,14 @@ describe("settings", { timeout: 120_000 }, () => {
 
   it("dry run prints the plan and touches nothing", async () => {
     const { sdk, ws } = await setUp();
-    const run = await runStep(
-      baseEnv(sdk.root, {
+    const run = await runWith(
+      { sdk, ws },
+      {
         dry_run: "true",
         app: "https://git.example.com/calchat/app/releases/download/v1/app.apk",
         app_token: TOKEN,
         wdio_config: "e2e/wdio.conf.ts",
-      }),
-      ws.dir,
+      },
     );
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("dry run");
@@ -75,8 +66,7 @@ describe("settings", { timeout: 120_000 }, () => {
   });
 
   it("an earlier proxmox-vm step's VM makes host mode, whose SSH settings are checked before anything runs", async () => {
-    const { sdk, ws } = await setUp();
-    const env = baseEnv(sdk.root, { ...fakeDriverSettings(ws.dir), specs: "e2e/login.spec.mjs" });
+    const { sdk, ws, env } = await setUp();
     await writeStepOutputs(ws.dir, env, { PROXMOX_VM_IP: "10.20.0.15" });
     const run = await runStep(env, ws.dir);
     expect(run.code).toBe(2);
@@ -86,7 +76,6 @@ describe("settings", { timeout: 120_000 }, () => {
   });
 
   it("the app's token never reaches the log, the outputs or the artifacts when the download fails", async () => {
-    const { sdk, ws } = await setUp();
     const { createServer } = await import("node:http");
     let seen = "";
     const server = createServer((request, response) => {
@@ -96,17 +85,10 @@ describe("settings", { timeout: 120_000 }, () => {
         .end(`no asset for ${request.headers.authorization}`);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    bed.later(() => new Promise((resolve) => server.close(() => resolve())));
     const port = (server.address() as { port: number }).port;
-    const run = await runStep(
-      baseEnv(sdk.root, {
-        ...fakeDriverSettings(ws.dir),
-        specs: "e2e/login.spec.mjs",
-        app: `http://127.0.0.1:${port}/app.apk`,
-        app_token: TOKEN,
-      }),
-      ws.dir,
-    );
+    const { sdk, ws, env } = await setUp({ app: `http://127.0.0.1:${port}/app.apk`, app_token: TOKEN });
+    const run = await runStep(env, ws.dir);
     expect(seen).toBe(`token ${TOKEN}`);
     expect(run.code).toBe(1);
     expect(run.output).toContain("answered HTTP 404");
@@ -115,13 +97,8 @@ describe("settings", { timeout: 120_000 }, () => {
   });
 
   it("check reports what is ready and what is not, changing nothing", async () => {
-    const sdk = await createAndroidSdk({ kvm: false });
-    const ws = await workspace();
-    cleanups.push(sdk.remove, ws.remove);
-    const run = await runStep(
-      baseEnv(sdk.root, { action: "check", appium_drivers: "fake,uiautomator2" }),
-      ws.dir,
-    );
+    const { sdk, ws } = await bed.setUp({ kvm: false });
+    const run = await runWith({ sdk, ws }, { action: "check", appium_drivers: "fake,uiautomator2" });
     expect(run.code).toBe(1);
     expect(run.output).toContain("SDK tools: present in");
     expect(run.output).toContain("KVM: 8 /dev/kvm is not found");
