@@ -13,6 +13,7 @@ import { coldStart } from "./cold-start.ts";
 import { composeDeploy, composeDeployUnderLoad } from "./compose-deploy.ts";
 import { emulatorE2eBench } from "./emulator-e2e.ts";
 import { giteaUpload } from "./gitea-upload.ts";
+import { imagePublishBench } from "./image-publish.ts";
 import { imageSize } from "./image-size.ts";
 import { k3sRollout } from "./k3s-rollout.ts";
 import { type Bench, type BenchContext, bundledPlugins, ROOT, type Row } from "./lib.ts";
@@ -28,6 +29,7 @@ const BENCHES: Bench[] = [
   k3sRollout,
   proxmoxVmBench,
   emulatorE2eBench,
+  imagePublishBench,
   releaseSiteBench,
 ];
 

@@ -382,9 +382,9 @@ export class RegistryClient {
     digest: string,
     scope = RegistryClient.pull(repository),
   ): Promise<Buffer> {
-    const response = await this.request("GET", `/v2/${repository}/blobs/${digest}`, scope);
-    if (!response.ok) return this.fail(response, `GET blob ${repository}@${digest}`);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = Buffer.from(
+      await new Response(await this.openBlob(repository, digest, scope)).arrayBuffer(),
+    );
     if (sha256(bytes) !== digest)
       throw new RegistryError(`blob ${repository}@${digest} does not match its digest`);
     return bytes;
