@@ -118,8 +118,10 @@ export async function showDownloads(
     latest.version === version && latest.files?.some((file) => file.sha256 === sha) === true,
   );
   const page = pageText((await lab.download("calchat/index.html")) ?? "");
-  console.log(`  ${lab.variables.DOWNLOADS_URL}/calchat/index.html (first lines):`);
-  for (const line of page.slice(0, 12)) console.log(`    │ ${line}`);
+  // The page's head, then the channel's section: what a visitor scrolls to.
+  const section = Math.max(2, page.indexOf(`${channel} latest.json`));
+  console.log(`  ${lab.variables.DOWNLOADS_URL}/calchat/index.html (its head and ${channel}):`);
+  for (const line of [...page.slice(0, 2), ...page.slice(section, section + 8)]) console.log(`    │ ${line}`);
   expect(
     `the download page lists ${version}`,
     page.some((line) => line.includes(version)),
@@ -140,5 +142,6 @@ export function pageText(html: string): string[] {
     .replace(/&#39;/g, "'")
     .split("\n")
     .map((line) => line.replace(/\s+/g, " ").trim())
-    .filter((line, at, lines) => line !== "" && line !== lines[at - 1]);
+    .filter(Boolean)
+    .filter((line, at, lines) => line !== lines[at - 1]);
 }
