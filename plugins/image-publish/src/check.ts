@@ -1,13 +1,6 @@
 /** Everything wrong with the settings, found before any registry (or Gitea) is asked. */
 import { statSync } from "node:fs";
-import {
-  errorMessage,
-  fileProblem,
-  looksLikePem,
-  type SettingProblem,
-  textOrFile,
-  workspacePath,
-} from "@hangar/kit";
+import { caCertProblem, errorMessage, type SettingProblem, workspacePath } from "@hangar/kit";
 import { parseImageName } from "@hangar/oci";
 import { readContextFiles } from "./context-files.ts";
 import { nativeFiles, nativeProblem } from "./native.ts";
@@ -31,9 +24,6 @@ function repoProblem(repo: string): string | undefined {
 }
 
 /** `ca_cert` is PEM text or a workspace file holding it (a link out of the workspace is refused). */
-export async function readCaCert(workspace: string, value: string): Promise<string> {
-  return (await textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" })).text;
-}
 
 type Pair = [keyof Settings & string, keyof Settings & string, string];
 
@@ -146,12 +136,8 @@ export async function checkSettings(
     );
   }
   if (settings.ca_cert !== undefined) {
-    try {
-      if (!looksLikePem(await readCaCert(build.workspace, settings.ca_cert)))
-        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
-    } catch (error) {
-      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
-    }
+    const caProblem = await caCertProblem(problem, build.workspace, settings.ca_cert);
+    if (caProblem) problems.push(caProblem);
   }
   if (settings.sources === undefined) problems.push(...contextProblems(settings, context));
   return problems;

@@ -3,7 +3,7 @@
  * on which base (or which images are merged), the labels and time, and whether the build's git
  * tag is annotated (the clone, else Gitea at the run, else lightweight).
  */
-import { workspacePath } from "@hangar/kit";
+import { readCaCert, workspacePath } from "@hangar/kit";
 import {
   type Credentials,
   isLoopbackName,
@@ -11,7 +11,6 @@ import {
   parseImageName,
   registryBaseUrl,
 } from "@hangar/oci";
-import { readCaCert } from "./check.ts";
 import { type ContextFile, readContextFiles } from "./context-files.ts";
 import { type NativeFile, nativeFiles } from "./native.ts";
 import type { Context, Settings } from "./settings.ts";

@@ -5,6 +5,7 @@ import {
   looksLikePem,
   type MatchedFile,
   matchFiles,
+  readCaCert,
   type SettingProblem,
   type SettingsCheck,
 } from "@hangar/kit";
@@ -12,7 +13,7 @@ import { DEFAULT_HTML, DEFAULT_TEXT } from "./default-mail.ts";
 import { dedupeRecipients, describeInvalidLines, isAddress, readRecipientsFile } from "./recipients.ts";
 import { isTemplateUrl, maskUrl, urlCredentials } from "./remote-template.ts";
 import { compileTemplate, htmlToText, type Render } from "./render.ts";
-import { readCaCert, readFailure } from "./setting-files.ts";
+import { readFailure } from "./setting-files.ts";
 import { type Context, type NotifyEmailSchema, notifyEmailSettings, type Settings } from "./settings.ts";
 import { templateData } from "./template-data.ts";
 import { readTemplate, type TemplateSetting } from "./templates.ts";

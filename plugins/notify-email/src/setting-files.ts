@@ -1,4 +1,4 @@
-import { errorMessage, HangarError, looksLikePem, looksLikeTemplate, textOrFile } from "@hangar/kit";
+import { errorMessage, HangarError, looksLikeTemplate, textOrFile } from "@hangar/kit";
 
 /**
  * The settings that may name a workspace file (`body`, `ca_cert`) are read here, through the
@@ -9,8 +9,6 @@ import { errorMessage, HangarError, looksLikePem, looksLikeTemplate, textOrFile 
 
 /** A body template file is a page of HTML, not a data file. */
 const MAX_BODY_BYTES = 1024 * 1024;
-/** A bundle of CA certificates is a few hundred kB at most. */
-const MAX_CA_BYTES = 1024 * 1024;
 
 export function readBody(workspace: string, value: string): Promise<{ text: string; file?: string }> {
   return textOrFile(workspace, value, {
@@ -18,15 +16,6 @@ export function readBody(workspace: string, value: string): Promise<{ text: stri
     setting: "body",
     maxBytes: MAX_BODY_BYTES,
   });
-}
-
-export async function readCaCert(workspace: string, value: string): Promise<string> {
-  const read = await textOrFile(workspace, value, {
-    inline: looksLikePem,
-    setting: "ca_cert",
-    maxBytes: MAX_CA_BYTES,
-  });
-  return read.text;
 }
 
 /**

@@ -1,12 +1,11 @@
 import {
+  caCertProblem,
   contextVars,
   errorMessage,
-  fileProblem,
-  looksLikePem,
+  readCaCert,
   renderTemplate,
   type SettingProblem,
   slug,
-  textOrFile,
 } from "@hangar/kit";
 import { type Owner, REPO } from "./ownership.ts";
 import type { Auth } from "./proxmox-client.ts";
@@ -140,12 +139,8 @@ export async function checkSettings(
       ),
     );
   if (settings.ca_cert !== undefined) {
-    try {
-      if (!looksLikePem(await readCa(context.build.workspace, settings.ca_cert)))
-        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
-    } catch (error) {
-      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
-    }
+    const caProblem = await caCertProblem(problem, context.build.workspace, settings.ca_cert);
+    if (caProblem) problems.push(caProblem);
   }
   if (action === "create" && settings.template === undefined)
     problems.push(
@@ -256,10 +251,6 @@ export async function checkSettings(
   return problems;
 }
 
-function readCa(workspace: string, value: string): Promise<string> {
-  return textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" }).then((read) => read.text);
-}
-
 /**
  * The VMs a create step of this build recorded (`PROXMOX_VM_VMS`), from the outputs the kit
  * checked to come from this build.
@@ -313,7 +304,7 @@ export async function planVms(settings: Settings, context: Context): Promise<VmP
         ? { kind: "token", tokenId: settings.token_id, secret: settings.token_secret ?? "" }
         : { kind: "password", username: settings.username ?? "", password: settings.password ?? "" },
     tls: {
-      ca: settings.ca_cert ? await readCa(build.workspace, settings.ca_cert) : undefined,
+      ca: settings.ca_cert ? await readCaCert(build.workspace, settings.ca_cert) : undefined,
       fingerprint,
       insecure: settings.insecure,
     },

@@ -2,11 +2,9 @@ import path from "node:path";
 import {
   type BuildContext,
   fileProblem,
-  looksLikePem,
   matchFiles,
   readWorkspaceFile,
   type SettingProblem,
-  textOrFile,
 } from "@hangar/kit";
 import { isPlainName, SUMS_FILE } from "./layout.ts";
 import type { Context } from "./settings.ts";
@@ -30,10 +28,6 @@ export interface PlannedFile {
 
 export async function readNotes(workspace: string, value: string): Promise<string> {
   return (await readWorkspaceFile(workspace, value, { setting: "notes", maxBytes: 1024 * 1024 })).trim();
-}
-
-export async function readCaCert(workspace: string, value: string): Promise<string> {
-  return (await textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" })).text;
 }
 
 export async function matchSiteFiles(build: BuildContext, patterns: readonly string[]) {

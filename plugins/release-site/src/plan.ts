@@ -1,5 +1,5 @@
-import { fileProblem, looksLikePem, type SettingProblem, type SettingsCheck } from "@hangar/kit";
-import { filesProblems, matchSiteFiles, type PlannedFile, readCaCert, readNotes } from "./inputs.ts";
+import { caCertProblem, fileProblem, readCaCert, type SettingProblem, type SettingsCheck } from "@hangar/kit";
+import { filesProblems, matchSiteFiles, type PlannedFile, readNotes } from "./inputs.ts";
 import { bucketUrl } from "./layout.ts";
 import type { Context, ReleaseSiteSchema, Settings } from "./settings.ts";
 import { channelOf, defaultVersion, isSemver } from "./version.ts";
@@ -196,12 +196,8 @@ export const checkSettings: SettingsCheck<ReleaseSiteSchema> = async (settings, 
     }
   }
   if (settings.ca_cert !== undefined) {
-    try {
-      if (!looksLikePem(await readCaCert(build.workspace, settings.ca_cert)))
-        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
-    } catch (error) {
-      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
-    }
+    const caProblem = await caCertProblem(problem, build.workspace, settings.ca_cert);
+    if (caProblem) problems.push(caProblem);
   }
   return problems;
 };

@@ -21,7 +21,6 @@ export {
   checkConnection,
   isHeaderSafe,
   type ProblemFor,
-  readCaCert,
 } from "./inputs.ts";
 export {
   allPages,

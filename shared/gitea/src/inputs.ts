@@ -1,9 +1,4 @@
-import { type BuildContext, fileProblem, looksLikePem, type SettingProblem, textOrFile } from "@hangar/kit";
-
-/** `ca_cert` is PEM text or a workspace file holding it (a link out of the workspace is refused). */
-export async function readCaCert(workspace: string, value: string): Promise<string> {
-  return (await textOrFile(workspace, value, { inline: looksLikePem, setting: "ca_cert" })).text;
-}
+import { type BuildContext, caCertProblem, type SettingProblem } from "@hangar/kit";
 
 /** Visible ASCII only: a token with a line break or a control character cannot be sent as a header. */
 export function isHeaderSafe(token: string): boolean {
@@ -63,13 +58,8 @@ export async function checkConnection(
     );
   }
   if (settings.ca_cert !== undefined) {
-    try {
-      const ca = await readCaCert(build.workspace, settings.ca_cert);
-      if (!looksLikePem(ca))
-        problems.push(problem("ca_cert", "E_SETTING_INVALID", "holds no PEM certificate", settings.ca_cert));
-    } catch (error) {
-      problems.push(fileProblem(problem, "ca_cert", error, settings.ca_cert));
-    }
+    const caProblem = await caCertProblem(problem, build.workspace, settings.ca_cert);
+    if (caProblem) problems.push(caProblem);
   }
   return problems;
 }

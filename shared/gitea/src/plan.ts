@@ -1,6 +1,5 @@
-import type { BuildContext, Logger } from "@hangar/kit";
+import { type BuildContext, type Logger, readCaCert } from "@hangar/kit";
 import type { GiteaTarget } from "./connection.ts";
-import { readCaCert } from "./inputs.ts";
 import { applyTls, type TlsSettings } from "./tls.ts";
 
 /** Where a Gitea plugin's calls go and how, as its plan holds it (what `dry_run` prints). */

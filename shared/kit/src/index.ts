@@ -1,3 +1,4 @@
+export { caCertProblem, readCaCert } from "./ca-cert.ts";
 export { type Card, writeCard } from "./card.ts";
 export { type BuildContext, type BuildStatus, readContext } from "./context.ts";
 export { docsLink, settingAnchor } from "./docs-link.ts";
