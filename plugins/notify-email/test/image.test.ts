@@ -16,22 +16,29 @@ afterAll(() => smtp?.stop());
 // The image runs as uid 1000, as it would on a runner whose workspace it may write to.
 const { workspace } = perTest({ workspace: { worldWritable: true } });
 
+/** The image run the Drone way, logged in to the test bed's SMTP server over TLS. */
+function mailFromImage(server: SmtpServer, env: Record<string, string>) {
+  return runDroneStep({
+    image: IMAGE,
+    workspace: workspace.dir,
+    env: droneEnv({
+      PLUGIN_HOST: server.host,
+      PLUGIN_PORT: String(server.port),
+      PLUGIN_USERNAME: "ci",
+      PLUGIN_PASSWORD: PASSWORD,
+      PLUGIN_CA_CERT: server.caPem,
+      ...env,
+    }),
+  });
+}
+
 describe.skipIf(!image || !smtp)("the notify-email image, run the Drone way", () => {
   it("delivers the build mail to the test bed's SMTP server", async () => {
     const server = smtp as SmtpServer;
-    const result = await runDroneStep({
-      image: IMAGE,
-      workspace: workspace.dir,
-      env: droneEnv({
-        PLUGIN_HOST: server.host,
-        PLUGIN_PORT: String(server.port),
-        PLUGIN_USERNAME: "ci",
-        PLUGIN_PASSWORD: PASSWORD,
-        PLUGIN_FROM: "Hangar CI <ci@example.com>",
-        PLUGIN_RECIPIENTS: "team@example.com",
-        PLUGIN_CA_CERT: server.caPem,
-        DRONE_CARD_PATH: "/dev/stdout",
-      }),
+    const result = await mailFromImage(server, {
+      PLUGIN_FROM: "Hangar CI <ci@example.com>",
+      PLUGIN_RECIPIENTS: "team@example.com",
+      DRONE_CARD_PATH: "/dev/stdout",
     });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     const [message] = await server.waitForMessages(1);
@@ -51,18 +58,7 @@ describe.skipIf(!image || !smtp)("the notify-email image, run the Drone way", ()
   it("still succeeds in a workspace only root may write to, and says how to keep the outputs", async () => {
     const server = smtp as SmtpServer;
     await chmod(workspace.dir, 0o755);
-    const result = await runDroneStep({
-      image: IMAGE,
-      workspace: workspace.dir,
-      env: droneEnv({
-        PLUGIN_HOST: server.host,
-        PLUGIN_PORT: String(server.port),
-        PLUGIN_USERNAME: "ci",
-        PLUGIN_PASSWORD: PASSWORD,
-        PLUGIN_FROM: "ci@example.com",
-        PLUGIN_CA_CERT: server.caPem,
-      }),
-    });
+    const result = await mailFromImage(server, { PLUGIN_FROM: "ci@example.com" });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.stderr).toContain("cannot write .hangar/outputs.env in the workspace (EACCES)");
     expect(result.stderr).toContain("add `user: root` to this step");

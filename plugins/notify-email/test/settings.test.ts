@@ -133,20 +133,15 @@ describe("notify-email settings", () => {
     expect(run.stderr).toContain("[E_ATTACHMENTS_TOO_LARGE]");
   });
 
-  it("takes the port from the TLS mode when none is given, and maps drone-email's no_starttls", async () => {
-    const implicit = await mail({
-      PLUGIN_HOST: "smtp.example.com",
-      PLUGIN_FROM: "ci@example.com",
-      PLUGIN_TLS: "tls",
-      PLUGIN_DRY_RUN: "true",
-    });
-    expect(implicit.stdout).toContain("server:  smtp.example.com:465 (tls)");
-    const plain = await mail({
-      PLUGIN_HOST: "relay",
-      PLUGIN_FROM: "ci@example.com",
-      PLUGIN_NO_STARTTLS: "true",
-      PLUGIN_DRY_RUN: "true",
-    });
-    expect(plain.stdout).toContain("server:  relay:587 (none)");
+  it.each([
+    [
+      "the port from the TLS mode",
+      { PLUGIN_HOST: "smtp.example.com", PLUGIN_TLS: "tls" },
+      "smtp.example.com:465 (tls)",
+    ],
+    ["drone-email's no_starttls", { PLUGIN_HOST: "relay", PLUGIN_NO_STARTTLS: "true" }, "relay:587 (none)"],
+  ])("takes %s when no port is given", async (_, settings, server) => {
+    const run = await mail({ ...settings, PLUGIN_FROM: "ci@example.com", PLUGIN_DRY_RUN: "true" });
+    expect(run.stdout).toContain(`server:  ${server}`);
   });
 });
