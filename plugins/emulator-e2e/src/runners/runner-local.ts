@@ -6,16 +6,8 @@ import path from "node:path";
 import type { Logger } from "@hangar/kit";
 import { appiumCommand } from "../tools/appium.ts";
 import { toolEnvironment } from "../tools/spec-env.ts";
-import {
-  type CommandResult,
-  display,
-  type Forward,
-  MAX_CAPTURE,
-  type Runner,
-  type RunOptions,
-  type Started,
-  type StartOptions,
-} from "./runner.ts";
+import type { CommandResult, Forward, Runner, RunOptions, Started, StartOptions } from "./runner.ts";
+import { display, MAX_CAPTURE } from "./runner.ts";
 
 /** Emulator, adb and Appium in the plugin's own container. */
 export class LocalRunner implements Runner {
