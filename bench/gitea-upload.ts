@@ -9,12 +9,12 @@
  */
 import { randomFillSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type GiteaStandIn, startGiteaStandIn } from "../shared/testbed/src/index.ts";
 import type { Bench, BenchContext, Row } from "./lib.ts";
-import { bundlePath, formatBytes, median, run, tail } from "./lib.ts";
+import { bundlePath, formatBytes, median, peakRssProbe, run, tail } from "./lib.ts";
 
 const SIZE = 1024 ** 3;
 /** A second, small asset: the peak RSS must not depend on the file's size. */
@@ -69,13 +69,8 @@ export const giteaUpload: Bench = {
     }
     const dir = await mkdtemp(join(tmpdir(), "hangar-bench-gitea-"));
     const workspace = join(dir, "workspace");
-    const reporter = join(dir, "max-rss.mjs");
-    const rssFile = join(dir, "max-rss");
     try {
-      await writeFile(
-        reporter,
-        `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`,
-      );
+      const probe = await peakRssProbe(dir);
       await mkdir(join(workspace, "dist"), { recursive: true });
       ctx.progress("gitea-upload: writing a 1 GiB asset …");
       await makeAsset(join(workspace, "dist", "app.bin"), SIZE);
@@ -107,7 +102,7 @@ export const giteaUpload: Bench = {
             // The checksum pass reads the whole file too: its memory counts.
             PLUGIN_CHECKSUM: "sha256",
           };
-          const ran = await run(process.execPath, ["--import", reporter, bundle], {
+          const ran = await run(process.execPath, ["--import", probe.module, bundle], {
             env,
             cwd: workspace,
             timeoutMs: 300_000,
@@ -115,15 +110,15 @@ export const giteaUpload: Bench = {
           if (ran.code !== 0) throw new Error(`the plugin failed: ${tail(ran.stderr || ran.stdout)}`);
           plugin.upload.push(lastUploadMs(gitea, "app.bin"));
           plugin.wall.push(ran.millis);
-          plugin.rss.push(Number(await readFile(rssFile, "utf8")));
+          plugin.rss.push(await probe.read());
           if (index === 1) {
-            const small = await run(process.execPath, ["--import", reporter, bundle], {
+            const small = await run(process.execPath, ["--import", probe.module, bundle], {
               env: { ...env, DRONE_TAG: "small", PLUGIN_FILES: "small/app.bin" },
               cwd: workspace,
               timeoutMs: 60_000,
             });
             if (small.code !== 0) throw new Error(`the plugin failed: ${tail(small.stderr || small.stdout)}`);
-            plugin.smallRss = Number(await readFile(rssFile, "utf8"));
+            plugin.smallRss = await probe.read();
           }
 
           ctx.progress(`gitea-upload: run ${index}/${RUNS}: curl …`);

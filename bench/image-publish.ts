@@ -11,7 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -24,6 +24,7 @@ import {
   bundlePath,
   formatBytes,
   median,
+  peakRssProbe,
   type Row,
   run,
   tail,
@@ -106,16 +107,11 @@ export const imagePublishBench: Bench = {
     if (!registry) return unmeasured("SKIP", "no container registry (docker-registry) on this machine");
     const dir = await mkdtemp(join(tmpdir(), "hangar-bench-image-"));
     const workspace = join(dir, "workspace");
-    const reporter = join(dir, "max-rss.mjs");
-    const rssFile = join(dir, "max-rss");
     const plainScript = join(dir, "plain-push.mjs");
     const layerFile = join(dir, "layer.tar.gz");
     const runs = Math.max(1, Math.min(ctx.runs, 3));
     try {
-      await writeFile(
-        reporter,
-        `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`,
-      );
+      const probe = await peakRssProbe(dir);
       await writeFile(plainScript, PLAIN_PUSH);
       await mkdir(join(workspace, "app"), { recursive: true });
       ctx.progress("image-publish: writing a 200 MB context …");
@@ -136,7 +132,7 @@ export const imagePublishBench: Bench = {
       let layerSize = 0;
       for (let index = 1; index <= runs; index++) {
         ctx.progress(`image-publish: run ${index}/${runs}: plugin …`);
-        const ran = await run(process.execPath, ["--import", reporter, bundle], {
+        const ran = await run(process.execPath, ["--import", probe.module, bundle], {
           env: {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
             HOME: dir,
@@ -160,7 +156,7 @@ export const imagePublishBench: Bench = {
         if (ran.code !== 0) throw new Error(`the plugin failed: ${tail(output)}`);
         plugin.wall.push(ran.millis);
         plugin.rate.push(rateOf(output));
-        plugin.rss.push(Number(await readFile(rssFile, "utf8")));
+        plugin.rss.push(await probe.read());
         const digest = /layer (sha256:[0-9a-f]{64})/.exec(output)?.[1];
         if (!digest) throw new Error(`no layer digest in: ${tail(output)}`);
         if (index === 1) {

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -114,4 +115,26 @@ export function run(
 /** The last lines of a process's output, for error rows. */
 export function tail(text: string, lines = 3): string {
   return text.trim().split("\n").slice(-lines).join(" | ");
+}
+
+/**
+ * Peak RSS of a Node process, read by the kernel's count: run it as `node --import <module> …`,
+ * then `read()` gives the bytes of the run that ended last (and forgets it, so a run that died
+ * before writing cannot pass off the previous one's figure).
+ */
+export async function peakRssProbe(dir: string): Promise<{ module: string; read(): Promise<number> }> {
+  const module = join(dir, "max-rss.mjs");
+  const file = join(dir, "max-rss");
+  await writeFile(
+    module,
+    `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(file)}, String(process.resourceUsage().maxRSS * 1024)));\n`,
+  );
+  return {
+    module,
+    async read() {
+      const bytes = Number(await readFile(file, "utf8"));
+      await rm(file);
+      return bytes;
+    },
+  };
 }

@@ -13,12 +13,21 @@
  * read the same one. One run each, to stay within about two minutes.
  */
 
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startS3Store } from "../shared/testbed/src/index.ts";
-import { type Bench, type BenchContext, bundlePath, formatBytes, type Row, run, tail } from "./lib.ts";
+import {
+  type Bench,
+  type BenchContext,
+  bundlePath,
+  formatBytes,
+  peakRssProbe,
+  type Row,
+  run,
+  tail,
+} from "./lib.ts";
 
 const SIZE = 1024 ** 3;
 const PART = 8 * 1024 * 1024;
@@ -60,28 +69,19 @@ export const releaseSiteBench: Bench = {
     const dir = await mkdtemp(join(tmpdir(), "hangar-bench-release-site-"));
     const workspace = join(dir, "workspace");
     const file = join(workspace, "dist", "app.bin");
-    const reporter = join(dir, "max-rss.mjs");
-    const rssFile = join(dir, "max-rss");
     const script = join(dir, "upload.cjs");
     const store = await startS3Store();
     try {
-      await writeFile(
-        reporter,
-        `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`,
-      );
+      const probe = await peakRssProbe(dir);
       await writeFile(script, baseline(sdk));
       await mkdir(join(workspace, "dist"), { recursive: true });
       const handle = await open(file, "w");
       await handle.truncate(SIZE);
       await handle.close();
-      const rss = async () => {
-        const bytes = Number(await readFile(rssFile, "utf8"));
-        await rm(rssFile);
-        return bytes;
-      };
+      const rss = () => probe.read();
 
       ctx.progress("release-site: publishing 1 GiB …");
-      const published = await run(process.execPath, ["--import", reporter, bundle], {
+      const published = await run(process.execPath, ["--import", probe.module, bundle], {
         cwd: workspace,
         timeoutMs: 420_000,
         env: {
@@ -112,7 +112,7 @@ export const releaseSiteBench: Bench = {
         process.execPath,
         [
           "--import",
-          reporter,
+          probe.module,
           script,
           store.endpoint,
           store.bucket,
