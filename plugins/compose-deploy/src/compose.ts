@@ -81,15 +81,17 @@ export interface ContainerState {
   restarts: number;
 }
 
-const INSPECT_FORMAT = [
+/** The `docker inspect` fields of a `ContainerState`, in its order. */
+export const STATE_FIELDS = [
   "{{.Name}}",
   '{{index .Config.Labels "com.docker.compose.service"}}',
   "{{.State.Status}}",
   "{{if .State.Health}}{{.State.Health.Status}}{{end}}",
   "{{.State.ExitCode}}",
   "{{.RestartCount}}",
-  '{{index .Config.Labels "com.docker.compose.oneoff"}}',
-].join("|");
+];
+
+const INSPECT_FORMAT = [...STATE_FIELDS, '{{index .Config.Labels "com.docker.compose.oneoff"}}'].join("|");
 
 /** The project's containers (one-off `run` containers left out), in one round trip. */
 export async function projectContainers(
@@ -113,14 +115,26 @@ export function parseContainerStates(text: string): ContainerState[] {
     .filter((line) => line.trim() !== "")
     .map((line) => line.split("|"))
     .filter((fields) => fields[6]?.toLowerCase() !== "true")
-    .map(([name = "", service = "", status = "", health = "", exitCode = "0", restarts = "0"]) => ({
-      name: name.replace(/^\//, ""),
-      service,
-      status,
-      health,
-      exitCode: Number(exitCode),
-      restarts: Number(restarts),
-    }));
+    .map(stateOf);
+}
+
+/** A `ContainerState` from the values of `STATE_FIELDS`, in their order. */
+export function stateOf([
+  name = "",
+  service = "",
+  status = "",
+  health = "",
+  exitCode = "0",
+  restarts = "0",
+]: readonly string[]): ContainerState {
+  return {
+    name: name.replace(/^\//, ""),
+    service,
+    status,
+    health,
+    exitCode: Number(exitCode),
+    restarts: Number(restarts),
+  };
 }
 
 export type ServiceVerdict = { state: "ready" | "pending" | "failed"; why: string };

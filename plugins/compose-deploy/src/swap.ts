@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger, RemoteHost } from "@hangar/kit";
-import { errorMessage, formatDuration, sh } from "@hangar/kit";
+import { errorMessage, formatDuration, HangarError, sh } from "@hangar/kit";
 import {
   type ComposeCommand,
   type ContainerState,
   composeArgv,
   judgeService,
+  STATE_FIELDS,
   type StackFiles,
+  stateOf,
 } from "./compose.ts";
 import { type HttpProbe, ProofFailed, verifyUrl, waitForServices } from "./proof.ts";
 
@@ -29,14 +31,11 @@ export interface ServiceContainer {
   address: string;
 }
 
+// `.ID`, the field's Go name: with `.Id` docker falls back to the raw JSON, where a container
+// that was created and never started has no `Health` and the whole inspect fails.
 const FORMAT = [
-  "{{.Id}}",
-  "{{.Name}}",
-  '{{index .Config.Labels "com.docker.compose.service"}}',
-  "{{.State.Status}}",
-  "{{if .State.Health}}{{.State.Health.Status}}{{end}}",
-  "{{.State.ExitCode}}",
-  "{{.RestartCount}}",
+  "{{.ID}}",
+  ...STATE_FIELDS,
   '{{index .Config.Labels "com.docker.compose.config-hash"}}',
   "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
 ].join("|");
@@ -69,29 +68,13 @@ export async function serviceContainers(
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => {
-      const [
-        id = "",
-        name = "",
-        svc = "",
-        status = "",
-        health = "",
-        exitCode = "0",
-        restarts = "0",
-        hash = "",
-        ips = "",
-      ] = line.split("|");
+      const fields = line.split("|");
+      const [id = "", hash = "", ips = ""] = [fields[0], ...fields.slice(STATE_FIELDS.length + 1)];
       return {
         id,
         configHash: hash,
         address: ips.trim().split(/\s+/)[0] ?? "",
-        state: {
-          name: name.replace(/^\//, ""),
-          service: svc,
-          status,
-          health,
-          exitCode: Number(exitCode),
-          restarts: Number(restarts),
-        },
+        state: stateOf(fields.slice(1, STATE_FIELDS.length + 1)),
       };
     });
 }
@@ -140,6 +123,8 @@ export interface SwapOptions {
 
 export interface SwapResult {
   step: string;
+  /** The service already ran this release: no `up` ran, and this many containers run. */
+  unchanged?: number | undefined;
   /** How long the canary ran and how many probes it passed, when there was one. */
   canary?: string | undefined;
 }
@@ -157,7 +142,7 @@ export async function swapService(remote: RemoteHost, options: SwapOptions): Pro
     old.every((c) => c.configHash === options.hash)
   ) {
     log.info(`${service}: its ${old.length} container(s) already run this release: left as they are`);
-    return { step: `${service}: unchanged` };
+    return { step: `${service}: unchanged`, unchanged: old.length };
   }
   if (stopped.length > 0) {
     // Containers that serve nothing: `up --no-recreate` would start them as they are, and
@@ -172,8 +157,8 @@ export async function swapService(remote: RemoteHost, options: SwapOptions): Pro
     log.section(
       `${service}: a canary beside the ${count} running, watched for ${formatDuration(options.canary.durationMs)}`,
     );
-    fresh.push(...(await startBeside(remote, options, count + 1, known)));
     try {
+      fresh.push(...(await startBeside(remote, options, count + 1, known)));
       await proveNew(remote, options, fresh);
       log.info(
         `${service}: the canary is healthy; probing it every ${formatDuration(options.canary.intervalMs)} for ${formatDuration(options.canary.durationMs)}`,
@@ -182,7 +167,7 @@ export async function swapService(remote: RemoteHost, options: SwapOptions): Pro
       canary = `${service}: the canary ran ${formatDuration(options.canary.durationMs)}, ${probes} probe(s) passed`;
       log.info(`  ✔ ${canary}`);
     } catch (error) {
-      throw await retireFailed(remote, options, fresh, error, "canary");
+      throw await retireFailed(remote, options, await addedBeside(options, known, fresh), error, "canary");
     }
   }
   log.section(
@@ -195,7 +180,7 @@ export async function swapService(remote: RemoteHost, options: SwapOptions): Pro
     fresh.push(...rest);
     await proveNew(remote, options, rest.length > 0 ? rest : fresh);
   } catch (error) {
-    throw await retireFailed(remote, options, fresh, error);
+    throw await retireFailed(remote, options, await addedBeside(options, known, fresh), error);
   }
   if (old.length > 0) {
     log.info(
@@ -216,6 +201,23 @@ export async function swapService(remote: RemoteHost, options: SwapOptions): Pro
 }
 
 /**
+ * `up -d --no-deps --no-recreate --scale <svc>=<total> <svc>`: no container of the service is
+ * recreated nor removed; with `total` 0, as many as the file asks for.
+ */
+export async function upWithout(
+  remote: RemoteHost,
+  options: Pick<SwapOptions, "compose" | "stack" | "dockerConfig" | "service" | "upFlags">,
+  total: number,
+): Promise<void> {
+  const { service } = options;
+  const scale = total > 0 ? ["--scale", `${service}=${total}`] : [];
+  const up = ["up", "-d", "--no-deps", "--no-recreate", ...options.upFlags, ...scale, service];
+  await remote.exec(composeArgv(options.compose, options.stack, options.dockerConfig, ...up), {
+    stream: true,
+  });
+}
+
+/**
  * `up --no-recreate --scale <svc>=<total>`: compose adds containers of the new release and leaves
  * the ones there alone. Returns the ids of the containers it added. With `total` 0 (none
  * running), compose starts as many as the file asks for (`scale:`).
@@ -228,24 +230,28 @@ async function startBeside(
 ): Promise<string[]> {
   const { stack, service } = options;
   if (total > 0 && total <= known.size) return [];
-  await remote.exec(
-    composeArgv(
-      options.compose,
-      stack,
-      options.dockerConfig,
-      "up",
-      "-d",
-      "--no-deps",
-      "--no-recreate",
-      ...options.upFlags,
-      ...(total > 0 ? ["--scale", `${service}=${total}`] : []),
-      service,
-    ),
-    { stream: true },
-  );
+  await upWithout(remote, options, total);
   return (await serviceContainers(remote, stack.project, service))
     .filter((container) => !known.has(container.id))
     .map((container) => container.id);
+}
+
+/**
+ * Every container of the service that was not running before the rollout: an `up` that failed
+ * half way (one new container created, its start refused) has returned no ids, and what it left
+ * must go with the rest. The ids known so far when the host cannot be asked.
+ */
+async function addedBeside(
+  options: SwapOptions,
+  old: ReadonlySet<string>,
+  fresh: readonly string[],
+): Promise<string[]> {
+  const all = await serviceContainers(options.cleanup, options.stack.project, options.service).catch(
+    () => undefined,
+  );
+  return all
+    ? all.filter((container) => !old.has(container.id)).map((container) => container.id)
+    : [...fresh];
 }
 
 /**
@@ -349,13 +355,16 @@ async function retireFailed(
   } catch (inspectError) {
     log.warn(`could not read the new containers' state: ${errorMessage(inspectError)}`);
   }
-  const removed = await cleanup.exec(
-    {
-      script: sh`docker stop ${ids} >/dev/null; docker rm --force ${ids} >/dev/null`,
-      display: `docker stop, rm the new ${service} container(s)`,
-    },
-    { allowFailure: true },
-  );
+  const removed =
+    ids.length === 0
+      ? { code: 0, stderr: "" }
+      : await cleanup.exec(
+          {
+            script: sh`docker stop ${ids} >/dev/null; docker rm --force ${ids} >/dev/null`,
+            display: `docker stop, rm the new ${service} container(s)`,
+          },
+          { allowFailure: true },
+        );
   const what =
     removed.code === 0
       ? `the ${which} ${service} container(s) were removed; the old ones kept serving, untouched`
@@ -363,5 +372,5 @@ async function retireFailed(
   const message = [`${service}: ${errorMessage(error)}`, ...details.map((line) => `  ${line}`), what].join(
     "\n",
   );
-  return new NewContainersFailed(message, [], error instanceof ProofFailed ? error.code : "E_NOT_HEALTHY");
+  return new NewContainersFailed(message, [], error instanceof HangarError ? error.code : "E_NOT_HEALTHY");
 }

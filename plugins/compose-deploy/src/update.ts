@@ -2,7 +2,7 @@ import type { Logger, RemoteHost } from "@hangar/kit";
 import { type ComposeCommand, composeArgv, type StackFiles } from "./compose.ts";
 import type { DeployPlan } from "./plan.ts";
 import { hostProbe, waitForServices } from "./proof.ts";
-import { configHashes, swapService } from "./swap.ts";
+import { configHashes, swapService, upWithout } from "./swap.ts";
 
 /**
  * How a release's services replace the ones that run, by `update`. `recreate` is compose's own
@@ -90,6 +90,7 @@ export async function updateServices(remote: RemoteHost, options: UpdateOptions)
   }
   const hashes = rolled.length > 0 ? await configHashes(remote, compose, stack) : new Map<string, string>();
   const checked = verifiedService(plan, rolled);
+  let unchanged: { service: string; count: number } | undefined;
   for (const service of rolled) {
     const swapped = await swapService(remote, {
       compose,
@@ -110,7 +111,15 @@ export async function updateServices(remote: RemoteHost, options: UpdateOptions)
     });
     steps.push(swapped.step);
     if (swapped.canary) canaries.push(swapped.canary);
-    flags = [];
+    if (swapped.unchanged === undefined) flags = [];
+    else unchanged ??= { service, count: swapped.unchanged };
+  }
+  if (flags.length > 0 && unchanged) {
+    // No `up` ran to take `--remove-orphans`: one that changes nothing else does, asking for the
+    // containers that run now and recreating none.
+    const { dockerConfig } = options;
+    const service = unchanged.service;
+    await upWithout(remote, { compose, stack, dockerConfig, service, upFlags: flags }, unchanged.count);
   }
   return { verifiedPerContainer: checked !== undefined, steps, canaries };
 }

@@ -1,21 +1,28 @@
 /**
  * A stack as users run it behind a reverse proxy: Debian's Caddy (its binary and libraries in an
  * image FROM scratch) publishes one loopback port and forwards to `web:8080`, resolving the name
- * through Compose's network on every connection and trying the next address (or again) on a
- * refused one, as Traefik, nginx-proxy and Caddy's dynamic upstreams do. `web` is a static busybox
- * httpd with a health check in the compose file. Images are built locally (`pull: false`).
+ * through Compose's network on every connection and trying the next address on a refused one.
+ * How long it tries a failed request again is the image's `retryWindow`: the tests use the 5 s
+ * the docs recommend for Caddy; the bench bounds it as nginx's default is (`proxy_next_upstream
+ * error timeout`: the other servers once each, at once, never waited on) with 300 ms, since a
+ * proxy that holds requests for seconds would hide a recreate's gap. `web` is a static busybox httpd with a health check in the
+ * compose file; `BOOT_SECONDS` makes it take that long to listen, as an app that loads before it
+ * serves. Images are built locally (`pull: false`).
  */
 import { randomBytes } from "node:crypto";
 import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { findBinary, freePort, makeTempDir, requireServer, run } from "@hangar/testbed";
+import { projectIds, removeProject } from "./stack.ts";
 
 const docker = (...args: string[]) =>
   run("docker", args, { timeoutMs: 120_000, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
 
 const WEB_START = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
+echo "web $APP_VERSION booting for ${"$"}{APP_BOOT_SECONDS:-0}s"
+sleep "${"$"}{APP_BOOT_SECONDS:-0}"
 echo "web $APP_VERSION listening on :8080 (health ${"$"}{APP_HEALTH:-ok})"
 exec httpd -f -p 8080 -h /www
 `;
@@ -38,13 +45,13 @@ ENV APP_VERSION=$VERSION APP_HEALTH=$APP_HEALTH
 ENTRYPOINT ["/bin/busybox", "sh", "/app/start.sh"]
 `;
 
-const CADDYFILE = `{
+const caddyfile = (retryWindow: string) => `{
 	admin off
 	auto_https off
 }
 :80 {
 	reverse_proxy web:8080 {
-		lb_try_duration 5s
+		lb_try_duration ${retryWindow}
 		lb_try_interval 100ms
 	}
 }
@@ -75,7 +82,11 @@ async function copyInto(root: string, file: string): Promise<void> {
 }
 
 /** Builds `<prefix>/proxy:1` and `<prefix>/web:<version>` locally. */
-export async function buildProxiedImages(busybox: string, caddy: readonly string[]): Promise<ProxiedImages> {
+export async function buildProxiedImages(
+  busybox: string,
+  caddy: readonly string[],
+  retryWindow = "5s",
+): Promise<ProxiedImages> {
   const prefix = `hangar-proxied-${randomBytes(3).toString("hex")}`;
   const tags: string[] = [];
   const context = await makeTempDir("proxied-images");
@@ -83,7 +94,7 @@ export async function buildProxiedImages(busybox: string, caddy: readonly string
     const proxy = path.join(context.path, "proxy");
     for (const file of caddy) await copyInto(proxy, file);
     for (const dir of ["data", "config"]) await mkdir(path.join(proxy, dir));
-    await writeFile(path.join(proxy, "Caddyfile"), CADDYFILE);
+    await writeFile(path.join(proxy, "Caddyfile"), caddyfile(retryWindow));
     const [binary = "/usr/bin/caddy"] = caddy;
     await writeFile(
       path.join(proxy, "Dockerfile"),
@@ -140,11 +151,14 @@ export const PROXIED_COMPOSE = `services:
     image: \${IMAGES}/web:\${IMAGE_TAG}
     init: true
     scale: 2
+    environment:
+      APP_BOOT_SECONDS: \${BOOT_SECONDS:-0}
     healthcheck:
       test: ["CMD", "/bin/busybox", "sh", "/app/health.sh"]
       interval: 1s
-      timeout: 3s
+      timeout: 10s
       retries: 2
+      start_period: \${START_PERIOD:-0s}
 `;
 
 export async function writeProxiedStack(workspace: string, file = "deploy/compose.yml"): Promise<string> {
@@ -157,9 +171,23 @@ export async function proxyPort(): Promise<number> {
   return freePort();
 }
 
-/** The `env` setting for a version of the proxied stack. */
-export function proxiedEnv(images: ProxiedImages, port: number, version: ProxiedVersion): string {
-  return JSON.stringify({ IMAGES: images.prefix, IMAGE_TAG: version, PROXY_PORT: String(port) });
+/**
+ * The `env` setting for a version of the proxied stack; `bootSeconds` before `web` listens, and a
+ * health check start period that covers it (failed checks while it boots do not count).
+ */
+export function proxiedEnv(
+  images: ProxiedImages,
+  port: number,
+  version: ProxiedVersion,
+  bootSeconds = 0,
+): string {
+  return JSON.stringify({
+    IMAGES: images.prefix,
+    IMAGE_TAG: version,
+    PROXY_PORT: String(port),
+    BOOT_SECONDS: String(bootSeconds),
+    START_PERIOD: `${bootSeconds * 3}s`,
+  });
 }
 
 export async function proxiedAnswer(port: number): Promise<string> {
@@ -213,29 +241,8 @@ export function steadyLoad(port: number, rate = 20): Load {
 }
 
 /** The ids of a service's running containers. */
-export async function serviceIds(project: string, service: string): Promise<string[]> {
-  const { stdout } = await docker(
-    "ps",
-    "-q",
-    "--no-trunc",
-    "--filter",
-    `label=com.docker.compose.project=${project}`,
-    "--filter",
-    `label=com.docker.compose.service=${service}`,
-  );
-  return stdout.split(/\s+/).filter(Boolean);
-}
+export const serviceIds = (project: string, service: string): Promise<string[]> =>
+  projectIds(project, { service });
 
 /** Removes a project's containers and its network. */
-export async function removeProxiedProject(project: string): Promise<void> {
-  const { stdout } = await docker(
-    "ps",
-    "-a",
-    "-q",
-    "--filter",
-    `label=com.docker.compose.project=${project}`,
-  );
-  const ids = stdout.split(/\s+/).filter(Boolean);
-  if (ids.length > 0) await docker("rm", "--force", ...ids).catch(() => undefined);
-  await docker("network", "rm", `${project}_default`).catch(() => undefined);
-}
+export const removeProxiedProject = removeProject;

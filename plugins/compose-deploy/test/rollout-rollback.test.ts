@@ -1,40 +1,21 @@
 /**
  * A rollback is a rollout of the previous release: when a later service of a rollout fails, the
  * services it already rolled forward come back the same way, beside the new containers, with no
- * failed request through the proxy.
+ * failed request through the proxy. An `up` that fails half way leaves nothing behind, and
+ * `--remove-orphans` is honoured when no service needed an `up` of its own.
  */
-import { mkdir, readlink, writeFile } from "node:fs/promises";
+import { readlink } from "node:fs/promises";
 import path from "node:path";
-import { type Sshd, testbed } from "@hangar/testbed";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, runComposeDeploy, sshSettings, tempDir } from "./helpers.ts";
-import {
-  buildProxiedImages,
-  caddyFiles,
-  type ProxiedImages,
-  proxiedAnswer,
-  proxyPort,
-  removeProxiedProject,
-  steadyLoad,
-} from "./proxied-stack.ts";
-import { staticBusybox } from "./stack.ts";
+import { describe, expect, it } from "vitest";
+import { runComposeDeploy } from "./helpers.ts";
+import { proxiedBed, proxiedTools } from "./proxied-bed.ts";
+import { PROXIED_COMPOSE, proxiedAnswer, serviceIds, steadyLoad } from "./proxied-stack.ts";
+import { projectIds } from "./stack.ts";
 
-// `api` starts after `web` (depends_on), so a failing api finds web already rolled forward.
-const COMPOSE = `services:
-  proxy:
-    image: \${IMAGES}/proxy:1
-    init: true
-    ports:
-      - "127.0.0.1:\${PROXY_PORT}:80"
-  web:
-    image: \${IMAGES}/web:\${IMAGE_TAG}
-    init: true
-    healthcheck: &health
-      test: ["CMD", "/bin/busybox", "sh", "/app/health.sh"]
-      interval: 1s
-      timeout: 3s
-      retries: 2
-  api:
+// One `web` this time; `api` starts after it (depends_on), so a failing api finds web already
+// rolled forward.
+const WEB = `  web:\n    image: \${IMAGES}/web:\${IMAGE_TAG}\n    init: true\n`;
+const COMPOSE = `${PROXIED_COMPOSE.replace("    scale: 2\n", "").replace("    healthcheck:\n", "    healthcheck: &health\n")}  api:
     image: \${IMAGES}/web:\${IMAGE_TAG}
     init: true
     depends_on: [web]
@@ -42,65 +23,41 @@ const COMPOSE = `services:
       APP_HEALTH: \${API_HEALTH}
     healthcheck: *health
 `;
+// Docker creates web's new container and then cannot start it: `up` fails half way.
+const UNSTARTABLE = COMPOSE.replace(
+  WEB,
+  `${WEB.replace("init: true", "init: false")}    entrypoint: ["/app/missing"]\n`,
+);
+// A service the next release drops: its container is an orphan then.
+const WITH_EXTRA = `${COMPOSE}  extra:\n    image: \${IMAGES}/web:\${IMAGE_TAG}\n    init: true\n`;
 
-const docker = await testbed.docker();
-const sshd = docker ? await testbed.sshd() : undefined;
-const busybox = sshd ? await staticBusybox() : undefined;
-const caddy = busybox ? await caddyFiles() : undefined;
+const tools = await proxiedTools();
 
-describe.skipIf(!caddy)("update: rollout, rolled back", () => {
-  const server = sshd as Sshd;
-  let images: ProxiedImages;
-  let workspace: Awaited<ReturnType<typeof tempDir>>;
-  let target: Awaited<ReturnType<typeof tempDir>>;
-  let port: number;
+describe.skipIf(!tools)("update: rollout, rolled back", () => {
   const project = `rollback-${process.pid}`;
-
-  beforeAll(async () => {
-    images = await buildProxiedImages(busybox as string, caddy as string[]);
-    workspace = await tempDir("rollout-rollback");
-    target = await tempDir("rollout-rollback-target");
-    port = await proxyPort();
-    await mkdir(path.join(workspace.dir, "deploy"), { recursive: true });
-    await writeFile(path.join(workspace.dir, "deploy", "compose.yml"), COMPOSE);
-  }, 180_000);
-  afterAll(async () => {
-    await removeProxiedProject(project);
-    await images?.remove();
-    await workspace?.remove();
-    await target?.remove();
-    await sshd?.stop();
-  });
-
-  const deploy = (build: number, tag: string, apiHealth: string) =>
+  const bed = proxiedBed("rollout-rollback", project, tools, COMPOSE);
+  const deploy = (build: number, tag: string, apiHealth: string, extra: Record<string, string> = {}) =>
     runComposeDeploy(
-      droneEnv({
-        ...sshSettings(server),
-        DRONE_BUILD_NUMBER: String(build),
-        DRONE_COMMIT_SHA: `${String(build).padStart(8, "0")}aaaabbbbccccddddeeeeffff00001111`,
-        PLUGIN_PROJECT: project,
-        PLUGIN_TARGET: target.dir,
-        PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-        PLUGIN_ENV: JSON.stringify({
-          IMAGES: images.prefix,
+      bed.env(
+        build,
+        JSON.stringify({
+          IMAGES: bed.images.prefix,
           IMAGE_TAG: tag,
-          PROXY_PORT: String(port),
+          PROXY_PORT: String(bed.port),
           API_HEALTH: apiHealth,
         }),
-        PLUGIN_PULL: "false",
-        PLUGIN_UPDATE: "rollout",
-        PLUGIN_DRAIN: "1s",
-        PLUGIN_WAIT_TIMEOUT: "30s",
-      }),
-      workspace.dir,
+        extra,
+      ),
+      bed.workspace.dir,
     );
+  const current = () => readlink(path.join(bed.target.dir, "current"));
 
   it("web rolled forward, api unhealthy: web is rolled back beside the new ones, 0 failed requests", async () => {
     const first = await deploy(1, "v1", "ok");
     expect(first.code, first.output).toBe(0);
-    expect(await proxiedAnswer(port)).toBe("200 web v1");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v1");
 
-    const load = steadyLoad(port);
+    const load = steadyLoad(bed.port);
     const second = await deploy(2, "v2", "fail");
     const seen = await load.stop();
     expect(second.code, second.output).toBe(1);
@@ -112,7 +69,42 @@ describe.skipIf(!caddy)("update: rollout, rolled back", () => {
     expect(second.stderr).toContain("rolled back to release 1-00000001, which is running and healthy again");
     expect(seen.failures).toEqual([]);
     expect(seen.answers).toEqual(new Set(["web v1", "web v2"]));
-    expect(await proxiedAnswer(port)).toBe("200 web v1");
-    expect(await readlink(path.join(target.dir, "current"))).toBe("releases/1-00000001");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v1");
+    expect(await current()).toBe("releases/1-00000001");
+  }, 240_000);
+
+  it("an `up` that fails half way: the container it created is removed, the old one served on, 0 failed requests", async () => {
+    const before = await serviceIds(project, "web");
+    await bed.writeCompose("deploy/unstartable.yml", UNSTARTABLE);
+    const load = steadyLoad(bed.port);
+    const third = await deploy(3, "v2", "ok", { PLUGIN_COMPOSE_FILES: "deploy/unstartable.yml" });
+    const seen = await load.stop();
+    expect(third.code, third.output).toBe(1);
+    expect(third.stderr).toMatch(/\/app\/missing/);
+    expect(third.stderr).toContain(
+      "the new web container(s) were removed; the old ones kept serving, untouched",
+    );
+    expect(seen.failures).toEqual([]);
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v1");
+    // Not one created-but-never-started container is left: only the old one, running.
+    expect(await projectIds(project, { service: "web", all: true })).toEqual(before);
+    expect(await current()).toBe("releases/1-00000001");
+  }, 240_000);
+
+  it("`--remove-orphans` when every service already runs the release: the dropped service's container goes", async () => {
+    await bed.writeCompose("deploy/extra.yml", WITH_EXTRA);
+    const fourth = await deploy(4, "v1", "ok", { PLUGIN_COMPOSE_FILES: "deploy/extra.yml" });
+    expect(fourth.code, fourth.output).toBe(0);
+    expect(await serviceIds(project, "extra")).toHaveLength(1);
+    const web = await serviceIds(project, "web");
+
+    // web and api are named and unchanged: no `up` of theirs runs, yet the orphan is removed.
+    const fifth = await deploy(5, "v1", "ok", { PLUGIN_SERVICES: "web,api" });
+    expect(fifth.code, fifth.output).toBe(0);
+    expect(fifth.stdout).toContain("web: its 1 container(s) already run this release: left as they are");
+    expect(await serviceIds(project, "extra")).toEqual([]);
+    expect(await serviceIds(project, "web")).toEqual(web);
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v1");
+    expect(await current()).toBe("releases/5-00000005");
   }, 240_000);
 });

@@ -1,28 +1,20 @@
 import { readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run, type Sshd, testbed } from "@hangar/testbed";
+import { run } from "@hangar/testbed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { droneEnv, runComposeDeploy, sshSettings, startComposeDeploy, tempDir } from "./helpers.ts";
+import { droneEnv, runComposeDeploy, startComposeDeploy, tempDir } from "./helpers.ts";
+import { proxiedBed, proxiedTools, releaseOf } from "./proxied-bed.ts";
 import {
-  buildProxiedImages,
-  caddyFiles,
-  type ProxiedImages,
   type ProxiedVersion,
   proxiedAnswer,
   proxiedEnv,
-  proxyPort,
-  removeProxiedProject,
   serviceIds,
   steadyLoad,
   writeProxiedStack,
 } from "./proxied-stack.ts";
-import { staticBusybox } from "./stack.ts";
 
-const commit = (build: number) => `${String(build).padStart(8, "0")}aaaabbbbccccddddeeeeffff00001111`;
-const release = (build: number) => `${build}-${String(build).padStart(8, "0")}`;
-
-describe("update: rollout, planned", () => {
+describe("update: rollout and promotion, planned", () => {
   let workspace: Awaited<ReturnType<typeof tempDir>>;
   beforeAll(async () => {
     workspace = await tempDir("rollout-plan");
@@ -59,65 +51,43 @@ describe("update: rollout, planned", () => {
     expect(run.output).toContain("names proxy, which `update: rollout` cannot roll out");
     expect(run.output).toContain("fixed host port");
   });
+
+  // `drone build promote acme/shop 7 production`
+  const PROMOTION = { DRONE_BUILD_EVENT: "promote", DRONE_DEPLOY_TO: "production" };
+  it("a promotion names the promoted build and its target, and deploys it even over a newer build", async () => {
+    const run = await runComposeDeploy(
+      env({ ...PROMOTION, DRONE_BUILD_PARENT: "7", DRONE_BUILD_NUMBER: "9", PLUGIN_UPDATE: "recreate" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("promotion: build 7 promoted to production as build 9");
+    expect(run.stdout).toContain("deploy even over a newer build (force or a promote/rollback event)");
+  });
 });
 
-const docker = await testbed.docker();
-const sshd = docker ? await testbed.sshd() : undefined;
-const busybox = sshd ? await staticBusybox() : undefined;
-const caddy = busybox ? await caddyFiles() : undefined;
+const tools = await proxiedTools();
 
-describe.skipIf(!caddy)("update: rollout through a real proxy under a steady load", () => {
-  const server = sshd as Sshd;
-  let images: ProxiedImages;
-  let workspace: Awaited<ReturnType<typeof tempDir>>;
-  let target: Awaited<ReturnType<typeof tempDir>>;
-  let port: number;
+describe.skipIf(!tools)("update: rollout through a real proxy under a steady load", () => {
   const project = `proxied-${process.pid}`;
-
-  beforeAll(async () => {
-    images = await buildProxiedImages(busybox as string, caddy as string[]);
-    workspace = await tempDir("rollout");
-    target = await tempDir("rollout-target");
-    port = await proxyPort();
-    await writeProxiedStack(workspace.dir);
-  }, 180_000);
-  afterAll(async () => {
-    await removeProxiedProject(project);
-    await images?.remove();
-    await workspace?.remove();
-    await target?.remove();
-    await sshd?.stop();
-  });
-
+  const bed = proxiedBed("rollout", project, tools);
   const env = (build: number, version: ProxiedVersion, extra: Record<string, string> = {}) =>
-    droneEnv({
-      ...sshSettings(server),
-      DRONE_BUILD_NUMBER: String(build),
-      DRONE_COMMIT_SHA: commit(build),
-      PLUGIN_PROJECT: project,
-      PLUGIN_TARGET: target.dir,
-      PLUGIN_COMPOSE_FILES: "deploy/compose.yml",
-      PLUGIN_ENV: proxiedEnv(images, port, version),
-      PLUGIN_PULL: "false",
-      PLUGIN_UPDATE: "rollout",
-      PLUGIN_DRAIN: "1s",
-      PLUGIN_WAIT_TIMEOUT: "30s",
+    bed.env(build, proxiedEnv(bed.images, bed.port, version), {
       PLUGIN_VERIFY_URL: "http://web:8080/cgi-bin/status",
       PLUGIN_VERIFY_INTERVAL: "300ms",
       PLUGIN_VERIFY_RETRIES: "5",
       ...extra,
     });
   const deploy = (build: number, version: ProxiedVersion, extra: Record<string, string> = {}) =>
-    runComposeDeploy(env(build, version, extra), workspace.dir);
+    runComposeDeploy(env(build, version, extra), bed.workspace.dir);
 
   it("v1 → v2: 0 failed requests, v2 answers, the old containers are gone, `current` switched", async () => {
     const first = await deploy(1, "v1");
     expect(first.code, first.output).toBe(0);
-    expect(await proxiedAnswer(port)).toBe("200 web v1");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v1");
     const v1 = await serviceIds(project, "web");
     expect(v1).toHaveLength(2);
 
-    const load = steadyLoad(port);
+    const load = steadyLoad(bed.port);
     const second = await deploy(2, "v2");
     const seen = await load.stop();
     expect(second.code, second.output).toBe(0);
@@ -132,16 +102,16 @@ describe.skipIf(!caddy)("update: rollout through a real proxy under a steady loa
     expect(seen.failures).toEqual([]);
     expect(seen.answers).toEqual(new Set(["web v1", "web v2"]));
 
-    expect(await proxiedAnswer(port)).toBe("200 web v2");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v2");
     const v2 = await serviceIds(project, "web");
     expect(v2).toHaveLength(2);
     expect(v2.filter((id) => v1.includes(id))).toEqual([]);
-    expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
+    expect(await readlink(path.join(bed.target.dir, "current"))).toBe(`releases/${releaseOf(2)}`);
   }, 180_000);
 
   it("an unhealthy v3: 0 failed requests, v2 serves on untouched, the step fails with the new containers' state and log", async () => {
     const v2 = await serviceIds(project, "web");
-    const load = steadyLoad(port);
+    const load = steadyLoad(bed.port);
     const third = await deploy(3, "v3");
     const seen = await load.stop();
     expect(third.code, third.output).toBe(1);
@@ -154,17 +124,17 @@ describe.skipIf(!caddy)("update: rollout through a real proxy under a steady loa
     expect(seen.failures).toEqual([]);
     expect(seen.answers.has("web v2")).toBe(true);
 
-    expect(await proxiedAnswer(port)).toBe("200 web v2");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v2");
     expect((await serviceIds(project, "web")).sort()).toEqual([...v2].sort());
-    expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
+    expect(await readlink(path.join(bed.target.dir, "current"))).toBe(`releases/${releaseOf(2)}`);
   }, 180_000);
 
   it("a canary that turns unhealthy half way is retired: 0 failed requests, v2 serves on, the step says what failed", async () => {
     const v2 = await serviceIds(project, "web");
-    const load = steadyLoad(port);
+    const load = steadyLoad(bed.port);
     const deploying = startComposeDeploy(
       env(4, "v1", { PLUGIN_CANARY: "20s", PLUGIN_VERIFY_INTERVAL: "500ms" }),
-      workspace.dir,
+      bed.workspace.dir,
     );
     // Half way: once the canary is proven and watched, its health check breaks.
     await deploying.waitFor("the canary is healthy; probing it every 500ms for 20s");
@@ -183,13 +153,13 @@ describe.skipIf(!caddy)("update: rollout through a real proxy under a steady loa
       "the canary web container(s) were removed; the old ones kept serving, untouched",
     );
     expect(seen.failures).toEqual([]);
-    expect(await proxiedAnswer(port)).toBe("200 web v2");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v2");
     expect((await serviceIds(project, "web")).sort()).toEqual([...v2].sort());
-    expect(await readlink(path.join(target.dir, "current"))).toBe(`releases/${release(2)}`);
+    expect(await readlink(path.join(bed.target.dir, "current"))).toBe(`releases/${releaseOf(2)}`);
   }, 240_000);
 
   it("a canary that stays healthy: the rest follow, and the card says how long it ran and the probes it passed", async () => {
-    const card = path.join(workspace.dir, "card.json");
+    const card = path.join(bed.workspace.dir, "card.json");
     const fifth = await deploy(5, "v1", {
       PLUGIN_CANARY: "3s",
       PLUGIN_VERIFY_INTERVAL: "500ms",
@@ -198,7 +168,7 @@ describe.skipIf(!caddy)("update: rollout through a real proxy under a steady loa
     expect(fifth.code, fifth.output).toBe(0);
     expect(fifth.stdout).toContain("web: starting 1 new container(s) beside the 2 running");
     expect(await readFile(card, "utf8")).toMatch(/web: the canary ran 3s, [1-9]\d* probe\(s\) passed/);
-    expect(await proxiedAnswer(port)).toBe("200 web v1");
+    expect(await proxiedAnswer(bed.port)).toBe("200 web v1");
     expect(await serviceIds(project, "web")).toHaveLength(2);
   }, 240_000);
 });
