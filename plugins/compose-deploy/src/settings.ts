@@ -1,9 +1,9 @@
 import {
+  hostKeySettings,
   jumpHostSettings,
   type PlanContext,
   type SettingsOf,
   settings as s,
-  sshFingerprintSchema,
 } from "@hangar/kit";
 import * as z from "zod/mini";
 
@@ -17,7 +17,6 @@ export type Context = PlanContext<ComposeDeploySchema>;
  * drone-scp and drone-ssh together moves over by renaming little; host keys are verified by default.
  */
 
-const fingerprint = sshFingerprintSchema;
 const envName = z
   .string()
   .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "is not an environment variable name" }));
@@ -63,20 +62,7 @@ export const composeDeploySettings = {
     env: ["SSH_PASSWORD"],
   }),
   passphrase: s.secret({ description: "Passphrase of an encrypted `key`." }),
-  fingerprint: s.string(fingerprint)({
-    description:
-      "The host key's SHA256 fingerprint (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`). This or `known_hosts` is needed.",
-    example: "SHA256:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
-  }),
-  known_hosts: s.string()({
-    description:
-      "known_hosts lines for the host(s) and the jump host (`ssh-keyscan -p 22 vps.example.com`), inline or a workspace file; hashed lines work too.",
-  }),
-  insecure_ignore_host_key: s.boolean({
-    description:
-      "Connect without checking the host key. Prints a warning: anyone between the runner and the host could take the deploy.",
-    default: false,
-  }),
+  ...hostKeySettings({ host: "the hosts", example: "vps.example.com", risk: "the deploy" }),
   timeout: s.duration({ min: 1000, max: 600_000 })({
     description:
       "How long to wait for each SSH connection (TCP, handshake, login), and for each try of `verify_url`.",

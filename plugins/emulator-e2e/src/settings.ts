@@ -1,9 +1,9 @@
 import {
+  hostKeySettings,
   jumpHostSettings,
   type PlanContext,
   type SettingsOf,
   settings as s,
-  sshFingerprintSchema,
 } from "@hangar/kit";
 
 /**
@@ -148,19 +148,11 @@ export const emulatorE2eSettings = {
     description: "SSH password for `host`, when it allows password login. Prefer `key`.",
   }),
   passphrase: s.secret({ description: "Passphrase of an encrypted `key`." }),
-  fingerprint: s.string(sshFingerprintSchema)({
-    description:
-      "SHA256 fingerprint of `host`'s key (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`). This or `known_hosts` is needed in host mode.",
-    example: "SHA256:Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg",
-  }),
-  known_hosts: s.string()({
-    description:
-      "known_hosts lines for `host` and the jump host (`ssh-keyscan -p 22 10.0.0.5`), inline or a workspace file; hashed lines work too.",
-  }),
-  insecure_ignore_host_key: s.boolean({
-    description:
-      "Connect without checking the host key. Prints a warning: anyone between the runner and the host could take the session, the app and the test run.",
-    default: false,
+  ...hostKeySettings({
+    host: "`host`",
+    example: "vm.example.com",
+    when: " in host mode",
+    risk: "the session, the app and the test run",
   }),
   ...jumpHostSettings,
 };

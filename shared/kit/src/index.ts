@@ -69,6 +69,7 @@ export {
   keyTypeOf,
   knownHostsEntries,
 } from "./ssh/host-key.ts";
+export { type HostKeyWords, hostKeySettings } from "./ssh/host-key-settings.ts";
 export { type HostAddress, parseHost } from "./ssh/hosts.ts";
 export { jumpHostSettings } from "./ssh/jump-host-settings.ts";
 export { lineWriter } from "./ssh/lines.ts";
