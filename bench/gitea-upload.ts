@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type GiteaStandIn, startGiteaStandIn } from "../shared/testbed/src/index.ts";
 import type { Bench, BenchContext, Row } from "./lib.ts";
-import { bundlePath, formatBytes, median, peakRssProbe, run, tail } from "./lib.ts";
+import { bundlePath, formatBytes, median, peakRssProbe, peakRssRow, run, tail } from "./lib.ts";
 
 const SIZE = 1024 ** 3;
 /** A second, small asset: the peak RSS must not depend on the file's size. */
@@ -152,15 +152,13 @@ export const giteaUpload: Bench = {
       const curlMs = median(curl.upload);
       const throughput = curlMs / pluginMs;
       return [
-        {
-          subject: "gitea-release peak RSS (1 GiB asset)",
-          measured: formatBytes(rss),
-          baseline: formatBytes(SIZE),
-          ratio: rss / SIZE,
-          target: `≤ ${formatBytes(RSS_TARGET)}`,
-          verdict: rss <= RSS_TARGET ? "PASS" : "OVER",
-          note: `max of ${RUNS} runs, sha256 checksum included; with a 64 MiB asset ${formatBytes(plugin.smallRss)}; baseline is the file's size`,
-        },
+        peakRssRow(
+          "gitea-release peak RSS (1 GiB asset)",
+          rss,
+          SIZE,
+          RSS_TARGET,
+          `max of ${RUNS} runs, sha256 checksum included; with a 64 MiB asset ${formatBytes(plugin.smallRss)}; baseline is the file's size`,
+        ),
         {
           subject: "gitea-release upload throughput",
           measured: mbps(pluginMs),

@@ -25,6 +25,7 @@ import {
   formatBytes,
   median,
   peakRssProbe,
+  peakRssRow,
   type Row,
   run,
   tail,
@@ -182,15 +183,13 @@ export const imagePublishBench: Bench = {
       const wallRatio = median(plugin.wall) / median(plain.wall);
       const layer = `layer ${formatBytes(layerSize)} gzip'd`;
       return [
-        {
-          subject: "image-publish peak RSS (200 MB context)",
-          measured: formatBytes(rss),
-          baseline: formatBytes(SIZE),
-          ratio: rss / SIZE,
-          target: `≤ ${formatBytes(RSS_TARGET)}`,
-          verdict: rss <= RSS_TARGET ? "PASS" : "OVER",
-          note: `max of ${runs} runs; baseline is the context's size; ${layer}`,
-        },
+        peakRssRow(
+          "image-publish peak RSS (200 MB context)",
+          rss,
+          SIZE,
+          RSS_TARGET,
+          `max of ${runs} runs; baseline is the context's size; ${layer}`,
+        ),
         {
           subject: "image-publish layer upload",
           measured: mbps(median(plugin.rate)),

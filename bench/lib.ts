@@ -138,3 +138,16 @@ export async function peakRssProbe(dir: string): Promise<{ module: string; read(
     },
   };
 }
+
+/** The row of a transfer bench's memory: the highest peak RSS of its runs against a fixed ceiling. */
+export function peakRssRow(subject: string, rss: number, size: number, ceiling: number, note: string): Row {
+  return {
+    subject,
+    measured: formatBytes(rss),
+    baseline: formatBytes(size),
+    ratio: rss / size,
+    target: `≤ ${formatBytes(ceiling)}`,
+    verdict: rss <= ceiling ? "PASS" : "OVER",
+    note,
+  };
+}
