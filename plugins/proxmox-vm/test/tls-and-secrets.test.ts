@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { secretLeaks, startHostileServer } from "@hangar/testbed";
+import { againstEchoingServer, startHostileServer } from "@hangar/testbed";
 import { describe, expect, it } from "vitest";
 import { clones, tlsPve } from "./helpers.ts";
 
@@ -39,15 +39,13 @@ describe("proxmox-vm TLS", () => {
 
 describe("proxmox-vm secrets and cancels", () => {
   it("never prints the token a hostile server echoes back, in any encoding", async () => {
-    const echo = await startHostileServer({ mode: "echo", status: 401, tls: bed.certificate });
-    try {
-      const run = await bed.run({ PLUGIN_URL: echo.url, PLUGIN_CA_CERT: bed.certificate.caPem });
-      expect(run.code).toBe(1);
-      expect(echo.received.join("")).toContain(bed.pve.tokenSecret);
-      expect(secretLeaks(run.output, bed.pve.tokenSecret)).toEqual([]);
-    } finally {
-      await echo.stop();
-    }
+    const echoed = await againstEchoingServer(
+      bed.pve.tokenSecret,
+      (url) => bed.run({ PLUGIN_URL: url, PLUGIN_CA_CERT: bed.certificate.caPem }),
+      { tls: bed.certificate },
+    );
+    expect(echoed.run.code).toBe(1);
+    expect(echoed).toMatchObject({ secretSent: true, leaks: [] });
   });
 
   it("gives up on a black hole within timeout", async () => {

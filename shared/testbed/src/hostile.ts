@@ -219,3 +219,35 @@ export function secretLeaks(text: string, secret: string): string[] {
     .filter(([, form]) => form.length >= 3 && text.includes(form))
     .map(([name]) => name);
 }
+
+/** What a plugin run against an echoing server shows: see {@link againstEchoingServer}. */
+export interface EchoedRun<R> {
+  run: R;
+  /** The secret reached the server (so the echo did carry it back). */
+  secretSent: boolean;
+  /** The encodings of the secret found in what the run printed: none is the only right answer. */
+  leaks: string[];
+}
+
+/**
+ * Runs a plugin against a server that answers with the request echoed back (the credential in
+ * every encoding the server could choose), then stops the server: the one test every plugin
+ * holding a token owes, that an error quoting the server's answer still names no secret.
+ */
+export async function againstEchoingServer<R extends { output: string }>(
+  secret: string,
+  run: (url: string) => Promise<R>,
+  options: Omit<HostileServerOptions, "mode"> = {},
+): Promise<EchoedRun<R>> {
+  const echo = await startHostileServer({ status: 401, ...options, mode: "echo" });
+  try {
+    const result = await run(echo.url);
+    return {
+      run: result,
+      secretSent: echo.received.join("").includes(secret),
+      leaks: secretLeaks(result.output, secret),
+    };
+  } finally {
+    await echo.stop();
+  }
+}

@@ -89,6 +89,8 @@ export { checkResponse } from "./gitea/schema.ts";
 export { startGiteaStandIn } from "./gitea/server.ts";
 export { GiteaSpec, loadGiteaSpec, specsDir } from "./gitea/spec.ts";
 export {
+  againstEchoingServer,
+  type EchoedRun,
   echoBody,
   type HostileMode,
   type HostileServer,
