@@ -32,6 +32,19 @@ async function expectNothingSent(g: GiteaStandIn, output: string): Promise<void>
   expect(secretLeaks(JSON.stringify(await readStepOutputs(workspace.dir)), TOKEN)).toEqual([]);
 }
 
+/** A refusal: exit 2 saying each of `says`, printing none of `never`, and nothing sent or leaked. */
+async function expectRefused(
+  g: GiteaStandIn,
+  run: { code: number; output: string },
+  says: (string | RegExp)[],
+  never: (string | RegExp)[] = [],
+): Promise<void> {
+  expect(run.code, run.output).toBe(2);
+  for (const text of says) expect(run.output).toMatch(text);
+  for (const text of never) expect(run.output).not.toMatch(text);
+  await expectNothingSent(g, run.output);
+}
+
 describe("gitea-release refuses what it must not read or send, before any API call", () => {
   it("refuses a note that is a symlink to a file outside the workspace", async () => {
     const g = await start();
@@ -40,11 +53,12 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     await writeFile(secretFile, `PLUGIN_API_KEY=${TOKEN}\nHOME=/root\n`);
     await symlink(secretFile, path.join(workspace.dir, "NOTES.md"));
     const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_NOTE: "NOTES.md" });
-    expect(run.code, run.output).toBe(2);
-    expect(run.output).toMatch(/note: cannot be read: NOTES\.md leads outside the workspace/);
-    expect(run.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
-    expect(run.output).not.toContain("HOME=/root");
-    await expectNothingSent(g, run.output);
+    await expectRefused(
+      g,
+      run,
+      [/note: cannot be read: NOTES\.md leads outside the workspace/, "E_PATH_OUTSIDE_WORKSPACE"],
+      ["HOME=/root"],
+    );
   });
 
   it("refuses NOTES.md -> /proc/self/environ in a real process holding the token", async () => {
@@ -55,19 +69,13 @@ describe("gitea-release refuses what it must not read or send, before any API ca
       droneTagEnv(g.url, { PLUGIN_FILES: "dist/*", PLUGIN_NOTE: "NOTES.md" }),
       workspace.dir,
     );
-    expect(run.code, run.output).toBe(2);
-    expect(run.output).toContain("note: cannot be read");
-    expect(run.output).not.toContain("PLUGIN_FILES=");
-    await expectNothingSent(g, run.output);
+    await expectRefused(g, run, ["note: cannot be read"], ["PLUGIN_FILES="]);
   });
 
   it("refuses a note that names a path out of the workspace", async () => {
     const g = await start();
     const run = await publish(g, { PLUGIN_NOTE: "file://../../etc/passwd" });
-    expect(run.code, run.output).toBe(2);
-    expect(run.output).toContain("E_PATH_OUTSIDE_WORKSPACE");
-    expect(run.output).not.toContain("root:x:0");
-    await expectNothingSent(g, run.output);
+    await expectRefused(g, run, ["E_PATH_OUTSIDE_WORKSPACE"], ["root:x:0"]);
   });
 
   it("refuses a ca_cert that is a symlink out of the workspace", async () => {
@@ -77,9 +85,7 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     await writeFile(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     await symlink(pem, path.join(workspace.dir, "gitea-ca.pem"));
     const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_CA_CERT: "gitea-ca.pem" });
-    expect(run.code, run.output).toBe(2);
-    expect(run.output).toMatch(/ca_cert: cannot be read: gitea-ca\.pem leads outside the workspace/);
-    await expectNothingSent(g, run.output);
+    await expectRefused(g, run, [/ca_cert: cannot be read: gitea-ca\.pem leads outside the workspace/]);
   });
 
   it("refuses a checksum_file that is a path, not a name", async () => {
@@ -106,12 +112,12 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     await writeFile(path.join(workspace.dir, "dist", forged), "payload\n");
     await writeFile(path.join(workspace.dir, "dist", "tab\there.txt"), "x\n");
     const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_CHECKSUM: "sha256" });
-    expect(run.code, run.output).toBe(2);
-    expect(run.output).toContain("E_ASSET_NAME_INVALID");
-    expect(run.output).toContain(JSON.stringify(`dist/${forged}`));
-    expect(run.output).toContain(JSON.stringify("dist/tab\there.txt"));
-    expect(run.output).not.toContain('"dist/app.apk"');
-    await expectNothingSent(g, run.output);
+    await expectRefused(
+      g,
+      run,
+      ["E_ASSET_NAME_INVALID", JSON.stringify(`dist/${forged}`), JSON.stringify("dist/tab\there.txt")],
+      ['"dist/app.apk"'],
+    );
   });
 
   it("refuses a token holding a line break as a settings error, not an unreachable Gitea", async () => {
@@ -119,11 +125,12 @@ describe("gitea-release refuses what it must not read or send, before any API ca
     await apk();
     for (const token of [`${TOKEN}\n`, `${TOKEN}\r\nX-Injected: 1`, `tok en${TOKEN}`]) {
       const run = await publish(g, { PLUGIN_FILES: "dist/*", PLUGIN_API_KEY: token });
-      expect(run.code, run.output).toBe(2);
-      expect(run.output).toContain("api_key: holds a line break or another character");
-      expect(run.output).not.toContain("E_GITEA_UNREACHABLE");
-      expect(run.output).not.toMatch(/retrying/);
-      await expectNothingSent(g, run.output);
+      await expectRefused(
+        g,
+        run,
+        ["api_key: holds a line break or another character"],
+        ["E_GITEA_UNREACHABLE", /retrying/],
+      );
     }
   });
 
