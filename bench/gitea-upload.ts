@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type GiteaStandIn, startGiteaStandIn } from "../shared/testbed/src/index.ts";
+import { droneEnv, type GiteaStandIn, startGiteaStandIn } from "../shared/testbed/src/index.ts";
 import type { Bench, BenchContext, Row } from "./lib.ts";
 import { bundlePath, formatBytes, median, peakRssProbe, peakRssRow, run, tail } from "./lib.ts";
 
@@ -90,13 +90,14 @@ export const giteaUpload: Bench = {
           const env = {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
             HOME: dir,
-            CI: "true",
-            DRONE: "true",
-            DRONE_REPO_OWNER: "acme",
-            DRONE_REPO_NAME: "app",
-            DRONE_REPO_LINK: `${gitea.url}/acme/app`,
-            DRONE_BUILD_EVENT: "tag",
-            DRONE_TAG: `v1.0.${index}`,
+            // No commit: the stand-in holds no repository for the tag to point at.
+            ...droneEnv({
+              repo: "acme/app",
+              event: "tag",
+              tag: `v1.0.${index}`,
+              repoLink: `${gitea.url}/acme/app`,
+              sha: "",
+            }),
             PLUGIN_API_KEY: gitea.token,
             PLUGIN_FILES: "dist/app.bin",
             // The checksum pass reads the whole file too: its memory counts.

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { layerFromTar, pushIndex, RegistryClient, tarEntries } from "../shared/oci/src/index.ts";
-import { startRegistry } from "../shared/testbed/src/index.ts";
+import { droneEnv, startRegistry } from "../shared/testbed/src/index.ts";
 import {
   type Bench,
   type BenchContext,
@@ -137,13 +137,7 @@ export const imagePublishBench: Bench = {
           env: {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
             HOME: dir,
-            CI: "true",
-            DRONE: "true",
-            DRONE_REPO_OWNER: "acme",
-            DRONE_REPO_NAME: "app",
-            DRONE_BUILD_EVENT: "push",
-            DRONE_BRANCH: "main",
-            DRONE_COMMIT_BRANCH: "main",
+            ...droneEnv({ repo: "acme/app", branch: "main" }),
             SOURCE_DATE_EPOCH: "1700000000",
             // A fresh repository each run: the layer goes up every time.
             PLUGIN_REPO: `${registry.host}/bench/app-${index}`,
