@@ -1,10 +1,5 @@
-import {
-  hostKeySettings,
-  jumpHostSettings,
-  type PlanContext,
-  type SettingsOf,
-  settings as s,
-} from "@hangar/kit";
+import type { PlanContext, SettingsOf } from "@hangar/kit";
+import { hostKeySettings, jumpHostSettings, settings as s } from "@hangar/kit";
 import * as z from "zod/mini";
 
 /** The settings as plan.ts and check.ts read them, and the context they are read in. */

@@ -1,10 +1,5 @@
-import {
-  hostKeySettings,
-  jumpHostSettings,
-  type PlanContext,
-  type SettingsOf,
-  settings as s,
-} from "@hangar/kit";
+import type { PlanContext, SettingsOf } from "@hangar/kit";
+import { hostKeySettings, jumpHostSettings, settings as s } from "@hangar/kit";
 
 /**
  * Every setting of emulator-e2e. The emulator's names and defaults follow
