@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type CapturedRun, runCaptured } from "@hangar/kit";
@@ -75,4 +75,24 @@ export function archImage(architecture: string): ImageInput {
 /** A small two-platform base (linux/amd64 and linux/arm64) as an OCI index. */
 export async function pushTwoPlatformBase(client: RegistryClient, repository: string, tag: string) {
   await pushIndex(client, repository, tag, [archImage("amd64"), archImage("arm64")]);
+}
+
+/**
+ * archImage("amd64") that can run: its only layer a rootfs of a static busybox as /bin/busybox,
+ * with /bin/sh and /bin/cat linked to it.
+ */
+export function busyboxImage(busybox: string): ImageInput {
+  const image = archImage("amd64");
+  const layer = layerFromTar(
+    tarEntries([
+      { path: "bin/busybox", data: readFileSync(busybox), executable: true },
+      { path: "bin/sh", link: "busybox" },
+      { path: "bin/cat", link: "busybox" },
+    ]),
+  );
+  return {
+    ...image,
+    layers: [layer],
+    config: { ...image.config, rootfs: { type: "layers", diff_ids: [layer.diffId] } },
+  };
 }
