@@ -97,7 +97,13 @@ steps:
     expect(step?.stdout).toContain("DRONE_STEP_NAME=deploy\n");
     expect(step?.stderr).toBe("on-stderr\n");
     await expect(readFile(join(workspace.path, "made-in-step"), "utf8")).resolves.toBe("");
-    const left = await run("docker", ["ps", "-aq", "--filter", "label=hangar.drone-exec"]);
+    // Only this build's: other builds may run steps on the same engine at the same time.
+    const left = await run("docker", [
+      "ps",
+      "-aq",
+      "--filter",
+      `label=hangar.drone-exec.workspace=${workspace.path}`,
+    ]);
     expect(left.stdout.trim()).toBe("");
   }, 60_000);
 

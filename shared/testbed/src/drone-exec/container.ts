@@ -19,7 +19,8 @@ export async function runContainer(options: DroneStepOptions): Promise<DroneStep
     Image: options.image,
     Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
     WorkingDir: DRONE_WORKSPACE,
-    Labels: { "hangar.drone-exec": "step" },
+    // The workspace names the build: what one build left behind can be told from another's.
+    Labels: { "hangar.drone-exec": "step", "hangar.drone-exec.workspace": options.workspace },
     HostConfig: { Binds: [`${options.workspace}:${DRONE_WORKSPACE}`], NetworkMode: "host" },
   });
   if (created.status === 404)
