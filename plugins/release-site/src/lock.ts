@@ -18,7 +18,9 @@ import { ConditionFailed, type SiteStore } from "./store.ts";
 /** Time between writing the lock and reading it back: longer than a competitor's read-then-write. */
 const SETTLE_MS = 1000;
 
-const lockFile = z.object({ owner: z.string(), build: z.string(), expires: z.string() });
+/** Read from the store, so printed only when it is a plain, short line (no escapes, no forged log lines). */
+const printable = z.string().check(z.maxLength(200), z.regex(/^[\x20-\x7e]*$/));
+const lockFile = z.object({ owner: printable, build: printable, expires: printable });
 
 /** Whether the store refuses a PUT whose If-Match names another ETag, found with a probe object of this run. */
 export async function honoursConditionalWrites(store: SiteStore, key: string): Promise<boolean> {

@@ -39,7 +39,15 @@ export const streamUpload: StreamUpload = (url, init) => {
     const req = send(
       target,
       { method: init.method, headers: Object.fromEntries(init.headers), signal: init.signal },
-      (res) => resolve(answer(res, init.method)),
+      (res) => {
+        // A status no Response can hold (a hostile 700) rejects the request, not the process.
+        try {
+          resolve(answer(res, init.method));
+        } catch (error) {
+          res.destroy();
+          reject(error);
+        }
+      },
     );
     req.on("error", reject);
     // A registry may answer (and close) before it read the whole body: that answer counts, not the broken pipe.
