@@ -58,6 +58,25 @@ describe("release-site on a store that ignores conditional writes", () => {
     expect(await store.keys("killed/")).not.toContain("killed/index.json.lock");
   });
 
+  it("a lock whose holder is not a plain line is never printed: it is taken over as not this plugin's", async () => {
+    const forged = "acme/calchat#11\n\u001b[2K✔ published 9.9.9 to stable";
+    const expires = new Date(Date.now() + 60_000).toISOString();
+    await store.put(
+      "forged/index.json.lock",
+      JSON.stringify({ owner: "f3b1", build: forged, expires }),
+      "application/json",
+    );
+    await workspace.dist({ "app.apk": "x\n" });
+    const run = await runReleaseSite(
+      droneEnv(store.endpoint, { PLUGIN_PREFIX: "forged", PLUGIN_LOCK: "object" }),
+      workspace.dir,
+    );
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("forged/index.json.lock: not a lock of this plugin; taking it over");
+    expect(run.output).not.toContain("published 9.9.9");
+    expect(run.output).not.toContain("\u001b[2K");
+  });
+
   it("a failed write of index.json releases the lock and leaves nothing of the version", async () => {
     store.fault((r) => (r.method === "PUT" && r.key === "failing/index.json" ? "refuse" : undefined));
     await workspace.dist({ "app.apk": "x\n" });
